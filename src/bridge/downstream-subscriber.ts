@@ -1,0 +1,58 @@
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { parseDownstream, type DownstreamMessage } from './envelope.js';
+import type { MqttLink } from './mqtt-link.js';
+import type { TopicMap } from './topic-map.js';
+import type { UpstreamPublisher } from './upstream-publisher.js';
+
+export type RouteCommand = (cid: string, message: DownstreamMessage) => void;
+
+/**
+ * The node's one downstream subscription (DESIGN §1): `$share/{group}/{mount}cs/+` at QoS 1 with
+ * MQTT 5, the plain filter on the embedded broker. Each message names its charge point in the
+ * topic; malformed ones are answered (usable id on a CALL) or reported on the diagnostics topic,
+ * never dropped in silence (EMQX drops them, reference §1.6).
+ */
+export class DownstreamSubscriber {
+  constructor(
+    private readonly link: MqttLink,
+    private readonly topics: TopicMap,
+    private readonly publisher: UpstreamPublisher,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {}
+
+  async start(sharedGroup: string | undefined, route: RouteCommand): Promise<string> {
+    const filter = this.topics.sharedFilter(sharedGroup);
+    this.link.onMessage((topic, payload) => this.handle(topic, payload, route));
+    await this.link.subscribe(filter, 1);
+    this.log.info({ filter }, 'downstream subscription active');
+    return filter;
+  }
+
+  private handle(topic: string, payload: Buffer, route: RouteCommand): void {
+    const cid = this.topics.cidFromDownstream(topic);
+    if (cid === undefined) {
+      this.malformed('bad_topic', { topic });
+      return;
+    }
+    const parsed = parseDownstream(payload);
+    if (parsed.ok) {
+      route(cid, parsed.message);
+      return;
+    }
+    if (parsed.uniqueId !== undefined && parsed.messageTypeId === 2) {
+      // A CALL the backend waits on: answer it on the Reply topic like any other failed command.
+      this.metrics.downstreamMalformed.labels(parsed.problem).inc();
+      this.publisher.gatewayError(cid, parsed.uniqueId, parsed.action, 'malformed', 'FormationViolation', `downstream message rejected: ${parsed.problem}`);
+      return;
+    }
+    this.malformed(parsed.problem, { topic, cid, uniqueId: parsed.uniqueId, messageTypeId: parsed.messageTypeId });
+  }
+
+  private malformed(problem: string, context: Record<string, unknown>): void {
+    this.metrics.downstreamMalformed.labels(problem).inc();
+    this.log.warn({ ...context, problem }, 'malformed downstream message');
+    this.publisher.diagnostic({ reason: 'malformed', problem, ...context });
+  }
+}

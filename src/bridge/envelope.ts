@@ -1,0 +1,125 @@
+import type { CallErrorFrame, CallFrame, CallResultFrame, JsonObject } from '../ocpp/frame.js';
+import { MAX_UNIQUE_ID_LENGTH } from '../ocpp/frame.js';
+import type { GatewayReason } from '../ocpp/error-codes.js';
+
+/**
+ * The EMQX MQTT payloads (reference §1.2-1.5): JSON objects with PascalCase keys. Upstream we
+ * build them from frames; downstream we parse them into a typed command. Extra keys are ignored.
+ */
+
+export type DownstreamMessage =
+  | { readonly type: 2; readonly uniqueId: string; readonly action: string; readonly payload: JsonObject }
+  | { readonly type: 3; readonly uniqueId: string; readonly payload: JsonObject }
+  | {
+      readonly type: 4;
+      readonly uniqueId: string;
+      readonly errorCode: string;
+      readonly errorDescription: string;
+      readonly errorDetails: JsonObject;
+    };
+
+export type DownstreamParse =
+  | { readonly ok: true; readonly message: DownstreamMessage }
+  | {
+      readonly ok: false;
+      readonly problem: string;
+      /** Present when the message had a usable UniqueId, so the failure can be answered. */
+      readonly uniqueId: string | undefined;
+      readonly messageTypeId: unknown;
+      readonly action: string | undefined;
+    };
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function parseDownstream(payload: Buffer | string): DownstreamParse {
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
+  } catch {
+    return { ok: false, problem: 'not_json', uniqueId: undefined, messageTypeId: undefined, action: undefined };
+  }
+  if (!isObject(value)) {
+    return { ok: false, problem: 'not_object', uniqueId: undefined, messageTypeId: undefined, action: undefined };
+  }
+  const type = value.MessageTypeId;
+  const rawId = value.UniqueId;
+  const uniqueId =
+    typeof rawId === 'string' && rawId.length > 0 && rawId.length <= MAX_UNIQUE_ID_LENGTH ? rawId : undefined;
+  const action = typeof value.Action === 'string' && value.Action !== '' ? value.Action : undefined;
+  const bad = (problem: string): DownstreamParse => ({ ok: false, problem, uniqueId, messageTypeId: type, action });
+  if (uniqueId === undefined) return bad('bad_unique_id');
+  // EMQX matches the integer exactly: "2" or 2.5 are not a message type (reference §1.5).
+  switch (type) {
+    case 2:
+      if (action === undefined) return bad('bad_action');
+      if (!isObject(value.Payload)) return bad('bad_payload');
+      return { ok: true, message: { type: 2, uniqueId, action, payload: value.Payload } };
+    case 3:
+      if (!isObject(value.Payload)) return bad('bad_payload');
+      return { ok: true, message: { type: 3, uniqueId, payload: value.Payload } };
+    case 4: {
+      const { ErrorCode: code, ErrorDescription: description, ErrorDetails: details } = value;
+      if (typeof code !== 'string' || code === '') return bad('bad_error_code');
+      if (typeof description !== 'string') return bad('bad_error_description');
+      if (details !== undefined && !isObject(details)) return bad('bad_error_details');
+      return {
+        ok: true,
+        message: { type: 4, uniqueId, errorCode: code, errorDescription: description, errorDetails: details ?? {} },
+      };
+    }
+    default:
+      return bad('bad_message_type');
+  }
+}
+
+export function toFrame(message: DownstreamMessage): CallFrame | CallResultFrame | CallErrorFrame {
+  switch (message.type) {
+    case 2:
+      return [2, message.uniqueId, message.action, message.payload];
+    case 3:
+      return [3, message.uniqueId, message.payload];
+    case 4:
+      // EMQX always sends {} here; we forward the backend's details (DESIGN §6).
+      return [4, message.uniqueId, message.errorCode, message.errorDescription, message.errorDetails];
+  }
+}
+
+export function callPayload(frame: CallFrame): string {
+  return JSON.stringify({ MessageTypeId: 2, UniqueId: frame[1], Action: frame[2], Payload: frame[3] });
+}
+
+/** `Action` is added when the gateway knows which downstream CALL this answers (DESIGN §3). */
+export function callResultPayload(frame: CallResultFrame, action: string | undefined): string {
+  return JSON.stringify(
+    action === undefined
+      ? { MessageTypeId: 3, UniqueId: frame[1], Payload: frame[2] }
+      : { MessageTypeId: 3, UniqueId: frame[1], Payload: frame[2], Action: action },
+  );
+}
+
+/** EMQX drops `ErrorDetails` upstream; we keep it (reference §1.4, DESIGN §6). */
+export function callErrorPayload(frame: CallErrorFrame, action: string | undefined): string {
+  const body: JsonObject = {
+    MessageTypeId: 4,
+    UniqueId: frame[1],
+    ErrorCode: frame[2],
+    ErrorDescription: frame[3],
+    ErrorDetails: frame[4],
+  };
+  if (action !== undefined) body.Action = action;
+  return JSON.stringify(body);
+}
+
+/** A CALLERROR the gateway makes itself when a downstream CALL cannot end normally. */
+export function gatewayErrorPayload(
+  uniqueId: string,
+  action: string | undefined,
+  reason: GatewayReason,
+  errorCode: string,
+  description: string,
+): string {
+  const frame: CallErrorFrame = [4, uniqueId, errorCode, description, { origin: 'gateway', reason }];
+  return callErrorPayload(frame, action);
+}

@@ -1,0 +1,73 @@
+import type { Config } from '../config.js';
+import { TopicTemplate } from './topic-template.js';
+
+/**
+ * Every MQTT topic the gateway uses, built from the mountpoint and templates (DESIGN §2, EMQX
+ * `upstream.*`/`dnstream.*`). The mountpoint is prepended by plain concatenation, as EMQX does.
+ */
+export class TopicMap {
+  private readonly mount: string;
+  private readonly upstream: TopicTemplate;
+  private readonly overrides: ReadonlyMap<string, TopicTemplate>;
+  private readonly reply: TopicTemplate;
+  private readonly error: TopicTemplate;
+  private readonly presence: TopicTemplate | undefined;
+  /** Downstream filter split into levels; `cidLevel` is where the charge-point id sits. */
+  private readonly downLevels: readonly string[];
+  private readonly cidLevel: number;
+  readonly downstreamFilter: string;
+  readonly diagnosticsTopic: string;
+
+  constructor(topics: Config['topics']) {
+    this.mount = topics.mountpoint;
+    this.upstream = new TopicTemplate(topics.upstream);
+    // EMQX's override lookup never matches (atom vs binary keys, reference §1.1); ours does.
+    this.overrides = new Map(Object.entries(topics.upstreamOverrides).map(([a, t]) => [a, new TopicTemplate(t)]));
+    this.reply = new TopicTemplate(topics.reply);
+    this.error = new TopicTemplate(topics.error);
+    this.presence = topics.presence === undefined ? undefined : new TopicTemplate(topics.presence);
+    this.diagnosticsTopic = this.mount + topics.diagnostics;
+    const filter = this.mount + topics.downstream.replace(/\$\{(cid|clientid)\}/g, '+');
+    this.downstreamFilter = filter;
+    const marked = this.mount + topics.downstream.replace(/\$\{(cid|clientid)\}/g, '\0');
+    this.downLevels = marked.split('/');
+    this.cidLevel = this.downLevels.indexOf('\0');
+  }
+
+  call(cid: string, action: string, uniqueId: string): string {
+    const template = this.overrides.get(action) ?? this.upstream;
+    return this.mount + template.render({ cid, clientid: cid, action, id: uniqueId, type: '2' });
+  }
+
+  callResult(cid: string, uniqueId: string): string {
+    return this.mount + this.reply.render({ cid, clientid: cid, id: uniqueId, type: '3' });
+  }
+
+  callError(cid: string, uniqueId: string): string {
+    return this.mount + this.error.render({ cid, clientid: cid, id: uniqueId, type: '4' });
+  }
+
+  presenceTopic(cid: string, event: 'connected' | 'disconnected'): string | undefined {
+    return this.presence === undefined ? undefined : this.mount + this.presence.render({ cid, clientid: cid, event });
+  }
+
+  /** The shared subscription every node makes once ([MQTT-4.8.2], `$share/{group}/{filter}`). */
+  sharedFilter(group: string | undefined): string {
+    return group === undefined ? this.downstreamFilter : `$share/${group}/${this.downstreamFilter}`;
+  }
+
+  /** Reads the charge-point id out of a downstream topic; undefined if the topic does not fit. */
+  cidFromDownstream(topic: string): string | undefined {
+    const levels = topic.split('/');
+    const pattern = this.downLevels;
+    const trailingHash = pattern[pattern.length - 1] === '#';
+    if (trailingHash ? levels.length < pattern.length - 1 : levels.length !== pattern.length) return undefined;
+    for (let i = 0; i < pattern.length; i++) {
+      const want = pattern[i];
+      if (want === '#') break;
+      if (want !== '\0' && want !== '+' && want !== levels[i]) return undefined;
+    }
+    const cid = levels[this.cidLevel];
+    return cid === undefined || cid === '' ? undefined : cid;
+  }
+}

@@ -1,0 +1,95 @@
+import type { CallErrorFrame, CallFrame, CallResultFrame } from '../ocpp/frame.js';
+import type { GatewayReason } from '../ocpp/error-codes.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { callErrorPayload, callPayload, callResultPayload, gatewayErrorPayload } from './envelope.js';
+import type { MqttLink, UserProperties } from './mqtt-link.js';
+import type { TopicMap } from './topic-map.js';
+
+/** What the publisher needs to know of the charge point a message came from. */
+export interface Origin {
+  readonly cid: string;
+  readonly protoVer: string;
+}
+
+/**
+ * Everything the gateway publishes: the charge point's frames (EMQX layout), the gateway's own
+ * error replies, presence events and diagnostics. Metadata rides in MQTT 5 user properties,
+ * never in the EMQX payload (DESIGN §2).
+ */
+export class UpstreamPublisher {
+  constructor(
+    private readonly link: MqttLink,
+    private readonly topics: TopicMap,
+    private readonly qos: 0 | 1 | 2,
+    private readonly nodeId: string,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {}
+
+  private props(origin: Origin, receivedAt: number): UserProperties {
+    return { 'ocpp-version': origin.protoVer, 'gateway-node': this.nodeId, 'received-at': String(receivedAt) };
+  }
+
+  private send(topic: string, payload: string, qos: 0 | 1 | 2, props: UserProperties, startedAt: number): void {
+    this.link.publish(topic, payload, qos, props, (error) => {
+      if (error !== undefined) {
+        this.metrics.publishFailures.inc();
+        this.log.error({ topic, err: error.message }, 'mqtt publish failed');
+        return;
+      }
+      this.metrics.publishDuration.observe((performance.now() - startedAt) / 1000);
+    });
+  }
+
+  call(origin: Origin, frame: CallFrame, receivedAt: number, startedAt: number): void {
+    this.metrics.message('upstream', 'call', frame[2]);
+    const topic = this.topics.call(origin.cid, frame[2], frame[1]);
+    this.send(topic, callPayload(frame), this.qos, this.props(origin, receivedAt), startedAt);
+  }
+
+  callResult(origin: Origin, frame: CallResultFrame, action: string | undefined, receivedAt: number, startedAt: number): void {
+    this.metrics.message('upstream', 'callresult', action);
+    const topic = this.topics.callResult(origin.cid, frame[1]);
+    this.send(topic, callResultPayload(frame, action), this.qos, this.props(origin, receivedAt), startedAt);
+  }
+
+  callError(origin: Origin, frame: CallErrorFrame, action: string | undefined, receivedAt: number, startedAt: number): void {
+    this.metrics.message('upstream', 'callerror', action);
+    const topic = this.topics.callError(origin.cid, frame[1]);
+    this.send(topic, callErrorPayload(frame, action), this.qos, this.props(origin, receivedAt), startedAt);
+  }
+
+  /**
+   * The gateway's answer for a downstream CALL that cannot end normally (DESIGN §3 "Nothing is
+   * silent"): a CALLERROR on the charge point's error topic with origin and reason.
+   */
+  gatewayError(
+    cid: string,
+    uniqueId: string,
+    action: string | undefined,
+    reason: GatewayReason,
+    errorCode: string,
+    description: string,
+  ): void {
+    this.metrics.commandFailed(reason);
+    const now = Date.now();
+    const props: UserProperties = { origin: 'gateway', 'gateway-node': this.nodeId, 'received-at': String(now) };
+    const payload = gatewayErrorPayload(uniqueId, action, reason, errorCode, description);
+    this.send(this.topics.callError(cid, uniqueId), payload, this.qos, props, performance.now());
+    this.log.info({ cpId: cid, msgId: uniqueId, action, reason }, 'downstream command answered by gateway');
+  }
+
+  presence(cid: string, event: 'connected' | 'disconnected', body: Record<string, unknown>): void {
+    const topic = this.topics.presenceTopic(cid, event);
+    if (topic === undefined) return;
+    const props: UserProperties = { origin: 'gateway', 'gateway-node': this.nodeId };
+    this.send(topic, JSON.stringify(body), 1, props, performance.now());
+  }
+
+  /** Reports what cannot be answered on a Reply topic (a downstream message with no usable id). */
+  diagnostic(body: Record<string, unknown>): void {
+    const props: UserProperties = { origin: 'gateway', 'gateway-node': this.nodeId };
+    this.send(this.topics.diagnosticsTopic, JSON.stringify({ node: this.nodeId, at: new Date().toISOString(), ...body }), 1, props, performance.now());
+  }
+}

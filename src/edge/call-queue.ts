@@ -1,0 +1,107 @@
+import type { JsonObject } from '../ocpp/frame.js';
+
+/** A downstream CALL on its way to a charge point. */
+export interface PendingCall {
+  readonly uniqueId: string;
+  readonly action: string;
+  readonly payload: JsonObject;
+  /** performance.now() when written to the socket; set when it becomes outstanding. */
+  sentAt: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export interface CallQueueHooks {
+  /** Writes the CALL to the socket; false when it could not be written. */
+  write(call: PendingCall): boolean;
+  /** The CP did not answer within the timeout. */
+  timedOut(call: PendingCall): void;
+  /** Queue depth changed by `delta` (for the node-wide gauge). */
+  depthChanged(delta: number): void;
+}
+
+export type EnqueueOutcome = 'sent' | 'queued' | 'full' | 'unwritable';
+
+/**
+ * Per-charge-point serialisation of downstream CALLs (OCPP-J 1.6 §4.1.1: one CALL outstanding
+ * at a time). The rest wait in a bounded FIFO; the outstanding CALL ends with the CP's answer
+ * (same UniqueId) or the timeout, and then the next one is written. Created lazily: most
+ * sessions never receive a downstream CALL, and idle sessions should cost almost nothing.
+ */
+export class CallQueue {
+  private outstandingCall: PendingCall | undefined;
+  private readonly waiting: PendingCall[] = [];
+
+  constructor(
+    private readonly maxLength: number,
+    private readonly timeoutMs: number,
+    private readonly hooks: CallQueueHooks,
+  ) {}
+
+  get outstanding(): PendingCall | undefined {
+    return this.outstandingCall;
+  }
+
+  get length(): number {
+    return this.waiting.length;
+  }
+
+  enqueue(uniqueId: string, action: string, payload: JsonObject): EnqueueOutcome {
+    const call: PendingCall = { uniqueId, action, payload, sentAt: 0, timer: undefined };
+    if (this.outstandingCall === undefined) return this.start(call) ? 'sent' : 'unwritable';
+    if (this.waiting.length >= this.maxLength) return 'full';
+    this.waiting.push(call);
+    this.hooks.depthChanged(1);
+    return 'queued';
+  }
+
+  /** The CP answered `uniqueId`; returns the CALL it answers, or undefined if it is not ours. */
+  settle(uniqueId: string): PendingCall | undefined {
+    const call = this.outstandingCall;
+    if (call === undefined || call.uniqueId !== uniqueId) return undefined;
+    this.finish(call);
+    return call;
+  }
+
+  /** Ends everything (session closed); the caller answers each with an error reply. */
+  clear(): { outstanding: PendingCall | undefined; waiting: PendingCall[] } {
+    const outstanding = this.outstandingCall;
+    if (outstanding !== undefined) clearTimeout(outstanding.timer);
+    this.outstandingCall = undefined;
+    const waiting = this.waiting.splice(0);
+    if (waiting.length > 0) this.hooks.depthChanged(-waiting.length);
+    return { outstanding, waiting };
+  }
+
+  private start(call: PendingCall): boolean {
+    call.sentAt = performance.now();
+    this.outstandingCall = call;
+    if (!this.hooks.write(call)) {
+      this.outstandingCall = undefined;
+      return false;
+    }
+    call.timer = setTimeout(() => this.expire(call), this.timeoutMs);
+    call.timer.unref();
+    return true;
+  }
+
+  private expire(call: PendingCall): void {
+    if (this.outstandingCall !== call) return;
+    this.finish(call);
+    this.hooks.timedOut(call);
+  }
+
+  private finish(call: PendingCall): void {
+    clearTimeout(call.timer);
+    this.outstandingCall = undefined;
+    this.next();
+  }
+
+  private next(): void {
+    let call = this.waiting.shift();
+    while (call !== undefined) {
+      this.hooks.depthChanged(-1);
+      if (this.start(call)) return;
+      call = this.waiting.shift();
+    }
+  }
+}

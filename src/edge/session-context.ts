@@ -1,0 +1,24 @@
+import type { UpstreamPublisher } from '../bridge/upstream-publisher.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { SchemaValidator } from '../ocpp/schema-validator.js';
+import type { SessionTable } from './session-table.js';
+
+/**
+ * What every session of a node shares. Held once per node and referenced by each session, so a
+ * session object carries only its own state (memory target: about 2 KiB per charge point).
+ */
+export interface SessionContext {
+  readonly nodeId: string;
+  readonly publisher: UpstreamPublisher;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly table: SessionTable;
+  /** Set when upstream frames are schema-checked (`upstream` or `all`). */
+  readonly upstreamSchema: SchemaValidator | undefined;
+  /** Set when downstream messages are schema-checked (`downstream` or `all`). */
+  readonly downstreamSchema: SchemaValidator | undefined;
+  readonly maxQueueLength: number;
+  readonly callTimeoutMs: number;
+  readonly heartbeatIntervalS: number;
+}

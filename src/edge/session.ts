@@ -1,0 +1,302 @@
+import type { DownstreamMessage } from '../bridge/envelope.js';
+import type { Deliverable } from '../cluster/command-router.js';
+import type { GatewayReason } from '../ocpp/error-codes.js';
+import { parseFrame, serializeFrame, type Frame, type JsonObject, type ParseResult } from '../ocpp/frame.js';
+import type { OcppError } from '../ocpp/ocpp-error.js';
+import type { OcppVersionInfo } from '../ocpp/versions.js';
+import { CallQueue, type PendingCall } from './call-queue.js';
+import type { CpSocket } from './cp-socket.js';
+import type { SessionContext } from './session-context.js';
+import { presenceBody } from './presence.js';
+
+export type SessionState = 'open' | 'booted' | 'closing' | 'closed';
+
+/** Why a session ended; bounded, used as a metric label and in the presence event. */
+export type CloseReason =
+  | 'remote'
+  | 'remote_error'
+  | 'keepalive_timeout'
+  | 'idle_timeout'
+  | 'replaced'
+  | 'kicked'
+  | 'shutdown'
+  | 'backpressure'
+  | 'binary_frame'
+  | 'frame_too_large'
+  | 'invalid_utf8';
+
+/**
+ * One charge point's socket: `open -> booted -> closing -> closed` (DESIGN §3). It bridges the
+ * CP's frames to MQTT, serialises downstream CALLs through a lazily made {@link CallQueue}, and
+ * answers every downstream CALL it cannot complete with a gateway error reply.
+ */
+export class Session implements Deliverable {
+  state: SessionState = 'open';
+  /** Date.now() of the last OCPP text frame; pings do not count (reference §2.6). */
+  lastReceivedAt: number;
+  keepaliveS: number;
+  readonly connectedAt: number;
+  private ws: CpSocket | undefined;
+  private queue: CallQueue | undefined;
+  /** The CP's latest CALL, so a downstream CALLRESULT can be checked against its action. */
+  private upCall: { readonly id: string; readonly action: string } | undefined;
+  private closeReason: CloseReason | undefined;
+
+  constructor(
+    readonly cid: string,
+    readonly version: OcppVersionInfo,
+    readonly remoteAddress: string,
+    readonly username: string | undefined,
+    private readonly ctx: SessionContext,
+  ) {
+    this.connectedAt = Date.now();
+    this.lastReceivedAt = this.connectedAt;
+    this.keepaliveS = ctx.heartbeatIntervalS;
+  }
+
+  get protoVer(): string {
+    return this.version.protoVer;
+  }
+
+  private setState(next: SessionState): void {
+    if (this.state === next) return;
+    this.ctx.log.debug({ cpId: this.cid, from: this.state, to: next }, 'session state');
+    this.state = next;
+  }
+
+  /** The socket is open: take ownership of the id (newest wins) and announce presence. */
+  attach(ws: CpSocket): void {
+    this.ws = ws;
+    const { ctx } = this;
+    const previous = ctx.table.add(this);
+    previous?.close(1000, 'replaced', 'replaced');
+    ctx.metrics.connections.labels(this.version.protoVer).inc();
+    ctx.publisher.presence(this.cid, 'connected', presenceBody(this, ctx.nodeId));
+  }
+
+  onText(text: string): void {
+    const receivedAt = Date.now();
+    const startedAt = performance.now();
+    this.lastReceivedAt = receivedAt;
+    const parsed = parseFrame(text, this.version.messageTypes);
+    if (!parsed.ok) {
+      this.rejectFrame(parsed);
+      return;
+    }
+    const { publisher, upstreamSchema } = this.ctx;
+    const frame = parsed.frame;
+    switch (frame[0]) {
+      case 2: {
+        const invalid = upstreamSchema?.validate(frame[2], 'request', frame[3]);
+        if (invalid !== undefined) {
+          this.answer(frame[1], invalid);
+          return;
+        }
+        this.upCall = { id: frame[1], action: frame[2] };
+        publisher.call(this, frame, receivedAt, startedAt);
+        return;
+      }
+      case 3: {
+        const call = this.settle(frame[1]);
+        const invalid = call === undefined ? undefined : upstreamSchema?.validate(call.action, 'response', frame[2]);
+        if (invalid !== undefined && call !== undefined) {
+          publisher.gatewayError(this.cid, call.uniqueId, call.action, 'invalid_reply', invalid.errorCode, invalid.message);
+          return;
+        }
+        publisher.callResult(this, frame, call?.action, receivedAt, startedAt);
+        return;
+      }
+      case 4: {
+        const call = this.settle(frame[1]);
+        publisher.callError(this, frame, call?.action, receivedAt, startedAt);
+        return;
+      }
+      default: {
+        const unreachable: never = frame;
+        throw new Error(`unhandled frame ${String(unreachable)}`);
+      }
+    }
+  }
+
+  onBinary(): void {
+    // OCPP-J 1.6 §3: messages are text frames. RFC 6455 §7.4.1: 1003 = unacceptable data type.
+    this.close(1003, 'binary frames are not supported', 'binary_frame');
+  }
+
+  private settle(uniqueId: string): PendingCall | undefined {
+    const call = this.queue?.settle(uniqueId);
+    if (call !== undefined) {
+      this.ctx.metrics.callDuration.labels(call.action).observe((performance.now() - call.sentAt) / 1000);
+    }
+    return call;
+  }
+
+  private rejectFrame(parsed: Extract<ParseResult, { ok: false }>): void {
+    const { error, replyId, replyTo } = parsed;
+    this.ctx.log.debug({ cpId: this.cid, errorCode: error.errorCode, reason: error.message }, 'malformed frame');
+    if (replyId !== undefined) this.answer(replyId, error);
+    else this.ctx.metrics.frameErrors.labels(error.errorCode).inc();
+    const call = replyTo === undefined ? undefined : this.settle(replyTo);
+    if (call !== undefined) {
+      this.ctx.publisher.gatewayError(this.cid, call.uniqueId, call.action, 'invalid_reply', error.errorCode, error.message);
+    }
+  }
+
+  private answer(uniqueId: string, error: OcppError): void {
+    this.ctx.metrics.frameErrors.labels(error.errorCode).inc();
+    this.write(serializeFrame(error.toCallError(uniqueId)));
+  }
+
+  deliver(message: DownstreamMessage): void {
+    if (this.state === 'closing' || this.state === 'closed') {
+      this.fail(message, 'offline');
+      return;
+    }
+    switch (message.type) {
+      case 2:
+        this.deliverCall(message.uniqueId, message.action, message.payload);
+        return;
+      case 3:
+        this.deliverResult(message.uniqueId, message.payload);
+        return;
+      case 4:
+        if (this.upCall?.id === message.uniqueId) this.upCall = undefined;
+        this.writeReply([4, message.uniqueId, message.errorCode, message.errorDescription, message.errorDetails]);
+        return;
+      default: {
+        const unreachable: never = message;
+        throw new Error(`unhandled message ${String(unreachable)}`);
+      }
+    }
+  }
+
+  private deliverCall(uniqueId: string, action: string, payload: JsonObject): void {
+    const { ctx } = this;
+    const invalid = ctx.downstreamSchema?.validate(action, 'request', payload);
+    if (invalid !== undefined) {
+      ctx.publisher.gatewayError(this.cid, uniqueId, action, 'schema_violation', invalid.errorCode, invalid.message);
+      return;
+    }
+    this.queue ??= new CallQueue(ctx.maxQueueLength, ctx.callTimeoutMs, {
+      write: (call) => this.writeCall(call),
+      timedOut: (call) =>
+        ctx.publisher.gatewayError(this.cid, call.uniqueId, call.action, 'timeout', 'GenericError', `no answer within ${ctx.callTimeoutMs} ms`),
+      depthChanged: (delta) => ctx.metrics.queueDepth.inc(delta),
+    });
+    const outcome = this.queue.enqueue(uniqueId, action, payload);
+    if (outcome === 'full') {
+      ctx.publisher.gatewayError(this.cid, uniqueId, action, 'queue_full', 'GenericError', `more than ${ctx.maxQueueLength} commands waiting`);
+    } else if (outcome === 'unwritable') {
+      ctx.publisher.gatewayError(this.cid, uniqueId, action, 'backpressure', 'GenericError', 'charge point socket is not writable');
+    }
+  }
+
+  private writeCall(call: PendingCall): boolean {
+    const written = this.write(serializeFrame([2, call.uniqueId, call.action, call.payload]));
+    if (written) this.ctx.metrics.message('downstream', 'call', call.action);
+    return written;
+  }
+
+  private deliverResult(uniqueId: string, payload: JsonObject): void {
+    const { ctx } = this;
+    const upCall = this.upCall?.id === uniqueId ? this.upCall : undefined;
+    if (upCall !== undefined) {
+      this.upCall = undefined;
+      const invalid = ctx.downstreamSchema?.validate(upCall.action, 'response', payload);
+      if (invalid !== undefined) {
+        ctx.metrics.commandFailed('schema_violation');
+        ctx.publisher.diagnostic({ reason: 'schema_violation', cid: this.cid, uniqueId, action: upCall.action, errorCode: invalid.errorCode, description: invalid.message });
+        return;
+      }
+    }
+    this.applyHeartbeatRule(payload, upCall?.action);
+    this.writeReply([3, uniqueId, payload]);
+  }
+
+  /**
+   * EMQX adopts the heartbeat interval from any downstream CALLRESULT with `status: Accepted` and
+   * an `interval` (reference §2.6, structural match); an Accepted BootNotification boots the session.
+   */
+  private applyHeartbeatRule(payload: JsonObject, action: string | undefined): void {
+    const { status, interval } = payload;
+    if (status !== 'Accepted' || typeof interval !== 'number') return;
+    if (action !== undefined && action !== 'BootNotification') return;
+    if (Number.isInteger(interval) && interval >= 0) this.keepaliveS = interval;
+    if (this.state === 'open') this.setState('booted');
+  }
+
+  private writeReply(frame: Frame): void {
+    const kind = frame[0] === 3 ? 'callresult' : 'callerror';
+    if (this.write(serializeFrame(frame))) {
+      this.ctx.metrics.message('downstream', kind, undefined);
+    } else {
+      this.ctx.metrics.commandFailed('offline');
+      this.ctx.publisher.diagnostic({ reason: 'offline', cid: this.cid, uniqueId: frame[1], messageTypeId: frame[0] });
+    }
+  }
+
+  /** Writes one OCPP message as one WebSocket text message (never concatenated, unlike EMQX). */
+  private write(text: string): boolean {
+    const ws = this.ws;
+    if (ws === undefined || this.state === 'closing' || this.state === 'closed') return false;
+    let status = 0;
+    ws.cork(() => {
+      status = ws.send(text, false, false);
+    });
+    if (status === 2) {
+      // Over maxBackpressure: the CP is not reading. Close rather than buffer without bound.
+      this.close(1008, 'backpressure limit', 'backpressure');
+      return false;
+    }
+    return true;
+  }
+
+  /** Gateway-initiated close; the presence event follows from {@link onClosed}. */
+  close(code: number, text: string, reason: CloseReason): void {
+    if (this.state === 'closing' || this.state === 'closed') return;
+    this.closeReason = reason;
+    this.setState('closing');
+    this.ws?.end(code, text);
+  }
+
+  /** The socket is gone (uWS close handler), whoever closed it. */
+  onClosed(code: number): void {
+    if (this.state === 'closed') return;
+    const reason = this.closeReason ?? reasonFromCode(code);
+    this.setState('closed');
+    this.ws = undefined;
+    const { ctx } = this;
+    ctx.table.remove(this);
+    ctx.metrics.connections.labels(this.version.protoVer).dec();
+    ctx.metrics.disconnects.labels(reason).inc();
+    const pending = this.queue?.clear();
+    if (pending?.outstanding !== undefined) this.fail(pending.outstanding, 'disconnected');
+    for (const call of pending?.waiting ?? []) this.fail(call, 'offline');
+    ctx.publisher.presence(this.cid, 'disconnected', presenceBody(this, ctx.nodeId, { reason, code, at: Date.now() }));
+    ctx.log.debug({ cpId: this.cid, code, reason }, 'session closed');
+  }
+
+  private fail(message: DownstreamMessage | PendingCall, reason: GatewayReason): void {
+    const { publisher } = this.ctx;
+    if ('type' in message && message.type !== 2) {
+      publisher.diagnostic({ reason, cid: this.cid, uniqueId: message.uniqueId, messageTypeId: message.type });
+      return;
+    }
+    publisher.gatewayError(this.cid, message.uniqueId, message.action, reason, 'GenericError', `command not completed: ${reason}`);
+  }
+}
+
+function reasonFromCode(code: number): CloseReason {
+  switch (code) {
+    case 1000:
+    case 1001:
+    case 1005: // RFC 6455 §7.4.1: the close frame carried no code
+      return 'remote';
+    case 1009:
+      return 'frame_too_large';
+    case 1007:
+      return 'invalid_utf8';
+    default:
+      return 'remote_error';
+  }
+}

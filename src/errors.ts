@@ -1,0 +1,80 @@
+/**
+ * Error catalogue: every failure the gateway raises on purpose has a class with a stable `code`.
+ * Tests and operators match on `code` (or `instanceof`), never on message text.
+ */
+
+export type GatewayErrorCode =
+  | 'GW_ERR_CONFIG'
+  | 'GW_ERR_UWS_NATIVE'
+  | 'GW_ERR_LISTEN'
+  | 'GW_ERR_MQTT_UNAVAILABLE'
+  | 'GW_ERR_SCHEMA_LOAD'
+  | 'GW_ERR_SHUTDOWN';
+
+export class GatewayError extends Error {
+  readonly code: GatewayErrorCode;
+
+  constructor(code: GatewayErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** One invalid `OCPP_GW_*` variable; {@link ConfigError} carries all of them at once. */
+export interface ConfigProblem {
+  readonly variable: string;
+  readonly value: string | undefined;
+  readonly problem: string;
+}
+
+/** Raised once with every invalid variable, so an operator fixes them in one pass (exit code 2). */
+export class ConfigError extends GatewayError {
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: readonly ConfigProblem[]) {
+    super(
+      'GW_ERR_CONFIG',
+      `invalid configuration: ${problems.map((p) => `${p.variable}: ${p.problem}`).join('; ')}`,
+    );
+    this.problems = problems;
+  }
+}
+
+/** The uWebSockets.js native binary did not load: the gateway refuses to run on a slower fallback. */
+export class NativeModuleError extends GatewayError {
+  constructor(cause: unknown) {
+    super(
+      'GW_ERR_UWS_NATIVE',
+      'uWebSockets.js native binary failed to load; use Node 20 or 22 on glibc Linux x64/arm64 (see README)',
+      { cause },
+    );
+  }
+}
+
+export class ListenError extends GatewayError {
+  readonly port: number;
+
+  constructor(what: string, port: number, cause?: unknown) {
+    super('GW_ERR_LISTEN', `${what} could not listen on port ${port}; free the port or set another`, {
+      cause,
+    });
+    this.port = port;
+  }
+}
+
+export class MqttUnavailableError extends GatewayError {
+  constructor(url: string, cause?: unknown) {
+    super(
+      'GW_ERR_MQTT_UNAVAILABLE',
+      `MQTT broker ${url} is not reachable; check OCPP_GW_MQTT_URL or unset it for the embedded broker`,
+      { cause },
+    );
+  }
+}
+
+export class SchemaLoadError extends GatewayError {
+  constructor(detail: string, cause?: unknown) {
+    super('GW_ERR_SCHEMA_LOAD', `OCPP JSON schemas failed to compile: ${detail}`, { cause });
+  }
+}

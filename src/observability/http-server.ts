@@ -1,0 +1,80 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ListenError } from '../errors.js';
+import type { Logger } from './logger.js';
+import type { Metrics, NodeState } from './metrics.js';
+
+/** What the HTTP endpoints read from the node. */
+export interface NodeStatus {
+  readonly state: NodeState;
+  readonly mqttConnected: boolean;
+  readonly connections: number;
+}
+
+/**
+ * `/metrics` (Prometheus), `/healthz` (liveness: the process answers; never depends on MQTT or
+ * Redis, DESIGN §5) and `/readyz` (readiness: state `ready` and the broker connected).
+ * Plain node:http: this port sees a scrape every few seconds, not the charge-point load.
+ */
+export class HttpServer {
+  private readonly server: Server;
+
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly status: () => NodeStatus,
+    private readonly log: Logger,
+  ) {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        this.log.error({ err: error instanceof Error ? error.message : String(error) }, 'http handler failed');
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    switch (path) {
+      case '/metrics': {
+        const body = await this.metrics.registry.metrics();
+        res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType }).end(body);
+        return;
+      }
+      case '/healthz':
+        json(res, 200, { status: 'ok' });
+        return;
+      case '/readyz': {
+        const s = this.status();
+        const ready = s.state === 'ready' && s.mqttConnected;
+        json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', ...s });
+        return;
+      }
+      default:
+        json(res, 404, { error: 'not_found' });
+    }
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', (error) => reject(new ListenError('HTTP (metrics/health)', port, error)));
+      this.server.listen(port, host, () => {
+        const address = this.server.address();
+        resolve(typeof address === 'object' && address !== null ? address.port : port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+}

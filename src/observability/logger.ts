@@ -1,0 +1,20 @@
+import { pino, type Logger } from 'pino';
+import type { Config } from '../config.js';
+
+export type { Logger };
+
+/**
+ * Root logger: JSON lines on stdout, bound to the node id. Secrets are redacted wherever they
+ * appear (STYLE: logs). Per-session loggers are children bound to `{ cpId }` and created lazily,
+ * because one pino child per idle socket would cost more memory than the socket itself.
+ */
+export function createLogger(config: Pick<Config, 'logLevel' | 'nodeId'>): Logger {
+  return pino({
+    level: config.logLevel,
+    base: { nodeId: config.nodeId },
+    redact: {
+      paths: ['authorization', 'password', '*.password', '*.authorization', 'headers.authorization'],
+      censor: '[redacted]',
+    },
+  });
+}

@@ -1,0 +1,143 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { KNOWN_ACTIONS } from '../ocpp/actions.js';
+import type { GatewayReason } from '../ocpp/error-codes.js';
+
+/**
+ * Every Prometheus metric of a node, `ocpp_gateway_*` in base units (DESIGN §5). Labels are bounded:
+ * no charge-point id, and actions outside the OCPP catalogue collapse to "other".
+ * Hot-path children are cached so a message costs a Map lookup, not a label hash.
+ */
+
+export type Direction = 'upstream' | 'downstream';
+export type FrameKind = 'call' | 'callresult' | 'callerror';
+export type NodeState = 'starting' | 'ready' | 'draining' | 'stopped';
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export function boundedAction(action: string | undefined): string {
+  return action !== undefined && KNOWN_ACTIONS.has(action) ? action : 'other';
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly connections: Gauge<'version'>;
+  readonly upgrades: Counter<'outcome' | 'reason'>;
+  readonly disconnects: Counter<'reason'>;
+  readonly messages: Counter<'direction' | 'type' | 'action'>;
+  readonly frameErrors: Counter<'error_code'>;
+  readonly commandFailures: Counter<'reason'>;
+  readonly callDuration: Histogram<'action'>;
+  readonly queueDepth: Gauge;
+  readonly downstreamMalformed: Counter<'reason'>;
+  readonly mqttConnected: Gauge;
+  readonly publishFailures: Counter;
+  readonly publishDuration: Histogram;
+  readonly nodeState: Gauge<'state'>;
+  private readonly messageChildren = new Map<string, Counter.Internal>();
+
+  constructor(nodeId: string, version: string) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'ocpp_gateway_' });
+    new Gauge({
+      name: 'ocpp_gateway_build_info',
+      help: 'Build and node identity (value is always 1)',
+      labelNames: ['version', 'node'],
+      registers,
+    }).set({ version, node: nodeId }, 1);
+    this.connections = new Gauge({
+      name: 'ocpp_gateway_connections',
+      help: 'Charge points connected to this node',
+      labelNames: ['version'],
+      registers,
+    });
+    this.upgrades = new Counter({
+      name: 'ocpp_gateway_upgrades_total',
+      help: 'WebSocket upgrade attempts by outcome and rejection reason',
+      labelNames: ['outcome', 'reason'],
+      registers,
+    });
+    this.disconnects = new Counter({
+      name: 'ocpp_gateway_disconnects_total',
+      help: 'Closed charge-point sessions by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.messages = new Counter({
+      name: 'ocpp_gateway_messages_total',
+      help: 'OCPP messages bridged, by direction, message type and action',
+      labelNames: ['direction', 'type', 'action'],
+      registers,
+    });
+    this.frameErrors = new Counter({
+      name: 'ocpp_gateway_frame_errors_total',
+      help: 'Malformed or invalid upstream frames, by the OCPP error code answered',
+      labelNames: ['error_code'],
+      registers,
+    });
+    this.commandFailures = new Counter({
+      name: 'ocpp_gateway_command_failures_total',
+      help: 'Downstream commands the gateway answered with an error reply, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.callDuration = new Histogram({
+      name: 'ocpp_gateway_downstream_call_duration_seconds',
+      help: 'Time from writing a downstream CALL to the charge point until its answer',
+      labelNames: ['action'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.queueDepth = new Gauge({
+      name: 'ocpp_gateway_downstream_queue_depth',
+      help: 'Downstream CALLs waiting behind an outstanding CALL, summed over sessions',
+      registers,
+    });
+    this.downstreamMalformed = new Counter({
+      name: 'ocpp_gateway_downstream_malformed_total',
+      help: 'Downstream MQTT messages that could not be turned into an OCPP frame',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.mqttConnected = new Gauge({
+      name: 'ocpp_gateway_mqtt_connected',
+      help: '1 while the MQTT client is connected',
+      registers,
+    });
+    this.publishFailures = new Counter({
+      name: 'ocpp_gateway_mqtt_publish_failures_total',
+      help: 'MQTT publishes that failed',
+      registers,
+    });
+    this.publishDuration = new Histogram({
+      name: 'ocpp_gateway_upstream_publish_duration_seconds',
+      help: 'Time from receiving an upstream frame to the broker acknowledging its publish',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.nodeState = new Gauge({
+      name: 'ocpp_gateway_node_state',
+      help: '1 for the current node state',
+      labelNames: ['state'],
+      registers,
+    });
+  }
+
+  message(direction: Direction, type: FrameKind, action: string | undefined): void {
+    const label = type === 'call' || action !== undefined ? boundedAction(action) : '';
+    const key = `${direction}|${type}|${label}`;
+    let child = this.messageChildren.get(key);
+    if (child === undefined) {
+      child = this.messages.labels(direction, type, label);
+      this.messageChildren.set(key, child);
+    }
+    child.inc();
+  }
+
+  commandFailed(reason: GatewayReason): void {
+    this.commandFailures.labels(reason).inc();
+  }
+
+  setNodeState(state: NodeState): void {
+    for (const s of ['starting', 'ready', 'draining', 'stopped'] as const) this.nodeState.set({ state: s }, s === state ? 1 : 0);
+  }
+}

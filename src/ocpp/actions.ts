@@ -1,0 +1,19 @@
+/**
+ * OCPP 1.6 action names: the 28 core actions (OCPP 1.6 edition 2, §4 and §5) and those of the
+ * Security Whitepaper extension. Used to keep metric labels bounded; schema validation has its
+ * own list, derived from the schema files.
+ */
+export const OCPP16_ACTIONS: readonly string[] = Object.freeze([
+  'Authorize', 'BootNotification', 'CancelReservation', 'ChangeAvailability', 'ChangeConfiguration',
+  'ClearCache', 'ClearChargingProfile', 'DataTransfer', 'DiagnosticsStatusNotification',
+  'FirmwareStatusNotification', 'GetCompositeSchedule', 'GetConfiguration', 'GetDiagnostics',
+  'GetLocalListVersion', 'Heartbeat', 'MeterValues', 'RemoteStartTransaction', 'RemoteStopTransaction',
+  'ReserveNow', 'Reset', 'SendLocalList', 'SetChargingProfile', 'StartTransaction', 'StatusNotification',
+  'StopTransaction', 'TriggerMessage', 'UnlockConnector', 'UpdateFirmware',
+  // Security extension (OCPP 1.6 Security Whitepaper, edition 3)
+  'CertificateSigned', 'DeleteCertificate', 'ExtendedTriggerMessage', 'GetInstalledCertificateIds',
+  'GetLog', 'InstallCertificate', 'LogStatusNotification', 'SecurityEventNotification',
+  'SignCertificate', 'SignedFirmwareStatusNotification', 'SignedUpdateFirmware',
+]);
+
+export const KNOWN_ACTIONS: ReadonlySet<string> = new Set(OCPP16_ACTIONS);

@@ -1,0 +1,130 @@
+import { OcppError } from './ocpp-error.js';
+
+/**
+ * OCPP-J frames (OCPP-J 1.6 §4.1): a JSON array whose first element is the message type.
+ * A discriminated union on element 0; every consumer switches on it exhaustively.
+ */
+export const MessageType = { Call: 2, CallResult: 3, CallError: 4 } as const;
+
+export type JsonObject = Record<string, unknown>;
+export type CallFrame = [2, string, string, JsonObject];
+export type CallResultFrame = [3, string, JsonObject];
+export type CallErrorFrame = [4, string, string, string, JsonObject];
+export type Frame = CallFrame | CallResultFrame | CallErrorFrame;
+
+/**
+ * Longest UniqueId we accept. OCPP-J 1.6 §4.1.4 says 36 characters; some firmware sends longer
+ * ids, so we allow a margin and still bound the memory a hostile peer can make us hold.
+ */
+export const MAX_UNIQUE_ID_LENGTH = 128;
+
+/** The messageId OCPP 2.0.1 Part 4 §4.2.3 prescribes when the incoming id cannot be read. */
+export const UNKNOWN_MESSAGE_ID = '-1';
+
+export type ParseResult =
+  | { readonly ok: true; readonly frame: Frame }
+  | {
+      readonly ok: false;
+      readonly error: OcppError;
+      /** Id to answer with, or undefined when the frame was a reply (never answer a reply). */
+      readonly replyId: string | undefined;
+      /** Set when the malformed frame was a CALLRESULT/CALLERROR for this id. */
+      readonly replyTo?: string;
+    };
+
+// Recovers the id from a frame that is not valid JSON, e.g. a truncated `[2,"abc","Heartbeat",{`.
+const LEADING_ID = /^\s*\[\s*2\s*,\s*"([^"\\]{1,128})"/;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function validId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_UNIQUE_ID_LENGTH;
+}
+
+function fail(error: OcppError, replyId: string | undefined, replyTo?: string): ParseResult {
+  return replyTo === undefined ? { ok: false, error, replyId } : { ok: false, error, replyId, replyTo };
+}
+
+/**
+ * Parses one WebSocket text message into a frame. Never throws: malformed input becomes the
+ * CALLERROR the spec names, with the id to answer under when one can be recovered.
+ * `knownTypes` are the message types of the negotiated version (unknown ones: NotImplemented).
+ */
+export function parseFrame(text: string, knownTypes: readonly number[]): ParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    const id = LEADING_ID.exec(text)?.[1];
+    return fail(new OcppError('FormationViolation', 'message is not valid JSON'), id ?? UNKNOWN_MESSAGE_ID);
+  }
+  if (!Array.isArray(value) || value.length === 0) {
+    return fail(new OcppError('FormationViolation', 'message is not a non-empty JSON array'), UNKNOWN_MESSAGE_ID);
+  }
+  const type: unknown = value[0];
+  const id: unknown = value[1];
+  const answerId = validId(id) ? id : UNKNOWN_MESSAGE_ID;
+  if (typeof type !== 'number' || !Number.isInteger(type)) {
+    return fail(new OcppError('FormationViolation', 'MessageTypeId is not an integer'), answerId);
+  }
+  if (!knownTypes.includes(type)) {
+    // OCPP-J 1.6 §4.1.3 knows only 2, 3 and 4; we answer rather than ignore (DESIGN §3).
+    return fail(new OcppError('NotImplemented', `MessageTypeId ${type} is not supported`), answerId);
+  }
+  if (!validId(id)) {
+    const isReply = type !== MessageType.Call;
+    return fail(
+      new OcppError('FormationViolation', `UniqueId must be a string of 1..${MAX_UNIQUE_ID_LENGTH} characters`),
+      isReply ? undefined : UNKNOWN_MESSAGE_ID,
+    );
+  }
+  switch (type) {
+    case MessageType.Call:
+      return parseCall(value, id);
+    case MessageType.CallResult:
+      return parseCallResult(value, id);
+    case MessageType.CallError:
+      return parseCallError(value, id);
+    default:
+      return fail(new OcppError('NotImplemented', `MessageTypeId ${type} is not supported`), id);
+  }
+}
+
+function parseCall(value: unknown[], id: string): ParseResult {
+  if (value.length < 4) return fail(new OcppError('ProtocolError', 'CALL needs 4 elements'), id);
+  if (value.length > 4) return fail(new OcppError('FormationViolation', 'CALL has more than 4 elements'), id);
+  const action: unknown = value[2];
+  const payload: unknown = value[3];
+  if (typeof action !== 'string' || action.length === 0) {
+    return fail(new OcppError('FormationViolation', 'Action must be a non-empty string'), id);
+  }
+  if (!isObject(payload)) return fail(new OcppError('FormationViolation', 'Payload must be a JSON object'), id);
+  return { ok: true, frame: [2, id, action, payload] };
+}
+
+// Malformed replies are never answered with a CALLERROR (OCPP-J 1.6 §4.2.3: CALLERROR answers a CALL).
+function parseCallResult(value: unknown[], id: string): ParseResult {
+  const payload: unknown = value[2];
+  if (value.length !== 3 || !isObject(payload)) {
+    return fail(new OcppError('FormationViolation', 'CALLRESULT must be [3, id, {payload}]'), undefined, id);
+  }
+  return { ok: true, frame: [3, id, payload] };
+}
+
+function parseCallError(value: unknown[], id: string): ParseResult {
+  const [, , code, description, details] = value as [unknown, unknown, unknown, unknown, unknown];
+  if (value.length !== 5 || typeof code !== 'string' || typeof description !== 'string' || !isObject(details)) {
+    return fail(
+      new OcppError('FormationViolation', 'CALLERROR must be [4, id, code, description, {details}]'),
+      undefined,
+      id,
+    );
+  }
+  return { ok: true, frame: [4, id, code, description, details] };
+}
+
+export function serializeFrame(frame: Frame): string {
+  return JSON.stringify(frame);
+}
