@@ -1,0 +1,75 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './ports.js';
+
+const BINARIES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', 'mosquitto'];
+
+/** A real mosquitto process on a free loopback port, for tests and benches. */
+export class Mosquitto {
+  private child: ChildProcess | undefined;
+
+  private constructor(
+    readonly port: number,
+    private readonly configFile: string,
+  ) {}
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  static async start(): Promise<Mosquitto> {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'mosq-'));
+    const configFile = join(dir, 'mosquitto.conf');
+    writeFileSync(
+      configFile,
+      [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 100000', 'log_type error', ''].join('\n'),
+    );
+    const broker = new Mosquitto(port, configFile);
+    await broker.launch();
+    return broker;
+  }
+
+  private async launch(): Promise<void> {
+    const binary = BINARIES.find((b) => existsSync(b)) ?? 'mosquitto';
+    this.child = spawn(binary, ['-c', this.configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    this.child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    for (let i = 0; i < 100; i++) {
+      if (await canConnect(this.port)) return;
+      if (this.child.exitCode !== null) break;
+      await sleep(50);
+    }
+    throw new Error(`mosquitto did not start on ${this.port}: ${stderr}`);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child === undefined || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async restart(downMs = 0): Promise<void> {
+    await this.stop();
+    if (downMs > 0) await sleep(downMs);
+    await this.launch();
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
