@@ -35,7 +35,10 @@ export class EdgeServer {
     this.app = uws.App();
     this.app.ws<SocketData>('/*', {
       compression: 0, // uWS.DISABLED: OCPP frames are small and deflate costs memory per socket
-      maxPayloadLength: config.maxFrameBytes,
+      // uWS drops a frame over maxPayloadLength without a close frame (the peer sees 1006).
+      // We let frames up to twice the limit through and close those over it with 1009
+      // ourselves (RFC 6455 §7.4.1); the uWS cap stays as the memory backstop.
+      maxPayloadLength: config.maxFrameBytes * 2,
       maxBackpressure: config.maxBackpressureBytes,
       closeOnBackpressureLimit: false,
       idleTimeout: config.idleTimeoutS,
@@ -45,7 +48,8 @@ export class EdgeServer {
       message: (ws, message, isBinary) => {
         const { session } = ws.getUserData();
         try {
-          if (isBinary) session.onBinary();
+          if (message.byteLength > config.maxFrameBytes) session.close(1009, 'frame too large', 'frame_too_large');
+          else if (isBinary) session.onBinary();
           else session.onText(textDecoder.decode(message));
         } catch (error) {
           // Contain a bug to its own socket: 1011 = internal error (RFC 6455 §7.4.1).

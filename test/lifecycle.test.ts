@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadUws } from '../src/edge/uws.js';
+import { NativeModuleError } from '../src/errors.js';
+import { ChargePoint } from './harness/cp-client.js';
+import { spawnGateway } from './harness/gateway.js';
+import { Mosquitto } from './harness/mosquitto.js';
+import { sleep } from './harness/mqtt-observer.js';
+
+describe('native uWS binding', () => {
+  it('loads the real binary', async () => {
+    const uws = await loadUws();
+    assert.equal(typeof uws.App, 'function');
+  });
+  it('refuses to run without it (GW_ERR_UWS_NATIVE)', async () => {
+    await assert.rejects(loadUws('uWebSockets.js-missing-binary'), (e: unknown) => e instanceof NativeModuleError && e.code === 'GW_ERR_UWS_NATIVE');
+  });
+});
+
+describe('node lifecycle (gateway process)', () => {
+  it('serves health, readiness and metrics, and drains on SIGTERM with 1012', async () => {
+    const broker = await Mosquitto.start();
+    const gw = await spawnGateway({ OCPP_GW_MQTT_URL: broker.url, OCPP_GW_DRAIN_SECONDS: '1' });
+    try {
+      const http = `http://127.0.0.1:${gw.ports.httpPort}`;
+      assert.equal((await fetch(`${http}/healthz`)).status, 200);
+      const ready = await fetch(`${http}/readyz`);
+      assert.equal(ready.status, 200);
+      assert.equal(((await ready.json()) as { state: string }).state, 'ready');
+      const cps = await Promise.all(['a', 'b', 'c'].map((id) => ChargePoint.connect(`ws://127.0.0.1:${gw.ports.wsPort}/ocpp/${id}`)));
+      cps[0]?.send([2, '1', 'Heartbeat', {}]);
+      await sleep(200);
+      const metrics = await (await fetch(`${http}/metrics`)).text();
+      assert.match(metrics, /ocpp_gateway_connections\{version="1.6"\} 3/);
+      assert.match(metrics, /ocpp_gateway_messages_total\{direction="upstream",type="call",action="Heartbeat"\} 1/);
+      assert.match(metrics, /ocpp_gateway_process_resident_memory_bytes/);
+      assert.doesNotMatch(metrics, /cid=|cpId=/, 'no charge-point id as a label');
+
+      const exit = gw.stop('SIGTERM');
+      await sleep(150);
+      const during = await fetch(`${http}/readyz`).catch(() => undefined);
+      if (during !== undefined) assert.equal(during.status, 503, 'not ready while draining');
+      for (const cp of cps) assert.equal((await cp.waitClose(5000)).code, 1012);
+      assert.equal(await exit, 0);
+    } finally {
+      await gw.stop('SIGKILL');
+      await broker.stop();
+    }
+  });
+
+  it('stays live but not ready while the broker is down, and recovers', async () => {
+    const broker = await Mosquitto.start();
+    const gw = await spawnGateway({ OCPP_GW_MQTT_URL: broker.url });
+    try {
+      const http = `http://127.0.0.1:${gw.ports.httpPort}`;
+      const cp = await ChargePoint.connect(`ws://127.0.0.1:${gw.ports.wsPort}/ocpp/live1`);
+      await broker.stop();
+      await sleep(500);
+      assert.equal((await fetch(`${http}/healthz`)).status, 200);
+      assert.equal((await fetch(`${http}/readyz`)).status, 503);
+      assert.equal(cp.closed, undefined, 'a broker outage does not drop charge points');
+      await broker.restart();
+      for (let i = 0; i < 50 && (await fetch(`${http}/readyz`)).status !== 200; i++) await sleep(200);
+      assert.equal((await fetch(`${http}/readyz`)).status, 200);
+    } finally {
+      await gw.stop('SIGKILL');
+      await broker.stop();
+    }
+  });
+});

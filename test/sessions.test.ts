@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ACK, BOOT, setup, type Fixture } from './harness/fixture.js';
+import { sleep } from './harness/mqtt-observer.js';
+
+type Presence = { clientid: string; reason?: string; keepalive?: number; disconnected_at?: number; node?: string; proto_ver?: string; ipaddress?: string };
+
+describe('duplicate charge-point id: newest wins', () => {
+  let fx: Fixture;
+  before(async () => {
+    fx = await setup('mosquitto');
+  });
+  after(() => fx.teardown());
+
+  it('closes the old socket with 1000 "replaced" and delivers to the new one only', async () => {
+    const first = await fx.connect('dup');
+    const second = await fx.connect('dup');
+    assert.deepEqual(await first.waitClose(2000), { code: 1000, reason: 'replaced' });
+    await fx.backend.publish('ocpp/cs/dup', ACK('d1'));
+    assert.deepEqual(((await second.next()) as unknown[])[1], 'd1');
+    assert.equal(first.inbox.length, 0);
+    assert.equal(second.closed, undefined);
+    assert.equal(fx.gateway.sessions.size, 1);
+    const gone = await fx.backend.waitFor('ocpp/events/dup/disconnected');
+    assert.equal((gone.json as Presence).reason, 'replaced');
+    // Two connected events, one disconnected: the survivor is still online.
+    assert.equal(fx.backend.on('ocpp/events/dup/connected').length, 2);
+    assert.equal(fx.backend.on('ocpp/events/dup/disconnected').length, 1);
+  });
+
+  it('the replaced socket closing late never evicts its successor', async () => {
+    const a = await fx.connect('dup2');
+    const b = await fx.connect('dup2');
+    await a.waitClose();
+    await sleep(100);
+    assert.equal(fx.gateway.sessions.lookup('dup2') !== undefined, true);
+    await fx.backend.publish('ocpp/cs/dup2', ACK('z'));
+    await b.next();
+  });
+});
+
+describe('presence events', () => {
+  let fx: Fixture;
+  before(async () => {
+    fx = await setup('mosquitto');
+  });
+  after(() => fx.teardown());
+
+  it('publishes connected and disconnected with EMQX fields plus the node', async () => {
+    const cp = await fx.connect('p1');
+    const on = await fx.backend.waitFor('ocpp/events/p1/connected');
+    const body = on.json as Presence & Record<string, unknown>;
+    assert.equal(body.clientid, 'p1');
+    assert.equal(body.proto_name, 'OCPP');
+    assert.equal(body.proto_ver, '1.6');
+    assert.equal(body.protocol, 'ocpp');
+    assert.equal(body.keepalive, 60);
+    assert.equal(body.node, 'test-node');
+    assert.equal(body.ipaddress, '127.0.0.1');
+    assert.equal(typeof body.connected_at, 'number');
+    assert.equal(on.userProperties?.origin, 'gateway');
+    await cp.close();
+    const off = await fx.backend.waitFor('ocpp/events/p1/disconnected');
+    assert.equal((off.json as Presence).reason, 'remote');
+    assert.equal(typeof (off.json as Presence).disconnected_at, 'number');
+  });
+});
+
+describe('keepalive (EMQX heartbeat rule)', () => {
+  let fx: Fixture;
+  before(async () => {
+    fx = await setup('mosquitto', { OCPP_GW_HEARTBEAT_INTERVAL_S: '1', OCPP_GW_HEARTBEAT_BACKOFF: '2' });
+  });
+  after(() => fx.teardown());
+
+  it('closes a silent CP after interval x backoff and publishes the disconnect', async () => {
+    const cp = await fx.connect('k1');
+    const started = Date.now();
+    const closed = await cp.waitClose(5000);
+    const elapsed = Date.now() - started;
+    assert.equal(closed.code, 1000);
+    assert.ok(elapsed >= 1900 && elapsed < 3500, `closed after ${elapsed} ms`);
+    const off = await fx.backend.waitFor('ocpp/events/k1/disconnected');
+    assert.equal((off.json as Presence).reason, 'keepalive_timeout');
+  });
+
+  it('keeps a CP that sends OCPP traffic', async () => {
+    const cp = await fx.connect('k2');
+    for (let i = 0; i < 6; i++) {
+      cp.send([2, `hb${i}`, 'Heartbeat', {}]);
+      await sleep(600);
+    }
+    assert.equal(cp.closed, undefined);
+  });
+
+  it('does not count WebSocket pings as traffic', async () => {
+    const cp = await fx.connect('k3');
+    const pinger = setInterval(() => cp.ws.ping(), 300);
+    try {
+      assert.equal((await cp.waitClose(5000)).code, 1000);
+    } finally {
+      clearInterval(pinger);
+    }
+  });
+
+  it('adopts the interval of an Accepted BootNotification reply', async () => {
+    const cp = await fx.connect('k4');
+    cp.send(BOOT('b1'));
+    await fx.backend.waitFor('ocpp/cp/k4');
+    await fx.backend.publish('ocpp/cs/k4', ACK('b1', 4));
+    await cp.next();
+    const session = fx.gateway.sessions.lookup('k4');
+    assert.equal(session?.keepaliveS, 4);
+    assert.equal(session?.state, 'booted');
+    await sleep(3000);
+    assert.equal(cp.closed, undefined, 'the 4 s interval (x2) replaced the 1 s default');
+  });
+
+  it('leaves the interval alone for Pending or Rejected', async () => {
+    const cp = await fx.connect('k5');
+    cp.send(BOOT('b2'));
+    await fx.backend.waitFor('ocpp/cp/k5');
+    await fx.backend.publish('ocpp/cs/k5', ACK('b2', 300, 'Pending'));
+    await cp.next();
+    assert.equal(fx.gateway.sessions.lookup('k5')?.keepaliveS, 1);
+    assert.equal(fx.gateway.sessions.lookup('k5')?.state, 'open');
+  });
+
+  it('interval 0 turns the check off', async () => {
+    const cp = await fx.connect('k6');
+    cp.send(BOOT('b3'));
+    await fx.backend.waitFor('ocpp/cp/k6');
+    await fx.backend.publish('ocpp/cs/k6', ACK('b3', 0));
+    await cp.next();
+    await sleep(3000);
+    assert.equal(cp.closed, undefined);
+  });
+});
