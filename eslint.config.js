@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'helm/**', 'deploy/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'helm/**', 'deploy/**', '.tmp/**', 'bench/out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -45,6 +45,6 @@ try {
   await gateway.start();
 } catch (error) {
   const code = error instanceof GatewayError ? error.code : 'GW_ERR_START';
-  log.fatal({ code, err: error instanceof Error ? error.message : String(error), cause: error instanceof Error ? String(error.cause ?? '') : undefined }, 'gateway failed to start');
+  log.fatal({ code, err: error instanceof Error ? error.message : String(error), cause: error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined }, 'gateway failed to start');
   process.exit(1);
 }

@@ -137,7 +137,7 @@ for (const mode of BROKER_MODES) {
       assert.equal(fx.backend.on('ocpp/gw/diagnostics').filter((m) => (m.json as { cid?: string }).cid === 'd10').length, 5);
       assert.equal(cp.inbox.length, 0);
       await fx.backend.publish('ocpp/cs/d10', ACK('ok'));
-      assert.deepEqual((await cp.next()) as unknown[], [3, 'ok', ACK('ok').Payload]);
+      assert.deepEqual(await cp.next(), [3, 'ok', ACK('ok').Payload]);
     });
 
     it('passes replies with unknown ids through in both directions', async () => {

@@ -40,7 +40,8 @@ export class MqttObserver {
   }
 
   /** Waits for a message on `topic` (exact) matching `predicate`. */
-  async waitFor(topic: string | ((t: string) => boolean), predicate: (json: any) => boolean = () => true, timeoutMs = 3000): Promise<Observed> {
+  async waitFor(topic: string | ((t: string) => boolean), // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests narrow the payload shape inline
+    predicate: (json: any) => boolean = () => true, timeoutMs = 3000): Promise<Observed> {
     const matchTopic = typeof topic === 'string' ? (t: string) => t === topic : topic;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
