@@ -165,10 +165,17 @@ function parseOverrides(r: Reader): Record<string, string> {
 }
 
 function parseSubprotocols(r: Reader): Subprotocol[] {
-  const list = r.string('SUBPROTOCOLS', 'ocpp1.6').split(',').map((s) => s.trim()).filter(Boolean);
+  const list = r
+    .string('SUBPROTOCOLS', 'ocpp1.6')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = list.filter((s) => !isSupportedSubprotocol(s));
   if (bad.length > 0 || list.length === 0) {
-    r.fail('SUBPROTOCOLS', `unsupported subprotocol(s) ${bad.join(', ') || '(empty)'}; this build supports ocpp1.6`);
+    r.fail(
+      'SUBPROTOCOLS',
+      `unsupported subprotocol(s) ${bad.join(', ') || '(empty)'}; this build supports ocpp1.6`,
+    );
     return ['ocpp1.6'];
   }
   return list as Subprotocol[];
@@ -188,7 +195,8 @@ export function loadConfig(env: Env = process.env): Config {
   const nodeId = r.string('NODE_ID', hostname());
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(nodeId)) r.fail('NODE_ID', 'must be 1..64 of A-Z a-z 0-9 . _ -');
   const path = r.string('PATH', '/ocpp').replace(/\/+$/, '');
-  if (!/^\/[A-Za-z0-9._~\-/]*$/.test(path) || path === '') r.fail('PATH', 'must be an absolute URL path such as /ocpp');
+  if (!/^\/[A-Za-z0-9._~\-/]*$/.test(path) || path === '')
+    r.fail('PATH', 'must be an absolute URL path such as /ocpp');
   const mountpoint = r.string('TOPIC_PREFIX', 'ocpp/');
   if (/[+#\0]/.test(mountpoint)) r.fail('TOPIC_PREFIX', 'must not contain + # or NUL');
   const presenceOn = r.bool('PRESENCE_ENABLED', true);
@@ -245,7 +253,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.mqtt.sharedGroup.includes('/') || /[+#]/.test(config.mqtt.sharedGroup)) {
     r.fail('MQTT_SHARED_GROUP', 'must not contain / + #');
   }
-  if (config.idleTimeoutS % 4 !== 0) r.fail('IDLE_TIMEOUT_S', 'must be a multiple of 4 (uWebSockets.js rule)');
+  if (config.idleTimeoutS % 4 !== 0)
+    r.fail('IDLE_TIMEOUT_S', 'must be a multiple of 4 (uWebSockets.js rule)');
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);
 }

@@ -50,7 +50,11 @@ export class Gateway {
     this.metrics.setNodeState('starting');
     this.http = new HttpServer(
       this.metrics,
-      () => ({ state: this.state, mqttConnected: this.link?.connected ?? false, connections: this.sessions.size }),
+      () => ({
+        state: this.state,
+        mqttConnected: this.link?.connected ?? false,
+        connections: this.sessions.size,
+      }),
       log,
     );
   }
@@ -84,16 +88,31 @@ export class Gateway {
       sharedGroup = undefined;
     }
     const link = await MqttLink.connect(
-      { url, clientId: config.mqtt.clientId, username: config.mqtt.username, password: config.mqtt.password, protocolVersion },
+      {
+        url,
+        clientId: config.mqtt.clientId,
+        username: config.mqtt.username,
+        password: config.mqtt.password,
+        protocolVersion,
+      },
       log,
       metrics,
     );
     this.link = link;
     if (link.protocolVersion === 4 && this.broker === undefined) {
-      log.warn('MQTT 3.1.1 broker: no user properties; shared subscription kept ($share is a broker extension there)');
+      log.warn(
+        'MQTT 3.1.1 broker: no user properties; shared subscription kept ($share is a broker extension there)',
+      );
     }
     const topics = new TopicMap(config.topics);
-    const publisher = new UpstreamPublisher(link, topics, config.mqtt.upstreamQos, config.nodeId, metrics, log);
+    const publisher = new UpstreamPublisher(
+      link,
+      topics,
+      config.mqtt.upstreamQos,
+      config.nodeId,
+      metrics,
+      log,
+    );
     const ctx: SessionContext = {
       nodeId: config.nodeId,
       publisher,

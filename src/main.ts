@@ -12,7 +12,9 @@ function readConfig(): ReturnType<typeof loadConfig> {
     return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
-      const lines = error.problems.map((p) => `  ${p.variable}${p.value === undefined ? '' : `=${JSON.stringify(p.value)}`}: ${p.problem}`);
+      const lines = error.problems.map(
+        (p) => `  ${p.variable}${p.value === undefined ? '' : `=${JSON.stringify(p.value)}`}: ${p.problem}`,
+      );
       process.stderr.write(`ocpp-gateway: invalid configuration (${error.code}):\n${lines.join('\n')}\n`);
       process.exit(EXIT_CONFIG);
     }
@@ -45,6 +47,13 @@ try {
   await gateway.start();
 } catch (error) {
   const code = error instanceof GatewayError ? error.code : 'GW_ERR_START';
-  log.fatal({ code, err: error instanceof Error ? error.message : String(error), cause: error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined }, 'gateway failed to start');
+  log.fatal(
+    {
+      code,
+      err: error instanceof Error ? error.message : String(error),
+      cause: error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined,
+    },
+    'gateway failed to start',
+  );
   process.exit(1);
 }

@@ -52,21 +52,18 @@ describe('configuration', () => {
     }
     assert.ok(error instanceof ConfigError);
     assert.equal(error.code, 'GW_ERR_CONFIG');
-    assert.deepEqual(
-      error.problems.map((p) => p.variable).sort(),
-      [
-        'OCPP_GW_DOWNSTREAM_TOPIC',
-        'OCPP_GW_MQTT_URL',
-        'OCPP_GW_PORT',
-        'OCPP_GW_REDIS_URL',
-        'OCPP_GW_REQUIRE_SUBPROTOCOL',
-        'OCPP_GW_SCHEMA_VALIDATION',
-        'OCPP_GW_SUBPROTOCOLS',
-        'OCPP_GW_UPSTREAM_QOS',
-        'OCPP_GW_UPSTREAM_TOPIC',
-        'OCPP_GW_UPSTREAM_TOPIC_OVERRIDES',
-      ],
-    );
+    assert.deepEqual(error.problems.map((p) => p.variable).sort(), [
+      'OCPP_GW_DOWNSTREAM_TOPIC',
+      'OCPP_GW_MQTT_URL',
+      'OCPP_GW_PORT',
+      'OCPP_GW_REDIS_URL',
+      'OCPP_GW_REQUIRE_SUBPROTOCOL',
+      'OCPP_GW_SCHEMA_VALIDATION',
+      'OCPP_GW_SUBPROTOCOLS',
+      'OCPP_GW_UPSTREAM_QOS',
+      'OCPP_GW_UPSTREAM_TOPIC',
+      'OCPP_GW_UPSTREAM_TOPIC_OVERRIDES',
+    ]);
   });
 
   it('exits the process with code 2 and names each variable on stderr', async () => {

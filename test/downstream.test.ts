@@ -3,8 +3,19 @@ import { after, before, describe, it } from 'node:test';
 import { ACK, BOOT, BROKER_MODES, setup, type Fixture } from './harness/fixture.js';
 import { sleep } from './harness/mqtt-observer.js';
 
-const RESET = (id: string): Record<string, unknown> => ({ MessageTypeId: 2, UniqueId: id, Action: 'Reset', Payload: { type: 'Soft' } });
-type Reply = { MessageTypeId: number; UniqueId: string; ErrorCode?: string; ErrorDetails?: Record<string, unknown>; Action?: string };
+const RESET = (id: string): Record<string, unknown> => ({
+  MessageTypeId: 2,
+  UniqueId: id,
+  Action: 'Reset',
+  Payload: { type: 'Soft' },
+});
+type Reply = {
+  MessageTypeId: number;
+  UniqueId: string;
+  ErrorCode?: string;
+  ErrorDetails?: Record<string, unknown>;
+  Action?: string;
+};
 
 for (const mode of BROKER_MODES) {
   describe(`downstream mapping (${mode} broker)`, () => {
@@ -19,7 +30,11 @@ for (const mode of BROKER_MODES) {
       cp.send(BOOT('3335862321'));
       await fx.backend.waitFor('ocpp/cp/d1');
       await fx.backend.publish('ocpp/cs/d1', ACK('3335862321'));
-      assert.deepEqual(await cp.next(), [3, '3335862321', { currentTime: '2023-06-21T14:20:39+00:00', interval: 300, status: 'Accepted' }]);
+      assert.deepEqual(await cp.next(), [
+        3,
+        '3335862321',
+        { currentTime: '2023-06-21T14:20:39+00:00', interval: 300, status: 'Accepted' },
+      ]);
     });
 
     it('delivers a CALL and publishes the answer with its Action', async () => {
@@ -28,20 +43,42 @@ for (const mode of BROKER_MODES) {
       assert.deepEqual(await cp.next(), [2, 'r1', 'Reset', { type: 'Soft' }]);
       cp.send([3, 'r1', { status: 'Accepted' }]);
       const reply = await fx.backend.waitFor('ocpp/cp/d2/Reply');
-      assert.deepEqual(reply.json, { MessageTypeId: 3, UniqueId: 'r1', Payload: { status: 'Accepted' }, Action: 'Reset' });
+      assert.deepEqual(reply.json, {
+        MessageTypeId: 3,
+        UniqueId: 'r1',
+        Payload: { status: 'Accepted' },
+        Action: 'Reset',
+      });
     });
 
     it('delivers a CALLERROR with the backend ErrorDetails (EMQX always sends {})', async () => {
       const cp = await fx.connect('d3');
-      await fx.backend.publish('ocpp/cs/d3', { MessageTypeId: 4, UniqueId: 'u1', ErrorCode: 'NotImplemented', ErrorDescription: 'x', ErrorDetails: { a: 1 } });
+      await fx.backend.publish('ocpp/cs/d3', {
+        MessageTypeId: 4,
+        UniqueId: 'u1',
+        ErrorCode: 'NotImplemented',
+        ErrorDescription: 'x',
+        ErrorDetails: { a: 1 },
+      });
       assert.deepEqual(await cp.next(), [4, 'u1', 'NotImplemented', 'x', { a: 1 }]);
-      await fx.backend.publish('ocpp/cs/d3', { MessageTypeId: 4, UniqueId: 'u2', ErrorCode: 'GenericError', ErrorDescription: 'y' });
+      await fx.backend.publish('ocpp/cs/d3', {
+        MessageTypeId: 4,
+        UniqueId: 'u2',
+        ErrorCode: 'GenericError',
+        ErrorDescription: 'y',
+      });
       assert.deepEqual(await cp.next(), [4, 'u2', 'GenericError', 'y', {}]);
     });
 
     it('ignores extra keys', async () => {
       const cp = await fx.connect('d4');
-      await fx.backend.publish('ocpp/cs/d4', { MessageTypeId: 3, UniqueId: 'q', Payload: {}, Action: 'BootNotification', Foo: 1 });
+      await fx.backend.publish('ocpp/cs/d4', {
+        MessageTypeId: 3,
+        UniqueId: 'q',
+        Payload: {},
+        Action: 'BootNotification',
+        Foo: 1,
+      });
       assert.deepEqual(await cp.next(), [3, 'q', {}]);
     });
 
@@ -61,7 +98,14 @@ for (const mode of BROKER_MODES) {
       assert.deepEqual(await cp.next(), [2, 's3', 'Reset', { type: 'Soft' }]);
       cp.send([3, 's3', { status: 'Rejected' }]);
       const s2 = await fx.backend.waitFor('ocpp/cp/d5/Reply', (j: Reply) => j.UniqueId === 's2');
-      assert.deepEqual(s2.json, { MessageTypeId: 4, UniqueId: 's2', ErrorCode: 'InternalError', ErrorDescription: 'busy', ErrorDetails: {}, Action: 'Reset' });
+      assert.deepEqual(s2.json, {
+        MessageTypeId: 4,
+        UniqueId: 's2',
+        ErrorCode: 'InternalError',
+        ErrorDescription: 'busy',
+        ErrorDetails: {},
+        Action: 'Reset',
+      });
       await fx.backend.waitFor('ocpp/cp/d5/Reply', (j: Reply) => j.UniqueId === 's3');
     });
 
@@ -112,7 +156,11 @@ for (const mode of BROKER_MODES) {
 
     it('sends each message of a burst as its own WebSocket message', async () => {
       const cp = await fx.connect('d9');
-      await Promise.all(Array.from({ length: 5 }, (_, i) => fx.backend.publish('ocpp/cs/d9', { MessageTypeId: 3, UniqueId: `b${i}`, Payload: {} })));
+      await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          fx.backend.publish('ocpp/cs/d9', { MessageTypeId: 3, UniqueId: `b${i}`, Payload: {} }),
+        ),
+      );
       for (let i = 0; i < 5; i++) await cp.next();
       assert.equal(cp.rawInbox.length, 5);
       for (const raw of cp.rawInbox) assert.ok(Array.isArray(JSON.parse(raw)));
@@ -132,9 +180,15 @@ for (const mode of BROKER_MODES) {
       assert.deepEqual((np.json as Reply).ErrorDetails, { origin: 'gateway', reason: 'malformed' });
       // ... the others are reported on the diagnostics topic, one each.
       for (const problem of ['not_json', 'not_object', 'bad_message_type', 'bad_error_description']) {
-        await fx.backend.waitFor('ocpp/gw/diagnostics', (j: { problem?: string; cid?: string }) => j.problem === problem && j.cid === 'd10');
+        await fx.backend.waitFor(
+          'ocpp/gw/diagnostics',
+          (j: { problem?: string; cid?: string }) => j.problem === problem && j.cid === 'd10',
+        );
       }
-      assert.equal(fx.backend.on('ocpp/gw/diagnostics').filter((m) => (m.json as { cid?: string }).cid === 'd10').length, 5);
+      assert.equal(
+        fx.backend.on('ocpp/gw/diagnostics').filter((m) => (m.json as { cid?: string }).cid === 'd10').length,
+        5,
+      );
       assert.equal(cp.inbox.length, 0);
       await fx.backend.publish('ocpp/cs/d10', ACK('ok'));
       assert.deepEqual(await cp.next(), [3, 'ok', ACK('ok').Payload]);

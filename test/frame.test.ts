@@ -6,7 +6,10 @@ const TYPES = [2, 3, 4];
 
 describe('parseFrame (OCPP-J 1.6 §4)', () => {
   it('parses CALL, CALLRESULT and CALLERROR', () => {
-    assert.deepEqual(parseFrame('[2,"a","Heartbeat",{}]', TYPES), { ok: true, frame: [2, 'a', 'Heartbeat', {}] });
+    assert.deepEqual(parseFrame('[2,"a","Heartbeat",{}]', TYPES), {
+      ok: true,
+      frame: [2, 'a', 'Heartbeat', {}],
+    });
     assert.deepEqual(parseFrame('[3,"a",{"x":1}]', TYPES), { ok: true, frame: [3, 'a', { x: 1 }] });
     assert.deepEqual(parseFrame('[4,"a","GenericError","d",{"k":"v"}]', TYPES), {
       ok: true,

@@ -9,7 +9,12 @@ const RULES = { path: '/ocpp', subprotocols: ['ocpp1.6' as const], requireSubpro
 
 describe('handshake rules (pure)', () => {
   it('percent-decodes the id', () => {
-    assert.deepEqual(checkHandshake('/ocpp/CP%20001', 'ocpp1.6', RULES), { ok: true, cid: 'CP 001', subprotocol: 'ocpp1.6', echoProtocol: true });
+    assert.deepEqual(checkHandshake('/ocpp/CP%20001', 'ocpp1.6', RULES), {
+      ok: true,
+      cid: 'CP 001',
+      subprotocol: 'ocpp1.6',
+      echoProtocol: true,
+    });
   });
   it('picks in the client order', () => {
     assert.equal(pickSubprotocol('ocpp2.0.1, ocpp1.6', ['ocpp1.6']), 'ocpp1.6');
@@ -40,7 +45,11 @@ describe('WebSocket upgrade over a real socket', () => {
   });
 
   it('accepts and echoes ocpp1.6', async () => {
-    assert.deepEqual(await tryUpgrade(`${base}/ocpp/client1`), { status: 101, protocol: 'ocpp1.6', body: '' });
+    assert.deepEqual(await tryUpgrade(`${base}/ocpp/client1`), {
+      status: 101,
+      protocol: 'ocpp1.6',
+      body: '',
+    });
   });
   it('prefers the first supported entry of the client list', async () => {
     const result = await tryUpgrade(`${base}/ocpp/client1`, ['ocpp2.0.1', 'ocpp1.6']);
@@ -72,13 +81,25 @@ describe('WebSocket upgrade over a real socket', () => {
     assert.equal((await tryUpgrade(`${base}/ocpp/${'x'.repeat(48)}`)).status, 101);
   });
   it('rejects an unsupported subprotocol with 400', async () => {
-    assert.deepEqual(await tryUpgrade(`${base}/ocpp/c1`, ['ocpp2.0.1']), { status: 400, protocol: '', body: 'no_supported_subprotocol' });
+    assert.deepEqual(await tryUpgrade(`${base}/ocpp/c1`, ['ocpp2.0.1']), {
+      status: 400,
+      protocol: '',
+      body: 'no_supported_subprotocol',
+    });
   });
   it('rejects a missing subprotocol with 400 by default', async () => {
-    assert.deepEqual(await tryUpgrade(`${base}/ocpp/c1`, []), { status: 400, protocol: '', body: 'no_subprotocol' });
+    assert.deepEqual(await tryUpgrade(`${base}/ocpp/c1`, []), {
+      status: 400,
+      protocol: '',
+      body: 'no_subprotocol',
+    });
   });
   it('with OCPP_GW_REQUIRE_SUBPROTOCOL=false accepts without echoing a protocol (RFC 6455 §4.1)', async () => {
-    assert.deepEqual(await tryUpgrade(`${lenientBase}/ocpp2/c1`, []), { status: 101, protocol: '', body: '' });
+    assert.deepEqual(await tryUpgrade(`${lenientBase}/ocpp2/c1`, []), {
+      status: 101,
+      protocol: '',
+      body: '',
+    });
   });
   it('serves the configured path only', async () => {
     assert.equal((await tryUpgrade(`${lenientBase}/ocpp/c1`)).status, 404);

@@ -13,7 +13,10 @@ describe('native uWS binding', () => {
     assert.equal(typeof uws.App, 'function');
   });
   it('refuses to run without it (GW_ERR_UWS_NATIVE)', async () => {
-    await assert.rejects(loadUws('uWebSockets.js-missing-binary'), (e: unknown) => e instanceof NativeModuleError && e.code === 'GW_ERR_UWS_NATIVE');
+    await assert.rejects(
+      loadUws('uWebSockets.js-missing-binary'),
+      (e: unknown) => e instanceof NativeModuleError && e.code === 'GW_ERR_UWS_NATIVE',
+    );
   });
 });
 
@@ -27,12 +30,17 @@ describe('node lifecycle (gateway process)', () => {
       const ready = await fetch(`${http}/readyz`);
       assert.equal(ready.status, 200);
       assert.equal(((await ready.json()) as { state: string }).state, 'ready');
-      const cps = await Promise.all(['a', 'b', 'c'].map((id) => ChargePoint.connect(`ws://127.0.0.1:${gw.ports.wsPort}/ocpp/${id}`)));
+      const cps = await Promise.all(
+        ['a', 'b', 'c'].map((id) => ChargePoint.connect(`ws://127.0.0.1:${gw.ports.wsPort}/ocpp/${id}`)),
+      );
       cps[0]?.send([2, '1', 'Heartbeat', {}]);
       await sleep(200);
       const metrics = await (await fetch(`${http}/metrics`)).text();
       assert.match(metrics, /ocpp_gateway_connections\{version="1.6"\} 3/);
-      assert.match(metrics, /ocpp_gateway_messages_total\{direction="upstream",type="call",action="Heartbeat"\} 1/);
+      assert.match(
+        metrics,
+        /ocpp_gateway_messages_total\{direction="upstream",type="call",action="Heartbeat"\} 1/,
+      );
       assert.match(metrics, /ocpp_gateway_process_resident_memory_bytes/);
       assert.doesNotMatch(metrics, /cid=|cpId=/, 'no charge-point id as a label');
 

@@ -12,13 +12,33 @@ describe('malformed upstream frames', () => {
 
   const cases: Array<[string, string, unknown[]]> = [
     ['bad JSON', '[2,"x","Heartbeat",{', [4, 'x', 'FormationViolation', 'message is not valid JSON', {}]],
-    ['two frames in one message', '[2,"a","Heartbeat",{}][2,"b","Heartbeat",{}]', [4, 'a', 'FormationViolation', 'message is not valid JSON', {}]],
+    [
+      'two frames in one message',
+      '[2,"a","Heartbeat",{}][2,"b","Heartbeat",{}]',
+      [4, 'a', 'FormationViolation', 'message is not valid JSON', {}],
+    ],
     ['an object', '{}', [4, '-1', 'FormationViolation', 'message is not a non-empty JSON array', {}]],
     ['an empty array', '[]', [4, '-1', 'FormationViolation', 'message is not a non-empty JSON array', {}]],
-    ['a CALL without payload', '[2,"id3","Heartbeat"]', [4, 'id3', 'ProtocolError', 'CALL needs 4 elements', {}]],
-    ['an unknown message type', '[5,"id4"]', [4, 'id4', 'NotImplemented', 'MessageTypeId 5 is not supported', {}]],
-    ['a numeric UniqueId', '[2,12345,"Heartbeat",{}]', [4, '-1', 'FormationViolation', 'UniqueId must be a string of 1..128 characters', {}]],
-    ['a non-object payload', '[2,"id6","Heartbeat",[]]', [4, 'id6', 'FormationViolation', 'Payload must be a JSON object', {}]],
+    [
+      'a CALL without payload',
+      '[2,"id3","Heartbeat"]',
+      [4, 'id3', 'ProtocolError', 'CALL needs 4 elements', {}],
+    ],
+    [
+      'an unknown message type',
+      '[5,"id4"]',
+      [4, 'id4', 'NotImplemented', 'MessageTypeId 5 is not supported', {}],
+    ],
+    [
+      'a numeric UniqueId',
+      '[2,12345,"Heartbeat",{}]',
+      [4, '-1', 'FormationViolation', 'UniqueId must be a string of 1..128 characters', {}],
+    ],
+    [
+      'a non-object payload',
+      '[2,"id6","Heartbeat",[]]',
+      [4, 'id6', 'FormationViolation', 'Payload must be a JSON object', {}],
+    ],
   ];
   for (const [name, input, expected] of cases) {
     it(`answers ${name} with a CALLERROR and publishes nothing`, async () => {
@@ -45,18 +65,29 @@ describe('malformed upstream frames', () => {
 
   it('ends an outstanding downstream CALL answered with a malformed reply with invalid_reply', async () => {
     const cp = await fx.connect('m-bad-answer');
-    await fx.backend.publish('ocpp/cs/m-bad-answer', { MessageTypeId: 2, UniqueId: 'c1', Action: 'ClearCache', Payload: {} });
+    await fx.backend.publish('ocpp/cs/m-bad-answer', {
+      MessageTypeId: 2,
+      UniqueId: 'c1',
+      Action: 'ClearCache',
+      Payload: {},
+    });
     await cp.next();
     cp.send('[3,"c1","not an object"]');
     const reply = await fx.backend.waitFor('ocpp/cp/m-bad-answer/Reply');
-    assert.deepEqual((reply.json as { ErrorDetails: unknown }).ErrorDetails, { origin: 'gateway', reason: 'invalid_reply' });
+    assert.deepEqual((reply.json as { ErrorDetails: unknown }).ErrorDetails, {
+      origin: 'gateway',
+      reason: 'invalid_reply',
+    });
   });
 
   it('closes a binary frame with 1003', async () => {
     const cp = await fx.connect('m-binary');
     cp.ws.send(Buffer.from('[2,"b","Heartbeat",{}]'), { binary: true });
     assert.equal((await cp.waitClose()).code, 1003);
-    await fx.backend.waitFor('ocpp/events/m-binary/disconnected', (j: { reason?: string }) => j.reason === 'binary_frame');
+    await fx.backend.waitFor(
+      'ocpp/events/m-binary/disconnected',
+      (j: { reason?: string }) => j.reason === 'binary_frame',
+    );
   });
 
   it('closes a frame over OCPP_GW_MAX_FRAME_BYTES with 1009', async () => {

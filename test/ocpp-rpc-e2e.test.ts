@@ -38,7 +38,11 @@ for (const mode of BROKER_MODES) {
       fx.backend.client.on('message', (topic, payload) => {
         if (topic !== `ocpp/cp/${cid}`) return;
         const call = JSON.parse(payload.toString()) as Call;
-        void fx.backend.publish(`ocpp/cs/${cid}`, { MessageTypeId: 3, UniqueId: call.UniqueId, Payload: answerFor(call) });
+        void fx.backend.publish(`ocpp/cs/${cid}`, {
+          MessageTypeId: 3,
+          UniqueId: call.UniqueId,
+          Payload: answerFor(call),
+        });
       });
       // ocpp-rpc's .d.ts marks every option required; the library itself defaults the rest.
       const options: Partial<RPCClientOptions> = {
@@ -60,33 +64,84 @@ for (const mode of BROKER_MODES) {
     });
 
     it('runs a charging session upstream with answers from the MQTT backend', async () => {
-      const boot = (await client.call('BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'X1' })) as { status: string; interval: number };
+      const boot = (await client.call('BootNotification', {
+        chargePointVendor: 'Acme',
+        chargePointModel: 'X1',
+      })) as { status: string; interval: number };
       assert.equal(boot.status, 'Accepted');
       assert.equal(boot.interval, 300);
       await client.call('Heartbeat', {});
       await client.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' });
       const auth = (await client.call('Authorize', { idTag: 'TAG1' })) as { idTagInfo: { status: string } };
       assert.equal(auth.idTagInfo.status, 'Accepted');
-      const start = (await client.call('StartTransaction', { connectorId: 1, idTag: 'TAG1', meterStart: 0, timestamp: now() })) as { transactionId: number };
+      const start = (await client.call('StartTransaction', {
+        connectorId: 1,
+        idTag: 'TAG1',
+        meterStart: 0,
+        timestamp: now(),
+      })) as { transactionId: number };
       assert.equal(start.transactionId, 42);
       await client.call('MeterValues', {
         connectorId: 1,
         transactionId: 42,
-        meterValue: [{ timestamp: now(), sampledValue: [{ value: '1234', measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }],
+        meterValue: [
+          {
+            timestamp: now(),
+            sampledValue: [{ value: '1234', measurand: 'Energy.Active.Import.Register', unit: 'Wh' }],
+          },
+        ],
       });
-      await client.call('StopTransaction', { transactionId: 42, meterStop: 1234, timestamp: now(), idTag: 'TAG1', reason: 'Local' });
+      await client.call('StopTransaction', {
+        transactionId: 42,
+        meterStop: 1234,
+        timestamp: now(),
+        idTag: 'TAG1',
+        reason: 'Local',
+      });
       const actions = fx.backend.on(`ocpp/cp/${cid}`).map((m) => (m.json as Call).Action);
-      assert.deepEqual(actions, ['BootNotification', 'Heartbeat', 'StatusNotification', 'Authorize', 'StartTransaction', 'MeterValues', 'StopTransaction']);
+      assert.deepEqual(actions, [
+        'BootNotification',
+        'Heartbeat',
+        'StatusNotification',
+        'Authorize',
+        'StartTransaction',
+        'MeterValues',
+        'StopTransaction',
+      ]);
       assert.equal(fx.gateway.sessions.lookup(cid)?.state, 'booted');
     });
 
     it('executes RemoteStartTransaction and Reset sent by the backend', async () => {
-      await fx.backend.publish(`ocpp/cs/${cid}`, { MessageTypeId: 2, UniqueId: 'rs-1', Action: 'RemoteStartTransaction', Payload: { idTag: 'TAG1', connectorId: 1 } });
-      await fx.backend.publish(`ocpp/cs/${cid}`, { MessageTypeId: 2, UniqueId: 'reset-1', Action: 'Reset', Payload: { type: 'Soft' } });
+      await fx.backend.publish(`ocpp/cs/${cid}`, {
+        MessageTypeId: 2,
+        UniqueId: 'rs-1',
+        Action: 'RemoteStartTransaction',
+        Payload: { idTag: 'TAG1', connectorId: 1 },
+      });
+      await fx.backend.publish(`ocpp/cs/${cid}`, {
+        MessageTypeId: 2,
+        UniqueId: 'reset-1',
+        Action: 'Reset',
+        Payload: { type: 'Soft' },
+      });
       const rs = await fx.backend.waitFor(`ocpp/cp/${cid}/Reply`, (j: Reply) => j.UniqueId === 'rs-1', 5000);
-      assert.deepEqual(rs.json, { MessageTypeId: 3, UniqueId: 'rs-1', Payload: { status: 'Accepted' }, Action: 'RemoteStartTransaction' });
-      const reset = await fx.backend.waitFor(`ocpp/cp/${cid}/Reply`, (j: Reply) => j.UniqueId === 'reset-1', 5000);
-      assert.deepEqual(reset.json, { MessageTypeId: 3, UniqueId: 'reset-1', Payload: { status: 'Accepted' }, Action: 'Reset' });
+      assert.deepEqual(rs.json, {
+        MessageTypeId: 3,
+        UniqueId: 'rs-1',
+        Payload: { status: 'Accepted' },
+        Action: 'RemoteStartTransaction',
+      });
+      const reset = await fx.backend.waitFor(
+        `ocpp/cp/${cid}/Reply`,
+        (j: Reply) => j.UniqueId === 'reset-1',
+        5000,
+      );
+      assert.deepEqual(reset.json, {
+        MessageTypeId: 3,
+        UniqueId: 'reset-1',
+        Payload: { status: 'Accepted' },
+        Action: 'Reset',
+      });
     });
   });
 }

@@ -12,7 +12,10 @@ import { sleep } from './harness/mqtt-observer.js';
  */
 describe('README quick start', () => {
   it('a fresh gateway with no Redis and no broker bridges a BootNotification to mosquitto_sub', async () => {
-    const gw = spawn(process.execPath, [MAIN_JS], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const gw = spawn(process.execPath, [MAIN_JS], {
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let gwOut = '';
     gw.stdout.on('data', (d: Buffer) => (gwOut += d.toString()));
     gw.stderr.on('data', (d: Buffer) => (gwOut += d.toString()));
@@ -21,14 +24,24 @@ describe('README quick start', () => {
       for (let i = 0; i < 100 && !gwOut.includes('"gateway ready"'); i++) await sleep(100);
       assert.match(gwOut, /"gateway ready"/, gwOut);
       let seen = '';
-      sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-t', 'ocpp/#', '-v'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-t', 'ocpp/#', '-v'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       sub.stdout?.on('data', (d: Buffer) => (seen += d.toString()));
       sub.stderr?.on('data', (d: Buffer) => (seen += d.toString()));
       await sleep(500);
       const cp = await ChargePoint.connect('ws://127.0.0.1:33033/ocpp/CP001');
-      cp.send([2, '3335862321', 'BootNotification', { chargePointVendor: 'vendor1', chargePointModel: 'model1' }]);
+      cp.send([
+        2,
+        '3335862321',
+        'BootNotification',
+        { chargePointVendor: 'vendor1', chargePointModel: 'model1' },
+      ]);
       for (let i = 0; i < 50 && !seen.includes('BootNotification'); i++) await sleep(100);
-      assert.match(seen, /^ocpp\/cp\/CP001 \{"MessageTypeId":2,"UniqueId":"3335862321","Action":"BootNotification","Payload":\{"chargePointVendor":"vendor1","chargePointModel":"model1"\}\}$/m);
+      assert.match(
+        seen,
+        /^ocpp\/cp\/CP001 \{"MessageTypeId":2,"UniqueId":"3335862321","Action":"BootNotification","Payload":\{"chargePointVendor":"vendor1","chargePointModel":"model1"\}\}$/m,
+      );
       assert.match(seen, /^ocpp\/events\/CP001\/connected /m);
       const health = await fetch('http://127.0.0.1:9464/healthz');
       assert.equal(health.status, 200);

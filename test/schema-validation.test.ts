@@ -3,7 +3,12 @@ import { after, before, describe, it } from 'node:test';
 import { BOOT, setup, type Fixture } from './harness/fixture.js';
 import { sleep } from './harness/mqtt-observer.js';
 
-type Reply = { UniqueId: string; ErrorCode?: string; ErrorDescription?: string; ErrorDetails?: Record<string, unknown> };
+type Reply = {
+  UniqueId: string;
+  ErrorCode?: string;
+  ErrorDescription?: string;
+  ErrorDetails?: Record<string, unknown>;
+};
 
 describe('schema validation: upstream', () => {
   let fx: Fixture;
@@ -51,7 +56,12 @@ describe('schema validation: upstream', () => {
 
   it('replaces an invalid CP answer to a downstream CALL with a gateway error reply', async () => {
     const cp = await fx.connect('s4');
-    await fx.backend.publish('ocpp/cs/s4', { MessageTypeId: 2, UniqueId: 'r1', Action: 'Reset', Payload: { type: 'Soft' } });
+    await fx.backend.publish('ocpp/cs/s4', {
+      MessageTypeId: 2,
+      UniqueId: 'r1',
+      Action: 'Reset',
+      Payload: { type: 'Soft' },
+    });
     await cp.next();
     cp.send([3, 'r1', { status: 'Maybe' }]);
     const reply = await fx.backend.waitFor('ocpp/cp/s4/Reply');
@@ -69,7 +79,12 @@ describe('schema validation: downstream', () => {
 
   it('answers an invalid backend CALL with schema_violation and does not send it', async () => {
     const cp = await fx.connect('ds1');
-    await fx.backend.publish('ocpp/cs/ds1', { MessageTypeId: 2, UniqueId: 'r1', Action: 'Reset', Payload: { type: 'Medium' } });
+    await fx.backend.publish('ocpp/cs/ds1', {
+      MessageTypeId: 2,
+      UniqueId: 'r1',
+      Action: 'Reset',
+      Payload: { type: 'Medium' },
+    });
     const reply = await fx.backend.waitFor('ocpp/cp/ds1/Reply');
     assert.equal((reply.json as Reply).ErrorCode, 'PropertyConstraintViolation');
     assert.deepEqual((reply.json as Reply).ErrorDetails, { origin: 'gateway', reason: 'schema_violation' });
@@ -87,7 +102,11 @@ describe('schema validation: downstream', () => {
     const cp = await fx.connect('ds3');
     cp.send(BOOT('b1'));
     await fx.backend.waitFor('ocpp/cp/ds3');
-    await fx.backend.publish('ocpp/cs/ds3', { MessageTypeId: 3, UniqueId: 'b1', Payload: { status: 'Accepted' } });
+    await fx.backend.publish('ocpp/cs/ds3', {
+      MessageTypeId: 3,
+      UniqueId: 'b1',
+      Payload: { status: 'Accepted' },
+    });
     const diag = await fx.backend.waitFor('ocpp/gw/diagnostics', (j: { cid?: string }) => j.cid === 'ds3');
     assert.equal((diag.json as { reason: string }).reason, 'schema_violation');
     assert.equal(cp.inbox.length, 0);

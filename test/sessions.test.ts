@@ -3,7 +3,15 @@ import { after, before, describe, it } from 'node:test';
 import { ACK, BOOT, setup, type Fixture } from './harness/fixture.js';
 import { sleep } from './harness/mqtt-observer.js';
 
-type Presence = { clientid: string; reason?: string; keepalive?: number; disconnected_at?: number; node?: string; proto_ver?: string; ipaddress?: string };
+type Presence = {
+  clientid: string;
+  reason?: string;
+  keepalive?: number;
+  disconnected_at?: number;
+  node?: string;
+  proto_ver?: string;
+  ipaddress?: string;
+};
 
 describe('duplicate charge-point id: newest wins', () => {
   let fx: Fixture;

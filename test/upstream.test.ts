@@ -43,7 +43,13 @@ for (const mode of BROKER_MODES) {
       const cp = await fx.connect('client3');
       cp.send([4, 'abc', 'NotSupported', 'nope', { x: 1 }]);
       const msg = await fx.backend.waitFor('ocpp/cp/client3/Reply');
-      assert.deepEqual(msg.json, { MessageTypeId: 4, UniqueId: 'abc', ErrorCode: 'NotSupported', ErrorDescription: 'nope', ErrorDetails: { x: 1 } });
+      assert.deepEqual(msg.json, {
+        MessageTypeId: 4,
+        UniqueId: 'abc',
+        ErrorCode: 'NotSupported',
+        ErrorDescription: 'nope',
+        ErrorDetails: { x: 1 },
+      });
     });
 
     it('uses the percent-decoded id in topics', async () => {
@@ -57,7 +63,10 @@ for (const mode of BROKER_MODES) {
       for (let i = 0; i < 20; i++) cp.send([2, `m${i}`, 'Heartbeat', {}]);
       await fx.backend.waitFor('ocpp/cp/burst', (j: { UniqueId?: string }) => j.UniqueId === 'm19');
       const ids = fx.backend.on('ocpp/cp/burst').map((m) => (m.json as { UniqueId: string }).UniqueId);
-      assert.deepEqual(ids, Array.from({ length: 20 }, (_, i) => `m${i}`));
+      assert.deepEqual(
+        ids,
+        Array.from({ length: 20 }, (_, i) => `m${i}`),
+      );
     });
   });
 }
@@ -65,13 +74,19 @@ for (const mode of BROKER_MODES) {
 describe('topic templates, override and mountpoint', () => {
   let fx: Fixture;
   before(async () => {
-    fx = await setup('mosquitto', {
-      OCPP_GW_TOPIC_PREFIX: 'tenantA/',
-      OCPP_GW_UPSTREAM_TOPIC: 'cp/${cid}/${action}/${id}',
-      OCPP_GW_UPSTREAM_REPLY_TOPIC: 'cp/${cid}/r/${type}',
-      OCPP_GW_UPSTREAM_TOPIC_OVERRIDES: JSON.stringify({ BootNotification: 'cp/${cid}/Notify/BootNotification' }),
-      OCPP_GW_UPSTREAM_QOS: '1',
-    }, ['tenantA/#']);
+    fx = await setup(
+      'mosquitto',
+      {
+        OCPP_GW_TOPIC_PREFIX: 'tenantA/',
+        OCPP_GW_UPSTREAM_TOPIC: 'cp/${cid}/${action}/${id}',
+        OCPP_GW_UPSTREAM_REPLY_TOPIC: 'cp/${cid}/r/${type}',
+        OCPP_GW_UPSTREAM_TOPIC_OVERRIDES: JSON.stringify({
+          BootNotification: 'cp/${cid}/Notify/BootNotification',
+        }),
+        OCPP_GW_UPSTREAM_QOS: '1',
+      },
+      ['tenantA/#'],
+    );
   });
   after(() => fx.teardown());
 

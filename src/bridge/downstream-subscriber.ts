@@ -44,10 +44,22 @@ export class DownstreamSubscriber {
     if (parsed.uniqueId !== undefined && parsed.messageTypeId === 2) {
       // A CALL the backend waits on: answer it on the Reply topic like any other failed command.
       this.metrics.downstreamMalformed.labels(parsed.problem).inc();
-      this.publisher.gatewayError(cid, parsed.uniqueId, parsed.action, 'malformed', 'FormationViolation', `downstream message rejected: ${parsed.problem}`);
+      this.publisher.gatewayError(
+        cid,
+        parsed.uniqueId,
+        parsed.action,
+        'malformed',
+        'FormationViolation',
+        `downstream message rejected: ${parsed.problem}`,
+      );
       return;
     }
-    this.malformed(parsed.problem, { topic, cid, uniqueId: parsed.uniqueId, messageTypeId: parsed.messageTypeId });
+    this.malformed(parsed.problem, {
+      topic,
+      cid,
+      uniqueId: parsed.uniqueId,
+      messageTypeId: parsed.messageTypeId,
+    });
   }
 
   private malformed(problem: string, context: Record<string, unknown>): void {

@@ -38,17 +38,35 @@ export function parseDownstream(payload: Buffer | string): DownstreamParse {
   try {
     value = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
   } catch {
-    return { ok: false, problem: 'not_json', uniqueId: undefined, messageTypeId: undefined, action: undefined };
+    return {
+      ok: false,
+      problem: 'not_json',
+      uniqueId: undefined,
+      messageTypeId: undefined,
+      action: undefined,
+    };
   }
   if (!isObject(value)) {
-    return { ok: false, problem: 'not_object', uniqueId: undefined, messageTypeId: undefined, action: undefined };
+    return {
+      ok: false,
+      problem: 'not_object',
+      uniqueId: undefined,
+      messageTypeId: undefined,
+      action: undefined,
+    };
   }
   const type = value.MessageTypeId;
   const rawId = value.UniqueId;
   const uniqueId =
     typeof rawId === 'string' && rawId.length > 0 && rawId.length <= MAX_UNIQUE_ID_LENGTH ? rawId : undefined;
   const action = typeof value.Action === 'string' && value.Action !== '' ? value.Action : undefined;
-  const bad = (problem: string): DownstreamParse => ({ ok: false, problem, uniqueId, messageTypeId: type, action });
+  const bad = (problem: string): DownstreamParse => ({
+    ok: false,
+    problem,
+    uniqueId,
+    messageTypeId: type,
+    action,
+  });
   if (uniqueId === undefined) return bad('bad_unique_id');
   // EMQX matches the integer exactly: "2" or 2.5 are not a message type (reference §1.5).
   switch (type) {
@@ -66,7 +84,13 @@ export function parseDownstream(payload: Buffer | string): DownstreamParse {
       if (details !== undefined && !isObject(details)) return bad('bad_error_details');
       return {
         ok: true,
-        message: { type: 4, uniqueId, errorCode: code, errorDescription: description, errorDetails: details ?? {} },
+        message: {
+          type: 4,
+          uniqueId,
+          errorCode: code,
+          errorDescription: description,
+          errorDetails: details ?? {},
+        },
       };
     }
     default:

@@ -36,7 +36,10 @@ export class MqttLink {
         this.handler?.(topic, payload, packet);
       } catch (error) {
         // A bug in one message's handling must not take the node down with every socket on it.
-        log.error({ topic, err: error instanceof Error ? error.stack : String(error) }, 'downstream handler failed');
+        log.error(
+          { topic, err: error instanceof Error ? error.stack : String(error) },
+          'downstream handler failed',
+        );
       }
     });
   }
@@ -77,7 +80,11 @@ export class MqttLink {
     return base;
   }
 
-  private static firstConnect(client: MqttClient, log: Logger, url: string): Promise<'connected' | 'refused'> {
+  private static firstConnect(
+    client: MqttClient,
+    log: Logger,
+    url: string,
+  ): Promise<'connected' | 'refused'> {
     return new Promise((resolve) => {
       let attempts = 0;
       const onConnect = (): void => {
@@ -94,7 +101,8 @@ export class MqttLink {
       };
       const onClose = (): void => {
         attempts += 1;
-        if (attempts === 1 || attempts % 10 === 0) log.warn({ url: redactUrl(url), attempts }, 'mqtt broker not reachable; retrying');
+        if (attempts === 1 || attempts % 10 === 0)
+          log.warn({ url: redactUrl(url), attempts }, 'mqtt broker not reachable; retrying');
       };
       const cleanup = (): void => {
         client.off('connect', onConnect);
@@ -129,7 +137,8 @@ export class MqttLink {
   async subscribe(filter: string, qos: 0 | 1 | 2): Promise<void> {
     const granted = await this.client.subscribeAsync(filter, { qos });
     const code = granted[0]?.qos;
-    if (code === undefined || code >= 0x80) throw new Error(`subscription to ${filter} refused (code ${String(code)})`);
+    if (code === undefined || code >= 0x80)
+      throw new Error(`subscription to ${filter} refused (code ${String(code)})`);
   }
 
   /** Fire-and-forget publish; `done` learns the broker's acknowledgement or the error. */
@@ -142,7 +151,8 @@ export class MqttLink {
   ): void {
     // mqtt.js calls back with `null` on success.
     const callback = (error?: Error | null): void => done(error ?? undefined);
-    const properties = this.protocolVersion === 5 && userProperties !== undefined ? { userProperties } : undefined;
+    const properties =
+      this.protocolVersion === 5 && userProperties !== undefined ? { userProperties } : undefined;
     this.client.publish(topic, payload, properties === undefined ? { qos } : { qos, properties }, callback);
   }
 

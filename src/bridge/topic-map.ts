@@ -22,7 +22,9 @@ export class TopicMap {
     this.mount = topics.mountpoint;
     this.upstream = new TopicTemplate(topics.upstream);
     // EMQX's override lookup never matches (atom vs binary keys, reference §1.1); ours does.
-    this.overrides = new Map(Object.entries(topics.upstreamOverrides).map(([a, t]) => [a, new TopicTemplate(t)]));
+    this.overrides = new Map(
+      Object.entries(topics.upstreamOverrides).map(([a, t]) => [a, new TopicTemplate(t)]),
+    );
     this.reply = new TopicTemplate(topics.reply);
     this.error = new TopicTemplate(topics.error);
     this.presence = topics.presence === undefined ? undefined : new TopicTemplate(topics.presence);
@@ -48,7 +50,9 @@ export class TopicMap {
   }
 
   presenceTopic(cid: string, event: 'connected' | 'disconnected'): string | undefined {
-    return this.presence === undefined ? undefined : this.mount + this.presence.render({ cid, clientid: cid, event });
+    return this.presence === undefined
+      ? undefined
+      : this.mount + this.presence.render({ cid, clientid: cid, event });
   }
 
   /** The shared subscription every node makes once ([MQTT-4.8.2], `$share/{group}/{filter}`). */
@@ -61,7 +65,8 @@ export class TopicMap {
     const levels = topic.split('/');
     const pattern = this.downLevels;
     const trailingHash = pattern[pattern.length - 1] === '#';
-    if (trailingHash ? levels.length < pattern.length - 1 : levels.length !== pattern.length) return undefined;
+    if (trailingHash ? levels.length < pattern.length - 1 : levels.length !== pattern.length)
+      return undefined;
     for (let i = 0; i < pattern.length; i++) {
       const want = pattern[i];
       if (want === '#') break;

@@ -28,10 +28,20 @@ export class UpstreamPublisher {
   ) {}
 
   private props(origin: Origin, receivedAt: number): UserProperties {
-    return { 'ocpp-version': origin.protoVer, 'gateway-node': this.nodeId, 'received-at': String(receivedAt) };
+    return {
+      'ocpp-version': origin.protoVer,
+      'gateway-node': this.nodeId,
+      'received-at': String(receivedAt),
+    };
   }
 
-  private send(topic: string, payload: string, qos: 0 | 1 | 2, props: UserProperties, startedAt: number): void {
+  private send(
+    topic: string,
+    payload: string,
+    qos: 0 | 1 | 2,
+    props: UserProperties,
+    startedAt: number,
+  ): void {
     this.link.publish(topic, payload, qos, props, (error) => {
       if (error !== undefined) {
         this.metrics.publishFailures.inc();
@@ -48,13 +58,25 @@ export class UpstreamPublisher {
     this.send(topic, callPayload(frame), this.qos, this.props(origin, receivedAt), startedAt);
   }
 
-  callResult(origin: Origin, frame: CallResultFrame, action: string | undefined, receivedAt: number, startedAt: number): void {
+  callResult(
+    origin: Origin,
+    frame: CallResultFrame,
+    action: string | undefined,
+    receivedAt: number,
+    startedAt: number,
+  ): void {
     this.metrics.message('upstream', 'callresult', action);
     const topic = this.topics.callResult(origin.cid, frame[1]);
     this.send(topic, callResultPayload(frame, action), this.qos, this.props(origin, receivedAt), startedAt);
   }
 
-  callError(origin: Origin, frame: CallErrorFrame, action: string | undefined, receivedAt: number, startedAt: number): void {
+  callError(
+    origin: Origin,
+    frame: CallErrorFrame,
+    action: string | undefined,
+    receivedAt: number,
+    startedAt: number,
+  ): void {
     this.metrics.message('upstream', 'callerror', action);
     const topic = this.topics.callError(origin.cid, frame[1]);
     this.send(topic, callErrorPayload(frame, action), this.qos, this.props(origin, receivedAt), startedAt);
@@ -74,7 +96,11 @@ export class UpstreamPublisher {
   ): void {
     this.metrics.commandFailed(reason);
     const now = Date.now();
-    const props: UserProperties = { origin: 'gateway', 'gateway-node': this.nodeId, 'received-at': String(now) };
+    const props: UserProperties = {
+      origin: 'gateway',
+      'gateway-node': this.nodeId,
+      'received-at': String(now),
+    };
     const payload = gatewayErrorPayload(uniqueId, action, reason, errorCode, description);
     this.send(this.topics.callError(cid, uniqueId), payload, this.qos, props, performance.now());
     this.log.info({ cpId: cid, msgId: uniqueId, action, reason }, 'downstream command answered by gateway');
@@ -90,6 +116,12 @@ export class UpstreamPublisher {
   /** Reports what cannot be answered on a Reply topic (a downstream message with no usable id). */
   diagnostic(body: Record<string, unknown>): void {
     const props: UserProperties = { origin: 'gateway', 'gateway-node': this.nodeId };
-    this.send(this.topics.diagnosticsTopic, JSON.stringify({ node: this.nodeId, at: new Date().toISOString(), ...body }), 1, props, performance.now());
+    this.send(
+      this.topics.diagnosticsTopic,
+      JSON.stringify({ node: this.nodeId, at: new Date().toISOString(), ...body }),
+      1,
+      props,
+      performance.now(),
+    );
   }
 }

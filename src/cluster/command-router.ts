@@ -33,7 +33,14 @@ export class CommandRouter {
 
   undeliverable(cid: string, message: DownstreamMessage, reason: GatewayReason): void {
     if (message.type === 2) {
-      this.publisher.gatewayError(cid, message.uniqueId, message.action, reason, 'GenericError', `charge point ${reason}: command not delivered`);
+      this.publisher.gatewayError(
+        cid,
+        message.uniqueId,
+        message.action,
+        reason,
+        'GenericError',
+        `charge point ${reason}: command not delivered`,
+      );
       return;
     }
     // A reply for an offline charge point has no Reply topic to go to: report it instead.

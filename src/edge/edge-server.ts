@@ -6,7 +6,15 @@ import { VERSIONS } from '../ocpp/versions.js';
 import { checkHandshake } from './handshake.js';
 import { Session } from './session.js';
 import type { SessionContext } from './session-context.js';
-import type { HttpRequest, HttpResponse, TemplatedApp, Uws, WebSocket, us_listen_socket, us_socket_context_t } from './uws.js';
+import type {
+  HttpRequest,
+  HttpResponse,
+  TemplatedApp,
+  Uws,
+  WebSocket,
+  us_listen_socket,
+  us_socket_context_t,
+} from './uws.js';
 
 /** Per-socket user data: the session itself, so a connection costs one JS object of ours. */
 interface SocketData {
@@ -48,12 +56,16 @@ export class EdgeServer {
       message: (ws, message, isBinary) => {
         const { session } = ws.getUserData();
         try {
-          if (message.byteLength > config.maxFrameBytes) session.close(1009, 'frame too large', 'frame_too_large');
+          if (message.byteLength > config.maxFrameBytes)
+            session.close(1009, 'frame too large', 'frame_too_large');
           else if (isBinary) session.onBinary();
           else session.onText(textDecoder.decode(message));
         } catch (error) {
           // Contain a bug to its own socket: 1011 = internal error (RFC 6455 §7.4.1).
-          log.error({ cpId: session.cid, err: error instanceof Error ? error.stack : String(error) }, 'frame handler failed');
+          log.error(
+            { cpId: session.cid, err: error instanceof Error ? error.stack : String(error) },
+            'frame handler failed',
+          );
           session.close(1011, 'internal error', 'remote_error');
         }
       },
@@ -63,7 +75,9 @@ export class EdgeServer {
     this.app.any('/*', (res, req) => {
       const url = req.getUrl();
       const isOcppPath = url.startsWith(`${config.path}/`);
-      res.writeStatus(isOcppPath ? '426 Upgrade Required' : '404 Not Found').end(isOcppPath ? 'websocket_upgrade_required' : 'not_found');
+      res
+        .writeStatus(isOcppPath ? '426 Upgrade Required' : '404 Not Found')
+        .end(isOcppPath ? 'websocket_upgrade_required' : 'not_found');
     });
   }
 
@@ -81,7 +95,13 @@ export class EdgeServer {
       return;
     }
     const remoteAddress = textDecoder.decode(res.getRemoteAddressAsText());
-    const session = new Session(verdict.cid, VERSIONS[verdict.subprotocol], remoteAddress, undefined, this.ctx);
+    const session = new Session(
+      verdict.cid,
+      VERSIONS[verdict.subprotocol],
+      remoteAddress,
+      undefined,
+      this.ctx,
+    );
     this.metrics.upgrades.labels('accepted', '').inc();
     res.upgrade<SocketData>(
       { session },
@@ -94,7 +114,8 @@ export class EdgeServer {
 
   private reject(res: HttpResponse, status: 400 | 404 | 503, reason: string): void {
     this.metrics.upgrades.labels('rejected', reason).inc();
-    const line = status === 400 ? '400 Bad Request' : status === 404 ? '404 Not Found' : '503 Service Unavailable';
+    const line =
+      status === 400 ? '400 Bad Request' : status === 404 ? '404 Not Found' : '503 Service Unavailable';
     res.writeStatus(line).writeHeader('Content-Type', 'text/plain').end(reason);
   }
 

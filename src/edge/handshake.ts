@@ -9,7 +9,12 @@ import type { Subprotocol } from '../ocpp/versions.js';
 export const MAX_CP_ID_LENGTH = 48;
 
 export type HandshakeResult =
-  | { readonly ok: true; readonly cid: string; readonly subprotocol: Subprotocol; readonly echoProtocol: boolean }
+  | {
+      readonly ok: true;
+      readonly cid: string;
+      readonly subprotocol: Subprotocol;
+      readonly echoProtocol: boolean;
+    }
   | { readonly ok: false; readonly status: 400 | 404; readonly reason: HandshakeRejection };
 
 export type HandshakeRejection =

@@ -98,9 +98,17 @@ export class Session implements Deliverable {
       }
       case 3: {
         const call = this.settle(frame[1]);
-        const invalid = call === undefined ? undefined : upstreamSchema?.validate(call.action, 'response', frame[2]);
+        const invalid =
+          call === undefined ? undefined : upstreamSchema?.validate(call.action, 'response', frame[2]);
         if (invalid !== undefined && call !== undefined) {
-          publisher.gatewayError(this.cid, call.uniqueId, call.action, 'invalid_reply', invalid.errorCode, invalid.message);
+          publisher.gatewayError(
+            this.cid,
+            call.uniqueId,
+            call.action,
+            'invalid_reply',
+            invalid.errorCode,
+            invalid.message,
+          );
           return;
         }
         publisher.callResult(this, frame, call?.action, receivedAt, startedAt);
@@ -133,12 +141,22 @@ export class Session implements Deliverable {
 
   private rejectFrame(parsed: Extract<ParseResult, { ok: false }>): void {
     const { error, replyId, replyTo } = parsed;
-    this.ctx.log.debug({ cpId: this.cid, errorCode: error.errorCode, reason: error.message }, 'malformed frame');
+    this.ctx.log.debug(
+      { cpId: this.cid, errorCode: error.errorCode, reason: error.message },
+      'malformed frame',
+    );
     if (replyId !== undefined) this.answer(replyId, error);
     else this.ctx.metrics.frameErrors.labels(error.errorCode).inc();
     const call = replyTo === undefined ? undefined : this.settle(replyTo);
     if (call !== undefined) {
-      this.ctx.publisher.gatewayError(this.cid, call.uniqueId, call.action, 'invalid_reply', error.errorCode, error.message);
+      this.ctx.publisher.gatewayError(
+        this.cid,
+        call.uniqueId,
+        call.action,
+        'invalid_reply',
+        error.errorCode,
+        error.message,
+      );
     }
   }
 
@@ -161,7 +179,13 @@ export class Session implements Deliverable {
         return;
       case 4:
         if (this.upCall?.id === message.uniqueId) this.upCall = undefined;
-        this.writeReply([4, message.uniqueId, message.errorCode, message.errorDescription, message.errorDetails]);
+        this.writeReply([
+          4,
+          message.uniqueId,
+          message.errorCode,
+          message.errorDescription,
+          message.errorDetails,
+        ]);
         return;
       default: {
         const unreachable: never = message;
@@ -174,20 +198,48 @@ export class Session implements Deliverable {
     const { ctx } = this;
     const invalid = ctx.downstreamSchema?.validate(action, 'request', payload);
     if (invalid !== undefined) {
-      ctx.publisher.gatewayError(this.cid, uniqueId, action, 'schema_violation', invalid.errorCode, invalid.message);
+      ctx.publisher.gatewayError(
+        this.cid,
+        uniqueId,
+        action,
+        'schema_violation',
+        invalid.errorCode,
+        invalid.message,
+      );
       return;
     }
     this.queue ??= new CallQueue(ctx.maxQueueLength, ctx.callTimeoutMs, {
       write: (call) => this.writeCall(call),
       timedOut: (call) =>
-        ctx.publisher.gatewayError(this.cid, call.uniqueId, call.action, 'timeout', 'GenericError', `no answer within ${ctx.callTimeoutMs} ms`),
+        ctx.publisher.gatewayError(
+          this.cid,
+          call.uniqueId,
+          call.action,
+          'timeout',
+          'GenericError',
+          `no answer within ${ctx.callTimeoutMs} ms`,
+        ),
       depthChanged: (delta) => ctx.metrics.queueDepth.inc(delta),
     });
     const outcome = this.queue.enqueue(uniqueId, action, payload);
     if (outcome === 'full') {
-      ctx.publisher.gatewayError(this.cid, uniqueId, action, 'queue_full', 'GenericError', `more than ${ctx.maxQueueLength} commands waiting`);
+      ctx.publisher.gatewayError(
+        this.cid,
+        uniqueId,
+        action,
+        'queue_full',
+        'GenericError',
+        `more than ${ctx.maxQueueLength} commands waiting`,
+      );
     } else if (outcome === 'unwritable') {
-      ctx.publisher.gatewayError(this.cid, uniqueId, action, 'backpressure', 'GenericError', 'charge point socket is not writable');
+      ctx.publisher.gatewayError(
+        this.cid,
+        uniqueId,
+        action,
+        'backpressure',
+        'GenericError',
+        'charge point socket is not writable',
+      );
     }
   }
 
@@ -205,7 +257,14 @@ export class Session implements Deliverable {
       const invalid = ctx.downstreamSchema?.validate(upCall.action, 'response', payload);
       if (invalid !== undefined) {
         ctx.metrics.commandFailed('schema_violation');
-        ctx.publisher.diagnostic({ reason: 'schema_violation', cid: this.cid, uniqueId, action: upCall.action, errorCode: invalid.errorCode, description: invalid.message });
+        ctx.publisher.diagnostic({
+          reason: 'schema_violation',
+          cid: this.cid,
+          uniqueId,
+          action: upCall.action,
+          errorCode: invalid.errorCode,
+          description: invalid.message,
+        });
         return;
       }
     }
@@ -231,7 +290,12 @@ export class Session implements Deliverable {
       this.ctx.metrics.message('downstream', kind, undefined);
     } else {
       this.ctx.metrics.commandFailed('offline');
-      this.ctx.publisher.diagnostic({ reason: 'offline', cid: this.cid, uniqueId: frame[1], messageTypeId: frame[0] });
+      this.ctx.publisher.diagnostic({
+        reason: 'offline',
+        cid: this.cid,
+        uniqueId: frame[1],
+        messageTypeId: frame[0],
+      });
     }
   }
 
@@ -272,17 +336,33 @@ export class Session implements Deliverable {
     const pending = this.queue?.clear();
     if (pending?.outstanding !== undefined) this.fail(pending.outstanding, 'disconnected');
     for (const call of pending?.waiting ?? []) this.fail(call, 'offline');
-    ctx.publisher.presence(this.cid, 'disconnected', presenceBody(this, ctx.nodeId, { reason, code, at: Date.now() }));
+    ctx.publisher.presence(
+      this.cid,
+      'disconnected',
+      presenceBody(this, ctx.nodeId, { reason, code, at: Date.now() }),
+    );
     ctx.log.debug({ cpId: this.cid, code, reason }, 'session closed');
   }
 
   private fail(message: DownstreamMessage | PendingCall, reason: GatewayReason): void {
     const { publisher } = this.ctx;
     if ('type' in message && message.type !== 2) {
-      publisher.diagnostic({ reason, cid: this.cid, uniqueId: message.uniqueId, messageTypeId: message.type });
+      publisher.diagnostic({
+        reason,
+        cid: this.cid,
+        uniqueId: message.uniqueId,
+        messageTypeId: message.type,
+      });
       return;
     }
-    publisher.gatewayError(this.cid, message.uniqueId, message.action, reason, 'GenericError', `command not completed: ${reason}`);
+    publisher.gatewayError(
+      this.cid,
+      message.uniqueId,
+      message.action,
+      reason,
+      'GenericError',
+      `command not completed: ${reason}`,
+    );
   }
 }
 

@@ -7,7 +7,14 @@ import { NativeModuleError } from '../errors.js';
  * change of the package.json alias, not of code.
  */
 export type Uws = typeof UwsModule;
-export type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_listen_socket, us_socket_context_t } from 'uWebSockets.js';
+export type {
+  HttpRequest,
+  HttpResponse,
+  TemplatedApp,
+  WebSocket,
+  us_listen_socket,
+  us_socket_context_t,
+} from 'uWebSockets.js';
 
 /** Status codes of `WebSocket.send` (uWS index.d.ts): 0 backpressure, 1 sent, 2 dropped. */
 export const SendStatus = { Backpressure: 0, Success: 1, Dropped: 2 } as const;

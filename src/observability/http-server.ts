@@ -25,7 +25,10 @@ export class HttpServer {
   ) {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
-        this.log.error({ err: error instanceof Error ? error.message : String(error) }, 'http handler failed');
+        this.log.error(
+          { err: error instanceof Error ? error.message : String(error) },
+          'http handler failed',
+        );
         if (!res.headersSent) res.writeHead(500).end();
       });
     });

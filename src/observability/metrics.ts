@@ -138,6 +138,7 @@ export class Metrics {
   }
 
   setNodeState(state: NodeState): void {
-    for (const s of ['starting', 'ready', 'draining', 'stopped'] as const) this.nodeState.set({ state: s }, s === state ? 1 : 0);
+    for (const s of ['starting', 'ready', 'draining', 'stopped'] as const)
+      this.nodeState.set({ state: s }, s === state ? 1 : 0);
   }
 }

@@ -61,7 +61,10 @@ export function parseFrame(text: string, knownTypes: readonly number[]): ParseRe
     return fail(new OcppError('FormationViolation', 'message is not valid JSON'), id ?? UNKNOWN_MESSAGE_ID);
   }
   if (!Array.isArray(value) || value.length === 0) {
-    return fail(new OcppError('FormationViolation', 'message is not a non-empty JSON array'), UNKNOWN_MESSAGE_ID);
+    return fail(
+      new OcppError('FormationViolation', 'message is not a non-empty JSON array'),
+      UNKNOWN_MESSAGE_ID,
+    );
   }
   const type: unknown = value[0];
   const id: unknown = value[1];
@@ -76,7 +79,10 @@ export function parseFrame(text: string, knownTypes: readonly number[]): ParseRe
   if (!validId(id)) {
     const isReply = type !== MessageType.Call;
     return fail(
-      new OcppError('FormationViolation', `UniqueId must be a string of 1..${MAX_UNIQUE_ID_LENGTH} characters`),
+      new OcppError(
+        'FormationViolation',
+        `UniqueId must be a string of 1..${MAX_UNIQUE_ID_LENGTH} characters`,
+      ),
       isReply ? undefined : UNKNOWN_MESSAGE_ID,
     );
   }
@@ -100,7 +106,8 @@ function parseCall(value: unknown[], id: string): ParseResult {
   if (typeof action !== 'string' || action.length === 0) {
     return fail(new OcppError('FormationViolation', 'Action must be a non-empty string'), id);
   }
-  if (!isObject(payload)) return fail(new OcppError('FormationViolation', 'Payload must be a JSON object'), id);
+  if (!isObject(payload))
+    return fail(new OcppError('FormationViolation', 'Payload must be a JSON object'), id);
   return { ok: true, frame: [2, id, action, payload] };
 }
 
@@ -115,7 +122,12 @@ function parseCallResult(value: unknown[], id: string): ParseResult {
 
 function parseCallError(value: unknown[], id: string): ParseResult {
   const [, , code, description, details] = value as [unknown, unknown, unknown, unknown, unknown];
-  if (value.length !== 5 || typeof code !== 'string' || typeof description !== 'string' || !isObject(details)) {
+  if (
+    value.length !== 5 ||
+    typeof code !== 'string' ||
+    typeof description !== 'string' ||
+    !isObject(details)
+  ) {
     return fail(
       new OcppError('FormationViolation', 'CALLERROR must be [4, id, code, description, {details}]'),
       undefined,

@@ -14,10 +14,16 @@ export interface OcppVersionInfo {
 }
 
 export const VERSIONS: Readonly<Record<Subprotocol, OcppVersionInfo>> = Object.freeze({
-  'ocpp1.6': Object.freeze({ subprotocol: 'ocpp1.6', protoVer: '1.6', messageTypes: Object.freeze([2, 3, 4]) }),
+  'ocpp1.6': Object.freeze({
+    subprotocol: 'ocpp1.6',
+    protoVer: '1.6',
+    messageTypes: Object.freeze([2, 3, 4]),
+  }),
 });
 
-export const SUPPORTED_SUBPROTOCOLS: readonly Subprotocol[] = Object.freeze(Object.keys(VERSIONS) as Subprotocol[]);
+export const SUPPORTED_SUBPROTOCOLS: readonly Subprotocol[] = Object.freeze(
+  Object.keys(VERSIONS) as Subprotocol[],
+);
 
 export function isSupportedSubprotocol(value: string): value is Subprotocol {
   return Object.hasOwn(VERSIONS, value);

@@ -22,7 +22,11 @@ export class ChargePoint {
     });
   }
 
-  static connect(url: string, protocols: string[] = ['ocpp1.6'], headers: Record<string, string> = {}): Promise<ChargePoint> {
+  static connect(
+    url: string,
+    protocols: string[] = ['ocpp1.6'],
+    headers: Record<string, string> = {},
+  ): Promise<ChargePoint> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, protocols, { headers });
       const cp = new ChargePoint(ws);
@@ -43,7 +47,8 @@ export class ChargePoint {
       const index = this.inbox.findIndex(predicate);
       if (index >= 0) return this.inbox.splice(index, 1)[0];
       const left = deadline - Date.now();
-      if (left <= 0 || this.closed !== undefined) throw new Error(`no matching message within ${timeoutMs} ms; inbox ${JSON.stringify(this.inbox)}`);
+      if (left <= 0 || this.closed !== undefined)
+        throw new Error(`no matching message within ${timeoutMs} ms; inbox ${JSON.stringify(this.inbox)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -57,7 +62,10 @@ export class ChargePoint {
   waitClose(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
     if (this.closed !== undefined) return Promise.resolve(this.closed);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`socket not closed within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`socket not closed within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.closeWaiters.push(() => {
         clearTimeout(timer);
         if (this.closed !== undefined) resolve(this.closed);
@@ -78,7 +86,10 @@ export class UpgradeRejected extends Error {
 }
 
 /** Status code of an upgrade attempt (101 when accepted), and the negotiated protocol. */
-export function tryUpgrade(url: string, protocols: string[] = ['ocpp1.6']): Promise<{ status: number; protocol: string; body: string }> {
+export function tryUpgrade(
+  url: string,
+  protocols: string[] = ['ocpp1.6'],
+): Promise<{ status: number; protocol: string; body: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, protocols);
     ws.once('open', () => {

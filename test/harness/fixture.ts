@@ -19,12 +19,20 @@ export interface Fixture {
   teardown(): Promise<void>;
 }
 
-export async function setup(mode: BrokerMode, env: GatewayEnv = {}, filters: string[] = ['ocpp/#']): Promise<Fixture> {
+export async function setup(
+  mode: BrokerMode,
+  env: GatewayEnv = {},
+  filters: string[] = ['ocpp/#'],
+): Promise<Fixture> {
   const mosquitto = mode === 'mosquitto' ? await Mosquitto.start() : undefined;
-  const { gateway, ports, stop } = await startGateway(mosquitto === undefined ? env : { OCPP_GW_MQTT_URL: mosquitto.url, ...env });
+  const { gateway, ports, stop } = await startGateway(
+    mosquitto === undefined ? env : { OCPP_GW_MQTT_URL: mosquitto.url, ...env },
+  );
   const mqttUrl = mosquitto?.url ?? `mqtt://127.0.0.1:${String(ports.mqttPort)}`;
   // aedes speaks 3.1.1 only; mosquitto gets MQTT 5 so user properties are visible.
-  const backend = await MqttObserver.connect(mqttUrl, filters, { protocolVersion: mode === 'embedded' ? 4 : 5 });
+  const backend = await MqttObserver.connect(mqttUrl, filters, {
+    protocolVersion: mode === 'embedded' ? 4 : 5,
+  });
   const wsBase = `ws://127.0.0.1:${ports.wsPort}${gateway.config.path}/`;
   const clients: ChargePoint[] = [];
   return {
@@ -48,7 +56,12 @@ export async function setup(mode: BrokerMode, env: GatewayEnv = {}, filters: str
   };
 }
 
-export const BOOT = (id: string): unknown[] => [2, id, 'BootNotification', { chargePointVendor: 'vendor1', chargePointModel: 'model1' }];
+export const BOOT = (id: string): unknown[] => [
+  2,
+  id,
+  'BootNotification',
+  { chargePointVendor: 'vendor1', chargePointModel: 'model1' },
+];
 export const ACK = (id: string, interval = 300, status = 'Accepted'): Record<string, unknown> => ({
   MessageTypeId: 3,
   UniqueId: id,

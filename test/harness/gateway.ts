@@ -20,7 +20,9 @@ export const TEST_ENV: GatewayEnv = {
 };
 
 /** A gateway in the test process: real uWS listener, real MQTT connection. */
-export async function startGateway(env: GatewayEnv = {}): Promise<{ gateway: Gateway; ports: GatewayPorts; stop: () => Promise<void> }> {
+export async function startGateway(
+  env: GatewayEnv = {},
+): Promise<{ gateway: Gateway; ports: GatewayPorts; stop: () => Promise<void> }> {
   const config = loadConfig({ ...TEST_ENV, ...env });
   const gateway = new Gateway(config, createLogger(config));
   const ports = await gateway.start();
@@ -47,7 +49,10 @@ export async function spawnGateway(env: GatewayEnv, timeoutMs = 15_000): Promise
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const ports = await new Promise<GatewayPorts>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway not ready in ${timeoutMs} ms: ${out}${err}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`gateway not ready in ${timeoutMs} ms: ${out}${err}`)),
+      timeoutMs,
+    );
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       for (const line of out.split('\n')) {
@@ -77,9 +82,15 @@ export async function spawnGateway(env: GatewayEnv, timeoutMs = 15_000): Promise
 }
 
 /** Runs main.js to completion (for start-up failures); returns exit code and output. */
-export function runGateway(env: GatewayEnv, timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runGateway(
+  env: GatewayEnv,
+  timeoutMs = 10_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN_JS], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN_JS], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

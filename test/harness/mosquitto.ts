@@ -27,7 +27,14 @@ export class Mosquitto {
     const configFile = join(dir, 'mosquitto.conf');
     writeFileSync(
       configFile,
-      [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 100000', 'log_type error', ''].join('\n'),
+      [
+        `listener ${port} 127.0.0.1`,
+        'allow_anonymous true',
+        'persistence false',
+        'max_queued_messages 100000',
+        'log_type error',
+        '',
+      ].join('\n'),
     );
     const broker = new Mosquitto(port, configFile);
     await broker.launch();

@@ -23,12 +23,23 @@ export class MqttObserver {
       } catch {
         json = undefined;
       }
-      this.seen.push({ topic, json, raw, userProperties: packet.properties?.userProperties, qos: packet.qos, retain: packet.retain });
+      this.seen.push({
+        topic,
+        json,
+        raw,
+        userProperties: packet.properties?.userProperties,
+        qos: packet.qos,
+        retain: packet.retain,
+      });
       for (const w of this.waiters.splice(0)) w();
     });
   }
 
-  static async connect(url: string, filters: string[] = ['ocpp/#'], options: IClientOptions = {}): Promise<MqttObserver> {
+  static async connect(
+    url: string,
+    filters: string[] = ['ocpp/#'],
+    options: IClientOptions = {},
+  ): Promise<MqttObserver> {
     const client = await connectAsync(url, { protocolVersion: 5, reconnectPeriod: 200, ...options });
     const observer = new MqttObserver(client);
     if (filters.length > 0) await client.subscribeAsync(filters, { qos: 2 });
@@ -40,15 +51,21 @@ export class MqttObserver {
   }
 
   /** Waits for a message on `topic` (exact) matching `predicate`. */
-  async waitFor(topic: string | ((t: string) => boolean), // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests narrow the payload shape inline
-    predicate: (json: any) => boolean = () => true, timeoutMs = 3000): Promise<Observed> {
+  async waitFor(
+    topic: string | ((t: string) => boolean), // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests narrow the payload shape inline
+    predicate: (json: any) => boolean = () => true,
+    timeoutMs = 3000,
+  ): Promise<Observed> {
     const matchTopic = typeof topic === 'string' ? (t: string) => t === topic : topic;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.seen.find((m) => matchTopic(m.topic) && predicate(m.json));
       if (found !== undefined) return found;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no message on ${String(topic)} within ${timeoutMs} ms; saw ${JSON.stringify(this.seen.map((m) => [m.topic, m.raw]))}`);
+      if (left <= 0)
+        throw new Error(
+          `no message on ${String(topic)} within ${timeoutMs} ms; saw ${JSON.stringify(this.seen.map((m) => [m.topic, m.raw]))}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {

@@ -1,0 +1,117 @@
+{{/*
+Chart name, truncated to 63 characters (DNS label limit).
+*/}}
+{{- define "ocpp-gateway.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Full name: <release>-<chart> unless the release name already contains the chart name.
+Kept to 53 characters so "<fullname>-dashboard" still fits in 63.
+*/}}
+{{- define "ocpp-gateway.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 53 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 53 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 53 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "ocpp-gateway.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels on every object.
+*/}}
+{{- define "ocpp-gateway.labels" -}}
+helm.sh/chart: {{ include "ocpp-gateway.chart" . }}
+{{ include "ocpp-gateway.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: ocpp-gateway
+{{- end }}
+
+{{/*
+Selector labels: immutable on the Deployment, keep them minimal.
+*/}}
+{{- define "ocpp-gateway.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "ocpp-gateway.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "ocpp-gateway.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "ocpp-gateway.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+Image reference: repository@digest, or repository:tag (tag defaults to appVersion).
+*/}}
+{{- define "ocpp-gateway.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag | toString) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Secret holding the MQTT password: the user's existing one, or the one this chart creates.
+Empty when there is no password at all.
+*/}}
+{{- define "ocpp-gateway.mqttSecretName" -}}
+{{- if .Values.mqtt.existingSecret }}
+{{- .Values.mqtt.existingSecret }}
+{{- else if .Values.mqtt.password }}
+{{- include "ocpp-gateway.fullname" . }}-mqtt
+{{- end }}
+{{- end }}
+
+{{- define "ocpp-gateway.mqttSecretPasswordKey" -}}
+{{- if .Values.mqtt.existingSecret }}
+{{- .Values.mqtt.existingSecretPasswordKey }}
+{{- else }}
+{{- print "mqtt-password" }}
+{{- end }}
+{{- end }}
+
+{{/*
+terminationGracePeriodSeconds: explicit value, or drainSeconds + 15.
+*/}}
+{{- define "ocpp-gateway.terminationGracePeriodSeconds" -}}
+{{- if .Values.terminationGracePeriodSeconds }}
+{{- .Values.terminationGracePeriodSeconds | int }}
+{{- else }}
+{{- add (.Values.gateway.drainSeconds | int) 15 }}
+{{- end }}
+{{- end }}
+
+{{/*
+Checks that a schema cannot express. Rendered (as nothing) by the Deployment.
+*/}}
+{{- define "ocpp-gateway.validate" -}}
+{{- $multi := or .Values.autoscaling.enabled (gt (.Values.replicaCount | int) 1) }}
+{{- if and $multi (not .Values.mqtt.url) }}
+{{- fail "mqtt.url is required when running more than one replica (replicaCount > 1 or autoscaling.enabled): each pod's embedded broker only serves its own charge points. Set --set mqtt.url=mqtt://broker:1883, or use replicaCount=1 for a single-node trial." }}
+{{- end }}
+{{- if and .Values.podDisruptionBudget.enabled (not (kindIs "invalid" .Values.podDisruptionBudget.maxUnavailable)) (not (kindIs "invalid" .Values.podDisruptionBudget.minAvailable)) }}
+{{- fail "podDisruptionBudget: set only one of maxUnavailable and minAvailable (set the other to null)." }}
+{{- end }}
+{{- if and .Values.autoscaling.enabled (gt (.Values.autoscaling.minReplicas | int) (.Values.autoscaling.maxReplicas | int)) }}
+{{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas." }}
+{{- end }}
+{{- $grace := include "ocpp-gateway.terminationGracePeriodSeconds" . | int }}
+{{- $needed := add (.Values.gateway.drainSeconds | int) (.Values.preStopSleepSeconds | int) 1 }}
+{{- if lt $grace $needed }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must exceed preStopSleepSeconds + gateway.drainSeconds (%d): pods would be killed before their charge points are drained." $grace (sub $needed 1)) }}
+{{- end }}
+{{- end }}
