@@ -40,7 +40,8 @@ export interface Config {
     readonly password: string | undefined;
     readonly clientId: string;
     readonly protocolVersion: MqttProtocolVersion;
-    readonly sharedGroup: string;
+    /** undefined: plain subscription, for a single node on a broker without `$share`. */
+    readonly sharedGroup: string | undefined;
     readonly upstreamQos: 0 | 1 | 2;
     readonly embeddedHost: string;
     readonly embeddedPort: number;
@@ -233,7 +234,9 @@ export function loadConfig(env: Env = process.env): Config {
       password: r.raw('MQTT_PASSWORD'),
       clientId: r.string('MQTT_CLIENT_ID', `ocpp-gw-${nodeId}`),
       protocolVersion: r.int('MQTT_PROTOCOL_VERSION', 5, 4, 5) as MqttProtocolVersion,
-      sharedGroup: r.string('MQTT_SHARED_GROUP', 'ocpp-gateway'),
+      sharedGroup: r.bool('MQTT_SHARED_SUBSCRIPTION', true)
+        ? r.string('MQTT_SHARED_GROUP', 'ocpp-gateway')
+        : undefined,
       upstreamQos: r.int('UPSTREAM_QOS', 2, 0, 2) as 0 | 1 | 2,
       embeddedHost: r.string('EMBEDDED_MQTT_HOST', '0.0.0.0'),
       embeddedPort: r.int('EMBEDDED_MQTT_PORT', 1883, 0, 65535),
@@ -250,7 +253,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };
-  if (config.mqtt.sharedGroup.includes('/') || /[+#]/.test(config.mqtt.sharedGroup)) {
+  if (config.mqtt.sharedGroup !== undefined && /[/+#]/.test(config.mqtt.sharedGroup)) {
     r.fail('MQTT_SHARED_GROUP', 'must not contain / + #');
   }
   if (config.idleTimeoutS % 4 !== 0)
