@@ -43,6 +43,8 @@ export interface Config {
     /** undefined: plain subscription, for a single node on a broker without `$share`. */
     readonly sharedGroup: string | undefined;
     readonly upstreamQos: 0 | 1 | 2;
+    /** QoS>0 publishes held while the broker is away or its Receive Maximum is reached. */
+    readonly maxBacklog: number;
     readonly embeddedHost: string;
     readonly embeddedPort: number;
   };
@@ -238,6 +240,7 @@ export function loadConfig(env: Env = process.env): Config {
         ? r.string('MQTT_SHARED_GROUP', 'ocpp-gateway')
         : undefined,
       upstreamQos: r.int('UPSTREAM_QOS', 2, 0, 2) as 0 | 1 | 2,
+      maxBacklog: r.int('MQTT_MAX_BACKLOG', 100_000, 0, 10_000_000),
       embeddedHost: r.string('EMBEDDED_MQTT_HOST', '0.0.0.0'),
       embeddedPort: r.int('EMBEDDED_MQTT_PORT', 1883, 0, 65535),
     },

@@ -94,6 +94,7 @@ export class Gateway {
         username: config.mqtt.username,
         password: config.mqtt.password,
         protocolVersion,
+        maxBacklog: config.mqtt.maxBacklog,
       },
       log,
       metrics,

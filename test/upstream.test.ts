@@ -112,3 +112,43 @@ describe('topic templates, override and mountpoint', () => {
     assert.deepEqual(await cp.next(), [3, 'q', {}]);
   });
 });
+
+describe('upstream flow control against mosquitto (Receive Maximum 20)', () => {
+  let fx: Fixture;
+  before(async () => {
+    fx = await setup('mosquitto', {}, ['ocpp/cp/#']);
+  });
+  after(() => fx.teardown());
+
+  it('delivers a burst of 2,000 QoS 2 CALLs from 50 charge points with no publish failure', async () => {
+    const cps = await Promise.all(Array.from({ length: 50 }, (_, i) => fx.connect(`flow${i}`)));
+    for (let k = 0; k < 40; k++) for (const cp of cps) cp.send([2, `m${k}`, 'Heartbeat', {}]);
+    for (let i = 0; i < 100 && fx.backend.seen.length < 2000; i++) await sleep(100);
+    assert.equal(fx.backend.seen.length, 2000);
+    const failures = await fx.gateway.metrics.registry.getSingleMetricAsString(
+      'ocpp_gateway_mqtt_publish_failures_total',
+    );
+    assert.match(failures, /ocpp_gateway_mqtt_publish_failures_total 0$/m);
+    for (const cp of cps) assert.equal(cp.inbox.length, 0, 'no CALLERROR: every CALL reached the broker');
+  });
+});
+
+describe('a CALL the broker cannot take', () => {
+  let fx: Fixture;
+  before(async () => {
+    fx = await setup('mosquitto', { OCPP_GW_MQTT_MAX_BACKLOG: '0' });
+  });
+  after(() => fx.teardown());
+
+  it('is answered with InternalError so the charge point can retry', async () => {
+    const cp = await fx.connect('nobacklog');
+    // A backlog of 0 and more than 20 (Receive Maximum) CALLs at once: the excess is refused.
+    for (let k = 0; k < 60; k++) cp.send([2, `c${k}`, 'Heartbeat', {}]);
+    const answer = (await cp.next((m) => Array.isArray(m) && m[0] === 4, 5000)) as unknown[];
+    assert.equal(answer[2], 'InternalError');
+    const overflow = await fx.gateway.metrics.registry.getSingleMetricAsString(
+      'ocpp_gateway_mqtt_backlog_overflow_total',
+    );
+    assert.match(overflow, /ocpp_gateway_mqtt_backlog_overflow_total [1-9]/);
+  });
+});

@@ -1,7 +1,15 @@
-import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import {
+  connect,
+  type IClientOptions,
+  type IConnackPacket,
+  type IPublishPacket,
+  type MqttClient,
+} from 'mqtt';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { MqttProtocolVersion } from '../config.js';
+import { PublishFlow } from './publish-flow.js';
 
 export interface MqttLinkOptions {
   readonly url: string;
@@ -9,6 +17,8 @@ export interface MqttLinkOptions {
   readonly username: string | undefined;
   readonly password: string | undefined;
   readonly protocolVersion: MqttProtocolVersion;
+  /** QoS>0 publishes that may wait for a send slot or for the broker to come back. */
+  readonly maxBacklog: number;
 }
 
 export type UserProperties = Record<string, string>;
@@ -25,12 +35,32 @@ const UNSUPPORTED_PROTOCOL = new Set([1, 132]);
  */
 export class MqttLink {
   private handler: MessageHandler | undefined;
+  private readonly flow: PublishFlow;
 
   private constructor(
     private readonly client: MqttClient,
     readonly protocolVersion: MqttProtocolVersion,
+    connack: IConnackPacket,
+    maxBacklog: number,
     private readonly log: Logger,
+    metrics: Metrics,
   ) {
+    this.flow = new PublishFlow(maxBacklog, {
+      send: (entry, settled) => {
+        const options =
+          entry.properties === undefined
+            ? { qos: entry.qos }
+            : { qos: entry.qos, properties: entry.properties };
+        client.publish(entry.topic, entry.payload, options, (error) => settled(error ?? undefined));
+      },
+      connected: () => client.connected,
+      backlogChanged: (size) => metrics.mqttBacklog.set(size),
+      overflowed: () => metrics.mqttBacklogOverflow.inc(),
+    });
+    this.flow.connected(connack.properties?.receiveMaximum, 0);
+    client.on('connect', (packet) =>
+      this.flow.connected(packet.properties?.receiveMaximum, Object.keys(client.outgoing).length),
+    );
     client.on('message', (topic, payload, packet) => {
       try {
         this.handler?.(topic, payload, packet);
@@ -49,8 +79,8 @@ export class MqttLink {
     for (;;) {
       const client = connect(options.url, MqttLink.clientOptions(options, version));
       const outcome = await MqttLink.firstConnect(client, log, options.url);
-      if (outcome === 'connected') {
-        const link = new MqttLink(client, version, log);
+      if (outcome !== 'refused') {
+        const link = new MqttLink(client, version, outcome, options.maxBacklog, log, metrics);
         link.watch(metrics);
         log.info({ url: redactUrl(options.url), protocolVersion: version }, 'mqtt connected');
         return link;
@@ -84,12 +114,12 @@ export class MqttLink {
     client: MqttClient,
     log: Logger,
     url: string,
-  ): Promise<'connected' | 'refused'> {
+  ): Promise<IConnackPacket | 'refused'> {
     return new Promise((resolve) => {
       let attempts = 0;
-      const onConnect = (): void => {
+      const onConnect = (connack: IConnackPacket): void => {
         cleanup();
-        resolve('connected');
+        resolve(connack);
       };
       const onError = (error: Error & { code?: unknown }): void => {
         if (typeof error.code === 'number' && UNSUPPORTED_PROTOCOL.has(error.code)) {
@@ -141,7 +171,10 @@ export class MqttLink {
       throw new Error(`subscription to ${filter} refused (code ${String(code)})`);
   }
 
-  /** Fire-and-forget publish; `done` learns the broker's acknowledgement or the error. */
+  /**
+   * Publishes in order; `done` learns the broker's acknowledgement or the error. QoS 1/2 go
+   * through the flow control (broker Receive Maximum, bounded backlog while it is away).
+   */
   publish(
     topic: string,
     payload: string,
@@ -149,14 +182,23 @@ export class MqttLink {
     userProperties: UserProperties | undefined,
     done: (error?: Error) => void,
   ): void {
-    // mqtt.js calls back with `null` on success.
-    const callback = (error?: Error | null): void => done(error ?? undefined);
     const properties =
       this.protocolVersion === 5 && userProperties !== undefined ? { userProperties } : undefined;
-    this.client.publish(topic, payload, properties === undefined ? { qos } : { qos, properties }, callback);
+    if (qos === 0) {
+      // mqtt.js calls back with `null` on success.
+      const options = properties === undefined ? { qos } : { qos, properties };
+      this.client.publish(topic, payload, options, (error) => done(error ?? undefined));
+      return;
+    }
+    this.flow.publish({ topic, payload, qos, properties, done });
   }
 
-  async end(): Promise<void> {
+  /** Waits up to `graceMs` for queued and in-flight publishes, then disconnects. */
+  async end(graceMs = 5000): Promise<void> {
+    const deadline = Date.now() + graceMs;
+    const busy = (): boolean => this.flow.backlogSize > 0 || this.flow.inFlight > 0;
+    while (busy() && this.client.connected && Date.now() < deadline) await sleep(20);
+    this.flow.failAll(new Error('gateway stopped before the broker acknowledged'));
     await this.client.endAsync(false);
   }
 }

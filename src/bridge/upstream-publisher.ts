@@ -41,21 +41,30 @@ export class UpstreamPublisher {
     qos: 0 | 1 | 2,
     props: UserProperties,
     startedAt: number,
+    failed?: (error: Error) => void,
   ): void {
     this.link.publish(topic, payload, qos, props, (error) => {
       if (error !== undefined) {
         this.metrics.publishFailures.inc();
         this.log.error({ topic, err: error.message }, 'mqtt publish failed');
+        failed?.(error);
         return;
       }
       this.metrics.publishDuration.observe((performance.now() - startedAt) / 1000);
     });
   }
 
-  call(origin: Origin, frame: CallFrame, receivedAt: number, startedAt: number): void {
+  /** `failed` runs when the broker refused the publish or the backlog was full. */
+  call(
+    origin: Origin,
+    frame: CallFrame,
+    receivedAt: number,
+    startedAt: number,
+    failed: (error: Error) => void,
+  ): void {
     this.metrics.message('upstream', 'call', frame[2]);
     const topic = this.topics.call(origin.cid, frame[2], frame[1]);
-    this.send(topic, callPayload(frame), this.qos, this.props(origin, receivedAt), startedAt);
+    this.send(topic, callPayload(frame), this.qos, this.props(origin, receivedAt), startedAt, failed);
   }
 
   callResult(

@@ -2,7 +2,7 @@ import type { DownstreamMessage } from '../bridge/envelope.js';
 import type { Deliverable } from '../cluster/command-router.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
 import { parseFrame, serializeFrame, type Frame, type JsonObject, type ParseResult } from '../ocpp/frame.js';
-import type { OcppError } from '../ocpp/ocpp-error.js';
+import { OcppError } from '../ocpp/ocpp-error.js';
 import type { OcppVersionInfo } from '../ocpp/versions.js';
 import { CallQueue, type PendingCall } from './call-queue.js';
 import type { CpSocket } from './cp-socket.js';
@@ -93,7 +93,10 @@ export class Session implements Deliverable {
           return;
         }
         this.upCall = { id: frame[1], action: frame[2] };
-        publisher.call(this, frame, receivedAt, startedAt);
+        // The backend never saw it: tell the CP now so it can retry (OCPP-J 1.6 §4.2.3 InternalError).
+        publisher.call(this, frame, receivedAt, startedAt, () =>
+          this.answer(frame[1], new OcppError('InternalError', 'could not forward the CALL to the backend')),
+        );
         return;
       }
       case 3: {

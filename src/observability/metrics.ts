@@ -31,6 +31,8 @@ export class Metrics {
   readonly downstreamMalformed: Counter<'reason'>;
   readonly mqttConnected: Gauge;
   readonly publishFailures: Counter;
+  readonly mqttBacklog: Gauge;
+  readonly mqttBacklogOverflow: Counter;
   readonly publishDuration: Histogram;
   readonly nodeState: Gauge<'state'>;
   private readonly messageChildren = new Map<string, Counter.Internal>();
@@ -106,6 +108,16 @@ export class Metrics {
     this.publishFailures = new Counter({
       name: 'ocpp_gateway_mqtt_publish_failures_total',
       help: 'MQTT publishes that failed',
+      registers,
+    });
+    this.mqttBacklog = new Gauge({
+      name: 'ocpp_gateway_mqtt_backlog_messages',
+      help: 'QoS 1/2 publishes waiting for a send slot (broker Receive Maximum) or for the broker to return',
+      registers,
+    });
+    this.mqttBacklogOverflow = new Counter({
+      name: 'ocpp_gateway_mqtt_backlog_overflow_total',
+      help: 'Publishes refused because the MQTT backlog was full',
       registers,
     });
     this.publishDuration = new Histogram({
