@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { loadUws } from '../src/edge/uws.js';
 import { NativeModuleError } from '../src/errors.js';
 import { ChargePoint } from './harness/cp-client.js';
-import { spawnGateway } from './harness/gateway.js';
+import { runGateway, spawnGateway, TEST_ENV } from './harness/gateway.js';
 import { Mosquitto } from './harness/mosquitto.js';
 import { sleep } from './harness/mqtt-observer.js';
 
@@ -17,6 +17,19 @@ describe('native uWS binding', () => {
       loadUws('uWebSockets.js-missing-binary'),
       (e: unknown) => e instanceof NativeModuleError && e.code === 'GW_ERR_UWS_NATIVE',
     );
+  });
+});
+
+describe('listen port', () => {
+  it('refuses to share its WebSocket port with another process (GW_ERR_LISTEN, exit 1)', async () => {
+    const first = await spawnGateway({ OCPP_GW_EMBEDDED_MQTT_PORT: '0' });
+    try {
+      const second = await runGateway({ ...TEST_ENV, OCPP_GW_PORT: String(first.ports.wsPort) });
+      assert.equal(second.code, 1);
+      assert.match(second.stdout, /"code":"GW_ERR_LISTEN"/);
+    } finally {
+      await first.stop('SIGKILL');
+    }
   });
 });
 

@@ -6,6 +6,7 @@ import { VERSIONS } from '../ocpp/versions.js';
 import { checkHandshake } from './handshake.js';
 import { Session } from './session.js';
 import type { SessionContext } from './session-context.js';
+import { listenExclusive } from './uws.js';
 import type {
   HttpRequest,
   HttpResponse,
@@ -121,7 +122,7 @@ export class EdgeServer {
 
   listen(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.app.listen(host, port, (socket) => {
+      listenExclusive(this.uws, this.app, host, port, (socket) => {
         if (socket === false) {
           reject(new ListenError('OCPP WebSocket listener', port));
           return;

@@ -35,3 +35,27 @@ export async function loadUws(specifier = 'uWebSockets.js'): Promise<Uws> {
   }
   return mod;
 }
+
+type ListenCallback = (socket: UwsModule.us_listen_socket | false) => void;
+
+/**
+ * `listen` with LIBUS_LISTEN_EXCLUSIVE_PORT: by default uWS sets SO_REUSEPORT, so a second process
+ * on the same port would silently take a share of the charge points instead of failing. The
+ * host + options overload exists in uWS.js v20 but is missing from its index.d.ts.
+ */
+export function listenExclusive(
+  uws: Uws,
+  app: UwsModule.TemplatedApp,
+  host: string,
+  port: number,
+  cb: ListenCallback,
+): void {
+  const exclusive = (uws as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT: number }).LIBUS_LISTEN_EXCLUSIVE_PORT;
+  const listen = app.listen.bind(app) as unknown as (
+    host: string,
+    port: number,
+    options: number,
+    cb: ListenCallback,
+  ) => void;
+  listen(host, port, exclusive, cb);
+}
