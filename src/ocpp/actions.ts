@@ -1,9 +1,9 @@
 /**
  * OCPP 1.6 action names: the 28 core actions (OCPP 1.6 edition 2, §4 and §5) and those of the
- * Security Whitepaper extension. Used to keep metric labels bounded; schema validation has its
- * own list, derived from the schema files.
+ * Security Whitepaper extension. Metric labels use them to stay bounded; schema loading checks
+ * that every core action has its schemas.
  */
-export const OCPP16_ACTIONS: readonly string[] = Object.freeze([
+export const OCPP16_CORE_ACTIONS: readonly string[] = Object.freeze([
   'Authorize',
   'BootNotification',
   'CancelReservation',
@@ -32,7 +32,10 @@ export const OCPP16_ACTIONS: readonly string[] = Object.freeze([
   'TriggerMessage',
   'UnlockConnector',
   'UpdateFirmware',
-  // Security extension (OCPP 1.6 Security Whitepaper, edition 3)
+]);
+
+/** OCPP 1.6 Security Whitepaper (edition 3) messages. */
+export const OCPP16_SECURITY_ACTIONS: readonly string[] = Object.freeze([
   'CertificateSigned',
   'DeleteCertificate',
   'ExtendedTriggerMessage',
@@ -46,4 +49,7 @@ export const OCPP16_ACTIONS: readonly string[] = Object.freeze([
   'SignedUpdateFirmware',
 ]);
 
-export const KNOWN_ACTIONS: ReadonlySet<string> = new Set(OCPP16_ACTIONS);
+export const KNOWN_ACTIONS: ReadonlySet<string> = new Set([
+  ...OCPP16_CORE_ACTIONS,
+  ...OCPP16_SECURITY_ACTIONS,
+]);

@@ -17,6 +17,7 @@ import { OcppError } from './ocpp-error.js';
 import { schemaErrorToOcppError } from './schema-errors.js';
 import { VERSIONS } from './versions.js';
 import type { Subprotocol } from './versions.js';
+import { OCPP16_CORE_ACTIONS } from './actions.js';
 
 export type SchemaKind = 'request' | 'response';
 
@@ -31,36 +32,7 @@ const SCHEMA_DIRS: Readonly<Record<Subprotocol, string>> = Object.freeze({
  * fails at start instead.
  */
 const REQUIRED_ACTIONS: Readonly<Record<Subprotocol, readonly string[]>> = Object.freeze({
-  'ocpp1.6': Object.freeze([
-    'Authorize',
-    'BootNotification',
-    'CancelReservation',
-    'ChangeAvailability',
-    'ChangeConfiguration',
-    'ClearCache',
-    'ClearChargingProfile',
-    'DataTransfer',
-    'DiagnosticsStatusNotification',
-    'FirmwareStatusNotification',
-    'GetCompositeSchedule',
-    'GetConfiguration',
-    'GetDiagnostics',
-    'GetLocalListVersion',
-    'Heartbeat',
-    'MeterValues',
-    'RemoteStartTransaction',
-    'RemoteStopTransaction',
-    'ReserveNow',
-    'Reset',
-    'SendLocalList',
-    'SetChargingProfile',
-    'StartTransaction',
-    'StatusNotification',
-    'StopTransaction',
-    'TriggerMessage',
-    'UnlockConnector',
-    'UpdateFirmware',
-  ]),
+  'ocpp1.6': OCPP16_CORE_ACTIONS,
 });
 
 // Compiling the 78 schemas takes ~150 ms; every session of a version shares one validator.
