@@ -60,6 +60,8 @@ export interface Config {
     readonly diagnostics: string;
   };
   readonly logLevel: LogLevel;
+  /** Bearer token of the admin API; undefined turns the API off. */
+  readonly adminToken: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -254,10 +256,14 @@ export function loadConfig(env: Env = process.env): Config {
       presence: presenceOn ? presence : undefined,
       diagnostics: r.template('DIAGNOSTICS_TOPIC', 'gw/diagnostics', []),
     },
+    adminToken: r.raw('ADMIN_TOKEN'),
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };
   if (config.mqtt.sharedGroup !== undefined && /[/+#]/.test(config.mqtt.sharedGroup)) {
     r.fail('MQTT_SHARED_GROUP', 'must not contain / + #');
+  }
+  if (config.adminToken !== undefined && config.adminToken.length < 16) {
+    r.fail('ADMIN_TOKEN', 'must be at least 16 characters');
   }
   if (config.idleTimeoutS % 4 !== 0)
     r.fail('IDLE_TIMEOUT_S', 'must be a multiple of 4 (uWebSockets.js rule)');

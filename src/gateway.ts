@@ -11,6 +11,7 @@ import { KeepaliveSweeper } from './edge/keepalive.js';
 import type { SessionContext } from './edge/session-context.js';
 import { SessionTable } from './edge/session-table.js';
 import { loadUws, type Uws } from './edge/uws.js';
+import { AdminApi } from './observability/admin-api.js';
 import { HttpServer } from './observability/http-server.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics, type NodeState } from './observability/metrics.js';
@@ -56,6 +57,7 @@ export class Gateway {
         connections: this.sessions.size,
       }),
       log,
+      new AdminApi(this.sessions, config.adminToken),
     );
   }
 

@@ -46,6 +46,7 @@ describe('configuration', () => {
         OCPP_GW_DOWNSTREAM_TOPIC: 'cs/all',
         OCPP_GW_REQUIRE_SUBPROTOCOL: 'perhaps',
         OCPP_GW_REDIS_URL: 'redis://127.0.0.1:6379',
+        OCPP_GW_ADMIN_TOKEN: 'short',
       });
     } catch (e) {
       error = e;
@@ -53,6 +54,7 @@ describe('configuration', () => {
     assert.ok(error instanceof ConfigError);
     assert.equal(error.code, 'GW_ERR_CONFIG');
     assert.deepEqual(error.problems.map((p) => p.variable).sort(), [
+      'OCPP_GW_ADMIN_TOKEN',
       'OCPP_GW_DOWNSTREAM_TOPIC',
       'OCPP_GW_MQTT_URL',
       'OCPP_GW_PORT',

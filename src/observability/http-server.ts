@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ListenError } from '../errors.js';
+import type { AdminApi } from './admin-api.js';
 import type { Logger } from './logger.js';
 import type { Metrics, NodeState } from './metrics.js';
 
@@ -22,6 +23,7 @@ export class HttpServer {
     private readonly metrics: Metrics,
     private readonly status: () => NodeStatus,
     private readonly log: Logger,
+    private readonly admin: AdminApi,
   ) {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
@@ -36,6 +38,7 @@ export class HttpServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (this.admin.handle(req, res, path)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
