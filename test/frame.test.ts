@@ -9,8 +9,13 @@ describe('parseFrame (OCPP-J 1.6 §4)', () => {
     assert.deepEqual(parseFrame('[2,"a","Heartbeat",{}]', TYPES), {
       ok: true,
       frame: [2, 'a', 'Heartbeat', {}],
+      payloadText: '{}',
     });
-    assert.deepEqual(parseFrame('[3,"a",{"x":1}]', TYPES), { ok: true, frame: [3, 'a', { x: 1 }] });
+    assert.deepEqual(parseFrame('[3,"a",{"x":1}]', TYPES), {
+      ok: true,
+      frame: [3, 'a', { x: 1 }],
+      payloadText: '{"x":1}',
+    });
     assert.deepEqual(parseFrame('[4,"a","GenericError","d",{"k":"v"}]', TYPES), {
       ok: true,
       frame: [4, 'a', 'GenericError', 'd', { k: 'v' }],
@@ -54,6 +59,37 @@ describe('parseFrame (OCPP-J 1.6 §4)', () => {
       if (result.ok) continue;
       assert.equal(result.replyId, undefined, input);
       assert.equal(result.replyTo, 'r1', input);
+    }
+  });
+});
+
+describe('raw payload text (byte-transparent bridging)', () => {
+  const payloadOf = (text: string): string | undefined => {
+    const result = parseFrame(text, TYPES);
+    return result.ok ? result.payloadText : 'not ok';
+  };
+  it('cuts the payload out of a CALL exactly as sent', () => {
+    assert.equal(payloadOf('[2,"a","Heartbeat",{}]'), '{}');
+    assert.equal(
+      payloadOf(' [ 2 , "a\\"]," , "Data,Transfer" , {"x":[1,"]"],"y":1.0e3} ] '),
+      '{"x":[1,"]"],"y":1.0e3}',
+    );
+    assert.equal(payloadOf('[2,"\\u0041",\n"Heartbeat",\n{"k":"\\u00e9"}\n]\n'), '{"k":"\\u00e9"}');
+  });
+  it('cuts the payload out of a CALLRESULT', () => {
+    assert.equal(payloadOf('[3,"r1",{"status":"Accepted"}]'), '{"status":"Accepted"}');
+  });
+  it('gives none for CALLERROR', () => {
+    assert.equal(payloadOf('[4,"e","GenericError","",{}]'), undefined);
+  });
+  it('yields valid JSON equal to the parsed payload for every shape it accepts', () => {
+    const frames = ['[2,"a","B",{"n":[{"m":"]]"}],"s":"\\\\"}]', '[3, "x" ,{"deep":{"a":[[],{}]}}]'];
+    for (const text of frames) {
+      const result = parseFrame(text, TYPES);
+      assert.ok(result.ok);
+      if (!result.ok) continue;
+      const payload = result.frame[0] === 2 ? result.frame[3] : result.frame[2];
+      assert.deepEqual(JSON.parse(result.payloadText ?? 'null'), payload);
     }
   });
 });

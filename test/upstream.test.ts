@@ -152,3 +152,21 @@ describe('a CALL the broker cannot take', () => {
     assert.match(overflow, /ocpp_gateway_mqtt_backlog_overflow_total [1-9]/);
   });
 });
+
+describe('payload transparency', () => {
+  let fx: Fixture;
+  before(async () => {
+    fx = await setup('embedded');
+  });
+  after(() => fx.teardown());
+
+  it('bridges the CP payload byte for byte (EMQX re-encodes it, reference §1.7)', async () => {
+    const cp = await fx.connect('raw');
+    cp.send('[2,"t1","DataTransfer",{"vendorId":"v","data":"1.0e3","n":1.0e3,"z":{"b":1,"a":2}}]');
+    const msg = await fx.backend.waitFor('ocpp/cp/raw');
+    assert.equal(
+      msg.raw,
+      '{"MessageTypeId":2,"UniqueId":"t1","Action":"DataTransfer","Payload":{"vendorId":"v","data":"1.0e3","n":1.0e3,"z":{"b":1,"a":2}}}',
+    );
+  });
+});

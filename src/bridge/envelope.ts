@@ -110,17 +110,29 @@ export function toFrame(message: DownstreamMessage): CallFrame | CallResultFrame
   }
 }
 
-export function callPayload(frame: CallFrame): string {
-  return JSON.stringify({ MessageTypeId: 2, UniqueId: frame[1], Action: frame[2], Payload: frame[3] });
+/** `payloadText`: the CP's own payload JSON (frame.ts `rawPayload`), spliced in unchanged. */
+export function callPayload(frame: CallFrame, payloadText: string | undefined): string {
+  if (payloadText === undefined) {
+    return JSON.stringify({ MessageTypeId: 2, UniqueId: frame[1], Action: frame[2], Payload: frame[3] });
+  }
+  return `{"MessageTypeId":2,"UniqueId":${JSON.stringify(frame[1])},"Action":${JSON.stringify(frame[2])},"Payload":${payloadText}}`;
 }
 
 /** `Action` is added when the gateway knows which downstream CALL this answers (DESIGN §3). */
-export function callResultPayload(frame: CallResultFrame, action: string | undefined): string {
-  return JSON.stringify(
-    action === undefined
-      ? { MessageTypeId: 3, UniqueId: frame[1], Payload: frame[2] }
-      : { MessageTypeId: 3, UniqueId: frame[1], Payload: frame[2], Action: action },
-  );
+export function callResultPayload(
+  frame: CallResultFrame,
+  action: string | undefined,
+  payloadText: string | undefined,
+): string {
+  if (payloadText === undefined) {
+    return JSON.stringify(
+      action === undefined
+        ? { MessageTypeId: 3, UniqueId: frame[1], Payload: frame[2] }
+        : { MessageTypeId: 3, UniqueId: frame[1], Payload: frame[2], Action: action },
+    );
+  }
+  const tail = action === undefined ? '}' : `,"Action":${JSON.stringify(action)}}`;
+  return `{"MessageTypeId":3,"UniqueId":${JSON.stringify(frame[1])},"Payload":${payloadText}${tail}`;
 }
 
 /** EMQX drops `ErrorDetails` upstream; we keep it (reference §1.4, DESIGN §6). */

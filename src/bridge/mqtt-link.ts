@@ -36,6 +36,7 @@ const UNSUPPORTED_PROTOCOL = new Set([1, 132]);
 export class MqttLink {
   private handler: MessageHandler | undefined;
   private readonly flow: PublishFlow;
+  private corked = false;
 
   private constructor(
     private readonly client: MqttClient,
@@ -47,6 +48,7 @@ export class MqttLink {
   ) {
     this.flow = new PublishFlow(maxBacklog, {
       send: (entry, settled) => {
+        this.batchWrites();
         const options =
           entry.properties === undefined
             ? { qos: entry.qos }
@@ -160,6 +162,24 @@ export class MqttLink {
     return this.client.connected;
   }
 
+  /**
+   * Holds the broker socket corked until the end of this event-loop turn, so every publish made
+   * while uWS delivers one read's worth of frames leaves in one writev. mqtt-packet corks only
+   * until `nextTick`, which uWS runs after each message callback: one syscall per message
+   * (measured: 29 % of the node's CPU in writev at 13k msg/s before this).
+   */
+  private batchWrites(): void {
+    if (this.corked) return;
+    const stream = this.client.stream as { cork?: () => void; uncork?: () => void } | undefined;
+    if (stream?.cork === undefined || stream.uncork === undefined) return;
+    stream.cork();
+    this.corked = true;
+    setImmediate(() => {
+      this.corked = false;
+      stream.uncork?.();
+    });
+  }
+
   onMessage(handler: MessageHandler): void {
     this.handler = handler;
   }
@@ -185,6 +205,7 @@ export class MqttLink {
     const properties =
       this.protocolVersion === 5 && userProperties !== undefined ? { userProperties } : undefined;
     if (qos === 0) {
+      this.batchWrites();
       // mqtt.js calls back with `null` on success.
       const options = properties === undefined ? { qos } : { qos, properties };
       this.client.publish(topic, payload, options, (error) => done(error ?? undefined));

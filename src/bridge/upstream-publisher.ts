@@ -58,25 +58,40 @@ export class UpstreamPublisher {
   call(
     origin: Origin,
     frame: CallFrame,
+    payloadText: string | undefined,
     receivedAt: number,
     startedAt: number,
     failed: (error: Error) => void,
   ): void {
     this.metrics.message('upstream', 'call', frame[2]);
     const topic = this.topics.call(origin.cid, frame[2], frame[1]);
-    this.send(topic, callPayload(frame), this.qos, this.props(origin, receivedAt), startedAt, failed);
+    this.send(
+      topic,
+      callPayload(frame, payloadText),
+      this.qos,
+      this.props(origin, receivedAt),
+      startedAt,
+      failed,
+    );
   }
 
   callResult(
     origin: Origin,
     frame: CallResultFrame,
+    payloadText: string | undefined,
     action: string | undefined,
     receivedAt: number,
     startedAt: number,
   ): void {
     this.metrics.message('upstream', 'callresult', action);
     const topic = this.topics.callResult(origin.cid, frame[1]);
-    this.send(topic, callResultPayload(frame, action), this.qos, this.props(origin, receivedAt), startedAt);
+    this.send(
+      topic,
+      callResultPayload(frame, action, payloadText),
+      this.qos,
+      this.props(origin, receivedAt),
+      startedAt,
+    );
   }
 
   callError(

@@ -94,7 +94,7 @@ export class Session implements Deliverable {
         }
         this.upCall = { id: frame[1], action: frame[2] };
         // The backend never saw it: tell the CP now so it can retry (OCPP-J 1.6 §4.2.3 InternalError).
-        publisher.call(this, frame, receivedAt, startedAt, () =>
+        publisher.call(this, frame, parsed.payloadText, receivedAt, startedAt, () =>
           this.answer(frame[1], new OcppError('InternalError', 'could not forward the CALL to the backend')),
         );
         return;
@@ -114,7 +114,7 @@ export class Session implements Deliverable {
           );
           return;
         }
-        publisher.callResult(this, frame, call?.action, receivedAt, startedAt);
+        publisher.callResult(this, frame, parsed.payloadText, call?.action, receivedAt, startedAt);
         return;
       }
       case 4: {

@@ -22,7 +22,12 @@ export const MAX_UNIQUE_ID_LENGTH = 128;
 export const UNKNOWN_MESSAGE_ID = '-1';
 
 export type ParseResult =
-  | { readonly ok: true; readonly frame: Frame }
+  | {
+      readonly ok: true;
+      readonly frame: Frame;
+      /** The payload's JSON text exactly as the peer sent it (CALL and CALLRESULT), see {@link rawPayload}. */
+      readonly payloadText?: string | undefined;
+    }
   | {
       readonly ok: false;
       readonly error: OcppError;
@@ -88,9 +93,9 @@ export function parseFrame(text: string, knownTypes: readonly number[]): ParseRe
   }
   switch (type) {
     case MessageType.Call:
-      return parseCall(value, id);
+      return withRaw(parseCall(value, id), text, CALL_HEAD);
     case MessageType.CallResult:
-      return parseCallResult(value, id);
+      return withRaw(parseCallResult(value, id), text, RESULT_HEAD);
     case MessageType.CallError:
       return parseCallError(value, id);
     default:
@@ -135,6 +140,29 @@ function parseCallError(value: unknown[], id: string): ParseResult {
     );
   }
   return { ok: true, frame: [4, id, code, description, details] };
+}
+
+// The elements before the payload, as JSON tokens: `[2,"id","Action",` and `[3,"id",`.
+const JSON_STRING = String.raw`"(?:[^"\\]|\\.)*"`;
+const CALL_HEAD = new RegExp(String.raw`^\s*\[\s*2\s*,\s*${JSON_STRING}\s*,\s*${JSON_STRING}\s*,`);
+const RESULT_HEAD = new RegExp(String.raw`^\s*\[\s*3\s*,\s*${JSON_STRING}\s*,`);
+const TAIL = /\]\s*$/;
+
+/**
+ * The payload's own JSON text, cut out of a message that JSON.parse has already accepted as a
+ * well-formed CALL/CALLRESULT: everything between the head tokens and the closing bracket is the
+ * payload value. Bridging it as-is skips a JSON.stringify per message and keeps the payload
+ * byte-transparent (EMQX re-encodes it, reference §1.7). Undefined if the shape is unexpected.
+ */
+export function rawPayload(text: string, head: RegExp): string | undefined {
+  const start = head.exec(text)?.[0].length;
+  const end = TAIL.exec(text)?.index;
+  if (start === undefined || end === undefined || end <= start) return undefined;
+  return text.slice(start, end).trim();
+}
+
+function withRaw(result: ParseResult, text: string, head: RegExp): ParseResult {
+  return result.ok ? { ok: true, frame: result.frame, payloadText: rawPayload(text, head) } : result;
 }
 
 export function serializeFrame(frame: Frame): string {
