@@ -1,0 +1,125 @@
+import { WebSocket, type RawData } from 'ws';
+import { SUBPROTOCOL, bootNotificationFrame, isAcceptedResult } from './ocpp-frames.js';
+import type { BootCounts } from './swarm-protocol.js';
+
+/** One simulated charge point: a `ws` client that has sent its BootNotification. */
+export interface SimulatedCp {
+  readonly index: number;
+  readonly id: string;
+  readonly socket: WebSocket;
+  booted: boolean;
+  /** Frames after the boot reply go here; the stream bench counts unexpected ones. */
+  onFrame: (text: string) => void;
+}
+
+export interface SwarmOptions {
+  /** `ws://127.0.0.1:<port>/ocpp/` */
+  readonly baseUrl: string;
+  readonly idPrefix: string;
+  readonly count: number;
+  /** New connections per second from this process. */
+  readonly ratePerS: number;
+  /** Upper bound on CPs that are connecting or waiting for their boot reply. */
+  readonly maxPending: number;
+  /** The phase ends here even if CPs are still pending; they are counted in `bootPending`. */
+  readonly deadlineMs: number;
+}
+
+const TICK_MS = 20;
+
+/** `ws` hands out one Buffer per message with the default binaryType ('nodebuffer'). */
+function textOf(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  return (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8');
+}
+const BOOT_ID = 'boot-1';
+
+/**
+ * Opens `count` connections at a bounded rate, sends each a BootNotification, and resolves when
+ * every CP has booted or failed (or at the deadline). Never retries: a failure is a data point.
+ */
+export function connectAndBoot(
+  options: SwarmOptions,
+  counts: BootCounts,
+): Promise<{ cps: SimulatedCp[]; elapsedMs: number }> {
+  const cps: SimulatedCp[] = [];
+  const started = performance.now();
+  let lastBootAt = started;
+  let launched = 0;
+  let pending = 0;
+  let done = false;
+
+  return new Promise((resolve) => {
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      clearInterval(ticker);
+      clearTimeout(deadline);
+      counts.bootPending = pending;
+      resolve({ cps, elapsedMs: lastBootAt - started });
+    };
+    const settle = (): void => {
+      pending--;
+      if (launched === options.count && pending === 0) finish();
+    };
+
+    const launch = (index: number): void => {
+      const id = `${options.idPrefix}${index}`;
+      const socket = new WebSocket(`${options.baseUrl}${encodeURIComponent(id)}`, SUBPROTOCOL, {
+        perMessageDeflate: false,
+        handshakeTimeout: 30_000,
+      });
+      const cp: SimulatedCp = { index, id, socket, booted: false, onFrame: () => {} };
+      let opened = false;
+      let settled = false;
+      const settleOnce = (): void => {
+        if (!settled) {
+          settled = true;
+          settle();
+        }
+      };
+      socket.on('open', () => {
+        opened = true;
+        counts.opened++;
+        cps.push(cp);
+        socket.send(bootNotificationFrame(BOOT_ID));
+      });
+      socket.on('message', (data, isBinary) => {
+        const text = isBinary ? '' : textOf(data);
+        if (!cp.booted && isAcceptedResult(text, BOOT_ID)) {
+          cp.booted = true;
+          counts.booted++;
+          lastBootAt = performance.now();
+          settleOnce();
+        } else {
+          cp.onFrame(text);
+        }
+      });
+      socket.on('error', (err) => {
+        if (!opened) {
+          counts.connectErrors++;
+          counts.firstError ??= err.message;
+        }
+      });
+      socket.on('close', () => {
+        if (opened) counts.closedAfterOpen++;
+        settleOnce();
+      });
+    };
+
+    const tick = (): void => {
+      const due = Math.min(
+        options.count,
+        Math.floor(((performance.now() - started) / 1000) * options.ratePerS) + 1,
+      );
+      while (launched < due && pending < options.maxPending) {
+        pending++;
+        launch(launched++);
+      }
+    };
+    const ticker = setInterval(tick, TICK_MS);
+    const deadline = setTimeout(finish, options.deadlineMs);
+    if (options.count === 0) finish();
+    else tick();
+  });
+}

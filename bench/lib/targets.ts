@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ManagedProcess, childEnv } from './processes.js';
+
+/** What a bench measures: the gateway, or the `ws` + mqtt.js baseline beside it. */
+export type TargetKind = 'gateway' | 'peer';
+export const TARGET_KINDS: readonly TargetKind[] = ['gateway', 'peer'];
+
+export interface Target {
+  readonly kind: TargetKind;
+  readonly process: ManagedProcess;
+  readonly wsPort: number;
+  /** The gateway's metrics/health port; the peer has none. */
+  readonly httpPort: number | undefined;
+  /** `ws://127.0.0.1:<port>/<uuid>` when started with `inspect`. */
+  readonly inspectorUrl: string | undefined;
+}
+
+export interface TargetOptions {
+  readonly mqttUrl: string;
+  readonly qos: 0 | 1 | 2;
+  /** Open the V8 inspector on a loopback port, so the bench can force a full GC. */
+  readonly inspect?: boolean;
+}
+
+const READY_TIMEOUT_MS = 30_000;
+
+/** Compiled entry points, relative to this file in dist/bench/lib/. */
+function entryPoint(kind: TargetKind): string {
+  if (kind === 'gateway' && process.env.BENCH_GATEWAY_MAIN !== undefined)
+    return process.env.BENCH_GATEWAY_MAIN;
+  const relative = kind === 'gateway' ? '../../src/main.js' : '../peer/ws-mqtt-bridge.js';
+  return fileURLToPath(new URL(relative, import.meta.url));
+}
+
+/** Why a target cannot be started right now, or undefined when it can. */
+export function unavailableReason(kind: TargetKind): string | undefined {
+  const main = entryPoint(kind);
+  return existsSync(main) ? undefined : `${main} does not exist (build the project first)`;
+}
+
+function environment(kind: TargetKind, options: TargetOptions): Record<string, string> {
+  if (kind === 'peer') {
+    return {
+      PEER_PORT: '0',
+      PEER_HOST: '127.0.0.1',
+      PEER_MQTT_URL: options.mqttUrl,
+      PEER_QOS: String(options.qos),
+    };
+  }
+  return {
+    OCPP_GW_PORT: '0',
+    OCPP_GW_HOST: '127.0.0.1',
+    OCPP_GW_HTTP_PORT: '0',
+    OCPP_GW_HTTP_HOST: '127.0.0.1',
+    OCPP_GW_MQTT_URL: options.mqttUrl,
+    OCPP_GW_UPSTREAM_QOS: String(options.qos),
+    OCPP_GW_NODE_ID: 'bench',
+    // `info` is the lowest level that prints the ready line; per-connection logs are debug only.
+    OCPP_GW_LOG_LEVEL: 'info',
+    // Idle CPs in the memory bench must not be closed by the heartbeat rule mid-measurement.
+    OCPP_GW_HEARTBEAT_INTERVAL_S: '600',
+  };
+}
+
+/** Starts the target in its own process and waits for its ready line with the WebSocket port. */
+export async function startTarget(kind: TargetKind, options: TargetOptions): Promise<Target> {
+  // e.g. BENCH_TARGET_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the target under load.
+  const nodeArgs = (process.env.BENCH_TARGET_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  if (options.inspect === true) nodeArgs.push('--inspect=127.0.0.1:0');
+  const proc = new ManagedProcess(
+    kind,
+    process.execPath,
+    [...nodeArgs, entryPoint(kind)],
+    childEnv(environment(kind, options)),
+  );
+  const readyMsg = kind === 'gateway' ? 'gateway ready' : 'peer ready';
+  try {
+    const ready = await proc.waitForJson(
+      (line) => line.msg === readyMsg && typeof line.wsPort === 'number',
+      READY_TIMEOUT_MS,
+      `"${readyMsg}"`,
+    );
+    const httpPort = typeof ready.httpPort === 'number' ? ready.httpPort : undefined;
+    // Node prints "Debugger listening on ws://..." on stderr before running the program.
+    const inspectorUrl = /Debugger listening on (ws:\/\/\S+)/.exec(proc.stderr())?.[1];
+    return { kind, process: proc, wsPort: ready.wsPort as number, httpPort, inspectorUrl };
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+}
