@@ -130,6 +130,26 @@ export class UpstreamPublisher {
     this.log.info({ cpId: cid, msgId: uniqueId, action, reason }, 'downstream command answered by gateway');
   }
 
+  /**
+   * A downstream message that did not reach its charge point (DESIGN §3 "Nothing is silent"). A
+   * CALL is answered with a gateway error reply; a CALLRESULT/CALLERROR has no Reply topic to go
+   * to, so it is counted and reported on the diagnostics topic.
+   */
+  undelivered(
+    cid: string,
+    messageTypeId: 2 | 3 | 4,
+    uniqueId: string,
+    action: string | undefined,
+    reason: GatewayReason,
+  ): void {
+    if (messageTypeId === 2) {
+      this.gatewayError(cid, uniqueId, action, reason, 'GenericError', `command not delivered: ${reason}`);
+      return;
+    }
+    this.metrics.commandFailed(reason);
+    this.diagnostic({ reason, cid, uniqueId, messageTypeId });
+  }
+
   presence(cid: string, event: 'connected' | 'disconnected', body: Record<string, unknown>): void {
     const topic = this.topics.presenceTopic(cid, event);
     if (topic === undefined) return;

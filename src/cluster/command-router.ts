@@ -32,18 +32,7 @@ export class CommandRouter {
   }
 
   undeliverable(cid: string, message: DownstreamMessage, reason: GatewayReason): void {
-    if (message.type === 2) {
-      this.publisher.gatewayError(
-        cid,
-        message.uniqueId,
-        message.action,
-        reason,
-        'GenericError',
-        `charge point ${reason}: command not delivered`,
-      );
-      return;
-    }
-    // A reply for an offline charge point has no Reply topic to go to: report it instead.
-    this.publisher.diagnostic({ reason, cid, uniqueId: message.uniqueId, messageTypeId: message.type });
+    const action = message.type === 2 ? message.action : undefined;
+    this.publisher.undelivered(cid, message.type, message.uniqueId, action, reason);
   }
 }

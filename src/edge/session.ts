@@ -292,13 +292,7 @@ export class Session implements Deliverable {
     if (this.write(serializeFrame(frame))) {
       this.ctx.metrics.message('downstream', kind, undefined);
     } else {
-      this.ctx.metrics.commandFailed('offline');
-      this.ctx.publisher.diagnostic({
-        reason: 'offline',
-        cid: this.cid,
-        uniqueId: frame[1],
-        messageTypeId: frame[0],
-      });
+      this.ctx.publisher.undelivered(this.cid, frame[0] === 3 ? 3 : 4, frame[1], undefined, 'offline');
     }
   }
 
@@ -348,24 +342,10 @@ export class Session implements Deliverable {
   }
 
   private fail(message: DownstreamMessage | PendingCall, reason: GatewayReason): void {
-    const { publisher } = this.ctx;
-    if ('type' in message && message.type !== 2) {
-      publisher.diagnostic({
-        reason,
-        cid: this.cid,
-        uniqueId: message.uniqueId,
-        messageTypeId: message.type,
-      });
-      return;
-    }
-    publisher.gatewayError(
-      this.cid,
-      message.uniqueId,
-      message.action,
-      reason,
-      'GenericError',
-      `command not completed: ${reason}`,
-    );
+    // A PendingCall is always a CALL; a DownstreamMessage says what it is.
+    const type = 'type' in message ? message.type : 2;
+    const action = 'action' in message ? message.action : undefined;
+    this.ctx.publisher.undelivered(this.cid, type, message.uniqueId, action, reason);
   }
 }
 
