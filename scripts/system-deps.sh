@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite runs for real (mosquitto broker and its
-# clients), via apt, only when they are missing. Used by `npm test` (pretest) and .ci/run.
+# clients, redis-server and redis-cli), via apt, only when they are missing. Used by `npm test`
+# (pretest) and .ci/run.
 set -euo pipefail
 
 missing=()
 [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto)
 command -v mosquitto_sub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+# redis-server depends on redis-tools, which brings redis-cli (the harness creates clusters with it).
+if ! { [ -x /usr/bin/redis-server ] || command -v redis-server >/dev/null 2>&1; }; then
+  missing+=(redis-server)
+elif ! command -v redis-cli >/dev/null 2>&1; then
+  missing+=(redis-tools)
+fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -21,7 +28,16 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# The Debian package starts a system broker on 1883; the tests start their own brokers on free
-# ports, and the README quick start needs 1883 for the gateway's embedded broker.
-if command -v systemctl >/dev/null 2>&1; then "${sudo[@]}" systemctl disable --now mosquitto >/dev/null 2>&1 || true; fi
-if command -v service >/dev/null 2>&1; then "${sudo[@]}" service mosquitto stop >/dev/null 2>&1 || true; fi
+
+# The Debian packages start system services (mosquitto on 1883, redis-server on 6379); the tests
+# start their own servers on free ports, and the README quick start needs 1883 for the gateway's
+# embedded broker. Only the services just installed are stopped, never one that was there before.
+stop_service() {
+  if command -v systemctl >/dev/null 2>&1; then "${sudo[@]}" systemctl disable --now "$1" >/dev/null 2>&1 || true; fi
+  if command -v service >/dev/null 2>&1; then "${sudo[@]}" service "$1" stop >/dev/null 2>&1 || true; fi
+}
+for pkg in "${missing[@]}"; do
+  case "$pkg" in
+    mosquitto | redis-server) stop_service "$pkg" ;;
+  esac
+done

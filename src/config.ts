@@ -45,6 +45,11 @@ export interface Config {
     readonly upstreamQos: 0 | 1 | 2;
     /** QoS>0 publishes held while the broker is away or its Receive Maximum is reached. */
     readonly maxBacklog: number;
+    /**
+     * MQTT session kept by the broker for this node after a disconnect (MQTT 5 Session Expiry
+     * Interval); 0 = clean session. Unacknowledged commands stay with the broker (DESIGN §4).
+     */
+    readonly sessionExpiryS: number;
     readonly embeddedHost: string;
     readonly embeddedPort: number;
   };
@@ -59,9 +64,32 @@ export interface Config {
     readonly presence: string | undefined;
     readonly diagnostics: string;
   };
+  /** undefined: single-node mode (in-memory registry, no route bus). */
+  readonly cluster: ClusterConfig | undefined;
   readonly logLevel: LogLevel;
   /** Bearer token of the admin API; undefined turns the API off. */
   readonly adminToken: string | undefined;
+}
+
+export interface ClusterConfig {
+  /** Standalone Redis (redis:// or rediss://, ACL user and password in the URL). */
+  readonly redisUrl: string | undefined;
+  /** Redis Cluster seed nodes `host:port`; non-empty means cluster mode with sharded pub/sub. */
+  readonly clusterNodes: readonly { readonly host: string; readonly port: number }[];
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly tls: boolean;
+  /** Key and channel prefix: `{prefix}:owner:{cid}`, `{prefix}:node:{id}`, `{prefix}:route:{id}`. */
+  readonly prefix: string;
+  readonly heartbeatMs: number;
+  /** A node whose liveness key is older than this is dead (its entries are stale). */
+  readonly nodeTtlMs: number;
+  /** Owner entries expire after this unless re-asserted (cleans up CPs that never return). */
+  readonly ownerTtlS: number;
+  /** How long a routing node waits for the owner's outcome before answering `timeout`. */
+  readonly routeTimeoutMs: number;
+  /** Adopt the MQTT session of a dead node to answer the commands it held (DESIGN §4). */
+  readonly adoptSessions: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -186,6 +214,53 @@ function parseSubprotocols(r: Reader): Subprotocol[] {
   return list as Subprotocol[];
 }
 
+function parseClusterNodes(r: Reader): { host: string; port: number }[] {
+  const raw = r.raw('REDIS_CLUSTER_NODES');
+  if (raw === undefined) return [];
+  const nodes: { host: string; port: number }[] = [];
+  for (const item of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(item);
+    const port = Number(match?.[2]);
+    if (match?.[1] === undefined || port < 1 || port > 65535) {
+      r.fail('REDIS_CLUSTER_NODES', `"${item}" is not host:port`);
+      continue;
+    }
+    nodes.push({ host: match[1].replace(/^\[|\]$/g, ''), port });
+  }
+  return nodes;
+}
+
+/** Cluster mode (DESIGN §4) is on when a Redis URL or Redis Cluster seed nodes are given. */
+function parseCluster(r: Reader, callTimeoutMs: number): ClusterConfig | undefined {
+  const redisUrl = r.url('REDIS_URL', ['redis', 'rediss']);
+  const clusterNodes = parseClusterNodes(r);
+  if (redisUrl === undefined && clusterNodes.length === 0) return undefined;
+  const prefix = r.string('REDIS_PREFIX', 'ocpp-gw');
+  if (!/^[A-Za-z0-9._:{}-]{1,64}$/.test(prefix))
+    r.fail('REDIS_PREFIX', 'must be 1..64 of A-Z a-z 0-9 . _ : { } -');
+  const heartbeatMs = r.int('NODE_HEARTBEAT_MS', 1500, 100, 60_000);
+  const nodeTtlMs = r.int('NODE_TTL_MS', 6000, 300, 600_000);
+  if (nodeTtlMs < heartbeatMs * 2) r.fail('NODE_TTL_MS', 'must be at least twice OCPP_GW_NODE_HEARTBEAT_MS');
+  let tls = r.bool('REDIS_TLS', false);
+  if (redisUrl?.startsWith('rediss:') === true) tls = true;
+  return {
+    redisUrl,
+    clusterNodes,
+    username: r.raw('REDIS_USERNAME'),
+    password: r.raw('REDIS_PASSWORD'),
+    tls,
+    prefix,
+    heartbeatMs,
+    nodeTtlMs,
+    ownerTtlS: r.int('OWNER_TTL_S', 86_400, 60, 30 * 86_400),
+    routeTimeoutMs: r.int('ROUTE_TIMEOUT_MS', callTimeoutMs * 2 + 10_000, 1000, 86_400_000),
+    adoptSessions: r.bool('ADOPT_SESSIONS', true),
+  };
+}
+
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
@@ -210,10 +285,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (!downstream.includes('${cid}') && !downstream.includes('${clientid}')) {
     r.fail('DOWNSTREAM_TOPIC', 'must contain ${cid}: the gateway reads the charge point id from the topic');
   }
-  if (r.raw('REDIS_URL') !== undefined) {
-    // Cluster mode (DESIGN §4) is not in this build yet: refuse rather than run single-node silently.
-    r.fail('REDIS_URL', 'cluster mode is not available in this version; unset it to run a single node');
-  }
+  const callTimeoutMs = r.int('CALL_TIMEOUT_MS', 30_000, 100, 3_600_000);
   const mqttUrl = r.url('MQTT_URL', ['mqtt', 'mqtts', 'tcp', 'tls', 'ws', 'wss']);
   const config: Config = {
     nodeId,
@@ -227,7 +299,7 @@ export function loadConfig(env: Env = process.env): Config {
     idleTimeoutS: r.int('IDLE_TIMEOUT_S', 120, 8, 960),
     heartbeatIntervalS: r.int('HEARTBEAT_INTERVAL_S', 60, 0, 86_400),
     heartbeatBackoff: r.int('HEARTBEAT_BACKOFF', 2, 1, 100),
-    callTimeoutMs: r.int('CALL_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    callTimeoutMs,
     maxQueueLength: r.int('MAX_QUEUE_LENGTH', 100, 0, 100_000),
     schemaValidation: r.oneOf('SCHEMA_VALIDATION', ['disable', 'upstream', 'downstream', 'all'], 'disable'),
     drainSeconds: r.int('DRAIN_SECONDS', 10, 0, 3600),
@@ -243,6 +315,7 @@ export function loadConfig(env: Env = process.env): Config {
         : undefined,
       upstreamQos: r.int('UPSTREAM_QOS', 2, 0, 2) as 0 | 1 | 2,
       maxBacklog: r.int('MQTT_MAX_BACKLOG', 100_000, 0, 10_000_000),
+      sessionExpiryS: r.int('MQTT_SESSION_EXPIRY_S', 300, 0, 4_294_967_295),
       embeddedHost: r.string('EMBEDDED_MQTT_HOST', '0.0.0.0'),
       embeddedPort: r.int('EMBEDDED_MQTT_PORT', 1883, 0, 65535),
     },
@@ -256,6 +329,7 @@ export function loadConfig(env: Env = process.env): Config {
       presence: presenceOn ? presence : undefined,
       diagnostics: r.template('DIAGNOSTICS_TOPIC', 'gw/diagnostics', []),
     },
+    cluster: parseCluster(r, callTimeoutMs),
     adminToken: r.raw('ADMIN_TOKEN'),
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };

@@ -2,16 +2,23 @@ import { createRequire } from 'node:module';
 import type { Config } from './config.js';
 import { DownstreamSubscriber } from './bridge/downstream-subscriber.js';
 import { EmbeddedBroker } from './bridge/embedded-broker.js';
-import { MqttLink } from './bridge/mqtt-link.js';
+import { MqttLink, type MqttLinkOptions } from './bridge/mqtt-link.js';
 import { TopicMap } from './bridge/topic-map.js';
 import { UpstreamPublisher } from './bridge/upstream-publisher.js';
+import { ClusterNode } from './cluster/cluster-node.js';
 import { CommandRouter } from './cluster/command-router.js';
+import { MemoryRegistry } from './cluster/memory-registry.js';
+import { OwnerDelivery } from './cluster/owner-delivery.js';
+import { RedisLink } from './cluster/redis-link.js';
+import { epochSource } from './cluster/registry.js';
+import { SessionAdopter } from './cluster/session-adopter.js';
 import { EdgeServer } from './edge/edge-server.js';
 import { KeepaliveSweeper } from './edge/keepalive.js';
 import type { SessionContext } from './edge/session-context.js';
 import { SessionTable } from './edge/session-table.js';
 import { loadUws, type Uws } from './edge/uws.js';
 import { AdminApi } from './observability/admin-api.js';
+import { ClusterMetrics } from './observability/cluster-metrics.js';
 import { HttpServer } from './observability/http-server.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics, type NodeState } from './observability/metrics.js';
@@ -42,6 +49,10 @@ export class Gateway {
   private edge: EdgeServer | undefined;
   private keepalive: KeepaliveSweeper | undefined;
   private ports: GatewayPorts | undefined;
+  private redis: RedisLink | undefined;
+  private cluster: ClusterNode | undefined;
+  private adopter: SessionAdopter | undefined;
+  private downstreamFilter: string | undefined;
 
   constructor(
     readonly config: Config,
@@ -54,6 +65,7 @@ export class Gateway {
       () => ({
         state: this.state,
         mqttConnected: this.link?.connected ?? false,
+        redisConnected: this.redis?.ready,
         connections: this.sessions.size,
       }),
       log,
@@ -89,18 +101,17 @@ export class Gateway {
       protocolVersion = 4; // aedes: MQTT 3.1.1 only, and no shared subscriptions
       sharedGroup = undefined;
     }
-    const link = await MqttLink.connect(
-      {
-        url,
-        clientId: config.mqtt.clientId,
-        username: config.mqtt.username,
-        password: config.mqtt.password,
-        protocolVersion,
-        maxBacklog: config.mqtt.maxBacklog,
-      },
-      log,
-      metrics,
-    );
+    const mqttOptions: MqttLinkOptions = {
+      url,
+      clientId: config.mqtt.clientId,
+      username: config.mqtt.username,
+      password: config.mqtt.password,
+      protocolVersion,
+      maxBacklog: config.mqtt.maxBacklog,
+      // The embedded broker lives and dies with this process: nothing to keep a session for.
+      sessionExpiryS: this.broker === undefined ? config.mqtt.sessionExpiryS : 0,
+    };
+    const link = await MqttLink.connect(mqttOptions, log, metrics);
     this.link = link;
     if (link.protocolVersion === 4 && this.broker === undefined) {
       log.warn(
@@ -116,6 +127,7 @@ export class Gateway {
       metrics,
       log,
     );
+    const epochs = epochSource();
     const ctx: SessionContext = {
       nodeId: config.nodeId,
       publisher,
@@ -127,10 +139,63 @@ export class Gateway {
       maxQueueLength: config.maxQueueLength,
       callTimeoutMs: config.callTimeoutMs,
       heartbeatIntervalS: config.heartbeatIntervalS,
+      nextEpoch: epochs.next,
     };
-    const router = new CommandRouter(this.sessions, publisher);
-    await new DownstreamSubscriber(link, topics, publisher, metrics, log).start(sharedGroup, (cid, message) =>
-      router.route(cid, message),
+    const subscriber = new DownstreamSubscriber(link, topics, publisher, metrics, log);
+    let router: CommandRouter;
+    if (config.cluster === undefined) {
+      const registry = new MemoryRegistry(config.nodeId);
+      this.sessions.setHooks({
+        owned: (s) => void registry.claim(s.cid, s.epoch),
+        released: (s) => void registry.release(s.cid, s.epoch),
+      });
+      const owner = new OwnerDelivery(publisher, undefined, undefined);
+      router = new CommandRouter(config.nodeId, this.sessions, owner, publisher, undefined, log);
+    } else {
+      const clusterMetrics = new ClusterMetrics(metrics.registry);
+      this.redis = await RedisLink.connect(config.cluster, config.nodeId, log, clusterMetrics);
+      const filter = topics.sharedFilter(sharedGroup);
+      const markTtlMs = Math.max(config.cluster.routeTimeoutMs, config.mqtt.sessionExpiryS * 1000);
+      const cluster = new ClusterNode(
+        this.redis,
+        config.cluster,
+        config.nodeId,
+        epochs.run,
+        config.mqtt.clientId,
+        markTtlMs,
+        this.sessions,
+        publisher,
+        clusterMetrics,
+        log,
+        (node, clientId) => this.adopter?.adopt(node, clientId),
+      );
+      this.cluster = cluster;
+      router = cluster.router;
+      if (config.cluster.adoptSessions && this.broker === undefined) {
+        this.adopter = new SessionAdopter(
+          {
+            mqtt: mqttOptions,
+            filter,
+            prefix: config.cluster.prefix,
+            nodeId: config.nodeId,
+            quietMs: 2000,
+            maxMs: config.cluster.routeTimeoutMs + 10_000,
+          },
+          this.redis,
+          cluster.directory,
+          (topic, payload, redelivered, ack) =>
+            subscriber.handle(topic, payload, redelivered, ack, (cid, message, settled, dup) =>
+              router.route(cid, message, settled, dup),
+            ),
+          clusterMetrics,
+          log,
+        );
+      }
+      this.sessions.setHooks(cluster);
+      await cluster.start();
+    }
+    this.downstreamFilter = await subscriber.start(sharedGroup, (cid, message, settled, redelivered) =>
+      router.route(cid, message, settled, redelivered),
     );
     this.edge = new EdgeServer(uwsModule, config, ctx, metrics, log);
     const wsPort = await this.edge.listen(config.host, config.port);
@@ -138,7 +203,8 @@ export class Gateway {
     this.keepalive.start();
     this.ports = { wsPort, httpPort, mqttPort: this.broker?.port };
     this.setState('ready');
-    log.info({ ...this.ports, version, schemaValidation: mode }, 'gateway ready');
+    const clusterMode = config.cluster === undefined ? 'single-node' : 'cluster';
+    log.info({ ...this.ports, version, schemaValidation: mode, mode: clusterMode }, 'gateway ready');
     return this.ports;
   }
 
@@ -150,10 +216,18 @@ export class Gateway {
     if (this.state === 'draining' || this.state === 'stopped') return;
     this.setState('draining');
     this.edge?.stopListening();
+    // Other nodes take the shared subscription's traffic from now on (MQTT 5 §4.8.2).
+    if (this.downstreamFilter !== undefined && this.cluster !== undefined) {
+      await this.link?.unsubscribe(this.downstreamFilter).catch(() => undefined);
+    }
     await drainSessions(this.sessions, this.config.drainSeconds * 1000);
     this.keepalive?.stop();
     this.edge?.closeAll();
-    await this.link?.end();
+    this.adopter?.stop();
+    await this.cluster?.stop();
+    // Every command this node took is answered by now: end the MQTT session with it.
+    await this.link?.end(5000, true);
+    await this.redis?.quit();
     await this.broker?.close();
     await this.http.close();
     this.setState('stopped');

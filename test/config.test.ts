@@ -45,7 +45,8 @@ describe('configuration', () => {
         OCPP_GW_SUBPROTOCOLS: 'ocpp1.6,ocpp9',
         OCPP_GW_DOWNSTREAM_TOPIC: 'cs/all',
         OCPP_GW_REQUIRE_SUBPROTOCOL: 'perhaps',
-        OCPP_GW_REDIS_URL: 'redis://127.0.0.1:6379',
+        OCPP_GW_REDIS_URL: 'http://127.0.0.1:6379',
+        OCPP_GW_REDIS_CLUSTER_NODES: '127.0.0.1:7000,nohost',
         OCPP_GW_ADMIN_TOKEN: 'short',
       });
     } catch (e) {
@@ -58,6 +59,7 @@ describe('configuration', () => {
       'OCPP_GW_DOWNSTREAM_TOPIC',
       'OCPP_GW_MQTT_URL',
       'OCPP_GW_PORT',
+      'OCPP_GW_REDIS_CLUSTER_NODES',
       'OCPP_GW_REDIS_URL',
       'OCPP_GW_REQUIRE_SUBPROTOCOL',
       'OCPP_GW_SCHEMA_VALIDATION',

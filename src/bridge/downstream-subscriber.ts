@@ -3,9 +3,18 @@ import type { Metrics } from '../observability/metrics.js';
 import { parseDownstream, type DownstreamMessage } from './envelope.js';
 import type { MqttLink } from './mqtt-link.js';
 import type { TopicMap } from './topic-map.js';
-import type { UpstreamPublisher } from './upstream-publisher.js';
+import type { Settled, UpstreamPublisher } from './upstream-publisher.js';
 
-export type RouteCommand = (cid: string, message: DownstreamMessage) => void;
+/**
+ * `settled` acknowledges the MQTT message: call it once the outcome is published. `redelivered`
+ * is the MQTT DUP flag: the broker sent this before, so it may already have reached the CP.
+ */
+export type RouteCommand = (
+  cid: string,
+  message: DownstreamMessage,
+  settled: Settled,
+  redelivered: boolean,
+) => void;
 
 /**
  * The node's one downstream subscription (DESIGN §1): `$share/{group}/{mount}cs/+` at QoS 1 with
@@ -24,21 +33,22 @@ export class DownstreamSubscriber {
 
   async start(sharedGroup: string | undefined, route: RouteCommand): Promise<string> {
     const filter = this.topics.sharedFilter(sharedGroup);
-    this.link.onMessage((topic, payload) => this.handle(topic, payload, route));
+    this.link.onMessage((topic, payload, packet, ack) => this.handle(topic, payload, packet.dup, ack, route));
     await this.link.subscribe(filter, 1);
     this.log.info({ filter }, 'downstream subscription active');
     return filter;
   }
 
-  private handle(topic: string, payload: Buffer, route: RouteCommand): void {
+  /** Also used for the messages of an adopted session (cluster/session-adopter.ts). */
+  handle(topic: string, payload: Buffer, dup: boolean, ack: Settled, route: RouteCommand): void {
     const cid = this.topics.cidFromDownstream(topic);
     if (cid === undefined) {
-      this.malformed('bad_topic', { topic });
+      this.malformed('bad_topic', { topic }, ack);
       return;
     }
     const parsed = parseDownstream(payload);
     if (parsed.ok) {
-      route(cid, parsed.message);
+      route(cid, parsed.message, ack, dup);
       return;
     }
     if (parsed.uniqueId !== undefined && parsed.messageTypeId === 2) {
@@ -51,20 +61,17 @@ export class DownstreamSubscriber {
         'malformed',
         'FormationViolation',
         `downstream message rejected: ${parsed.problem}`,
+        ack,
       );
       return;
     }
-    this.malformed(parsed.problem, {
-      topic,
-      cid,
-      uniqueId: parsed.uniqueId,
-      messageTypeId: parsed.messageTypeId,
-    });
+    const context = { topic, cid, uniqueId: parsed.uniqueId, messageTypeId: parsed.messageTypeId };
+    this.malformed(parsed.problem, context, ack);
   }
 
-  private malformed(problem: string, context: Record<string, unknown>): void {
+  private malformed(problem: string, context: Record<string, unknown>, ack: Settled): void {
     this.metrics.downstreamMalformed.labels(problem).inc();
     this.log.warn({ ...context, problem }, 'malformed downstream message');
-    this.publisher.diagnostic({ reason: 'malformed', problem, ...context });
+    this.publisher.diagnostic({ reason: 'malformed', problem, ...context }, ack);
   }
 }

@@ -1,14 +1,9 @@
-import {
-  connect,
-  type IClientOptions,
-  type IConnackPacket,
-  type IPublishPacket,
-  type MqttClient,
-} from 'mqtt';
+import { connect, type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { MqttProtocolVersion } from '../config.js';
+import { DEFERRED_ACK, Inbox, type MessageHandler } from './inbox.js';
 import { PublishFlow } from './publish-flow.js';
 
 export interface MqttLinkOptions {
@@ -19,10 +14,15 @@ export interface MqttLinkOptions {
   readonly protocolVersion: MqttProtocolVersion;
   /** QoS>0 publishes that may wait for a send slot or for the broker to come back. */
   readonly maxBacklog: number;
+  /** 0: clean session. Otherwise the broker keeps the session (and unacked messages) this long. */
+  readonly sessionExpiryS: number;
 }
 
 export type UserProperties = Record<string, string>;
-export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
+export type { MessageHandler };
+
+/** The commands the broker may have outstanding to us (MQTT 5 Receive Maximum, §3.1.2.11.3). */
+const RECEIVE_MAXIMUM = 65_535;
 
 /** mqtt.js reports a refused protocol level as CONNACK code 1 (3.1.1) or 132 (MQTT 5 §3.2.2.2). */
 const UNSUPPORTED_PROTOCOL = new Set([1, 132]);
@@ -34,17 +34,17 @@ const UNSUPPORTED_PROTOCOL = new Set([1, 132]);
  * accepts charge points it cannot bridge; readiness reports the wait.
  */
 export class MqttLink {
-  private handler: MessageHandler | undefined;
   private readonly flow: PublishFlow;
   private corked = false;
 
   private constructor(
     private readonly client: MqttClient,
+    private readonly inbox: Inbox,
     readonly protocolVersion: MqttProtocolVersion,
     connack: IConnackPacket,
     maxBacklog: number,
     private readonly log: Logger,
-    metrics: Metrics,
+    metrics: Metrics | undefined,
   ) {
     this.flow = new PublishFlow(maxBacklog, {
       send: (entry, settled) => {
@@ -56,33 +56,34 @@ export class MqttLink {
         client.publish(entry.topic, entry.payload, options, (error) => settled(error ?? undefined));
       },
       connected: () => client.connected,
-      backlogChanged: (size) => metrics.mqttBacklog.set(size),
-      overflowed: () => metrics.mqttBacklogOverflow.inc(),
+      backlogChanged: (size) => metrics?.mqttBacklog.set(size),
+      overflowed: () => metrics?.mqttBacklogOverflow.inc(),
     });
     this.flow.connected(connack.properties?.receiveMaximum, 0);
     client.on('connect', (packet) =>
       this.flow.connected(packet.properties?.receiveMaximum, Object.keys(client.outgoing).length),
     );
-    client.on('message', (topic, payload, packet) => {
-      try {
-        this.handler?.(topic, payload, packet);
-      } catch (error) {
-        // A bug in one message's handling must not take the node down with every socket on it.
-        log.error(
-          { topic, err: error instanceof Error ? error.stack : String(error) },
-          'downstream handler failed',
-        );
-      }
-    });
   }
 
-  static async connect(options: MqttLinkOptions, log: Logger, metrics: Metrics): Promise<MqttLink> {
+  /** Messages handed to the handler whose PUBACK has not been sent yet. */
+  get unackedCount(): number {
+    return this.inbox.unackedCount;
+  }
+
+  /** `metrics` is undefined for a secondary link (an adopted session), which must not report as the node's. */
+  static async connect(
+    options: MqttLinkOptions,
+    log: Logger,
+    metrics: Metrics | undefined,
+  ): Promise<MqttLink> {
     let version = options.protocolVersion;
     for (;;) {
-      const client = connect(options.url, MqttLink.clientOptions(options, version));
+      const inbox = new Inbox(log);
+      const client = connect(options.url, MqttLink.clientOptions(options, version, inbox));
+      inbox.attach(client);
       const outcome = await MqttLink.firstConnect(client, log, options.url);
       if (outcome !== 'refused') {
-        const link = new MqttLink(client, version, outcome, options.maxBacklog, log, metrics);
+        const link = new MqttLink(client, inbox, version, outcome, options.maxBacklog, log, metrics);
         link.watch(metrics);
         log.info({ url: redactUrl(options.url), protocolVersion: version }, 'mqtt connected');
         return link;
@@ -97,11 +98,26 @@ export class MqttLink {
     }
   }
 
-  private static clientOptions(options: MqttLinkOptions, version: MqttProtocolVersion): IClientOptions {
+  private static clientOptions(
+    options: MqttLinkOptions,
+    version: MqttProtocolVersion,
+    inbox: Inbox,
+  ): IClientOptions {
+    const persistent = options.sessionExpiryS > 0;
     const base: IClientOptions = {
       clientId: options.clientId,
       protocolVersion: version,
-      clean: true,
+      // DESIGN §4: a persistent session keeps unacknowledged commands at the broker when this
+      // node dies, for a survivor to adopt. MQTT 5 §3.1.2.4 Clean Start / §3.1.2.11.2 expiry.
+      clean: !persistent,
+      properties:
+        version === 5
+          ? {
+              receiveMaximum: RECEIVE_MAXIMUM,
+              ...(persistent ? { sessionExpiryInterval: options.sessionExpiryS } : {}),
+            }
+          : undefined,
+      customHandleAcks: inbox.customHandleAcks,
       keepalive: 30,
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
@@ -129,6 +145,7 @@ export class MqttLink {
         resolve(connack);
       };
       const onError = (error: Error & { code?: unknown }): void => {
+        if (error === DEFERRED_ACK) return;
         if (typeof error.code === 'number' && UNSUPPORTED_PROTOCOL.has(error.code)) {
           cleanup();
           resolve('refused');
@@ -152,15 +169,17 @@ export class MqttLink {
     });
   }
 
-  private watch(metrics: Metrics): void {
-    metrics.mqttConnected.set(1);
+  private watch(metrics: Metrics | undefined): void {
+    metrics?.mqttConnected.set(1);
     this.client.on('connect', () => {
-      metrics.mqttConnected.set(1);
+      metrics?.mqttConnected.set(1);
       this.log.info('mqtt reconnected');
     });
-    this.client.on('close', () => metrics.mqttConnected.set(0));
+    this.client.on('close', () => metrics?.mqttConnected.set(0));
     this.client.on('offline', () => this.log.warn('mqtt offline; publishes are held until reconnect'));
-    this.client.on('error', (error) => this.log.error({ err: error.message }, 'mqtt error'));
+    this.client.on('error', (error) => {
+      if (error !== DEFERRED_ACK) this.log.error({ err: error.message }, 'mqtt error');
+    });
   }
 
   get connected(): boolean {
@@ -186,7 +205,7 @@ export class MqttLink {
   }
 
   onMessage(handler: MessageHandler): void {
-    this.handler = handler;
+    this.inbox.onMessage(handler);
   }
 
   async subscribe(filter: string, qos: 0 | 1 | 2): Promise<void> {
@@ -219,13 +238,25 @@ export class MqttLink {
     this.flow.publish({ topic, payload, qos, properties, done });
   }
 
-  /** Waits up to `graceMs` for queued and in-flight publishes, then disconnects. */
-  async end(graceMs = 5000): Promise<void> {
+  async unsubscribe(filter: string): Promise<void> {
+    await this.client.unsubscribeAsync(filter);
+  }
+
+  /**
+   * Waits up to `graceMs` for queued and in-flight publishes and pending PUBACKs, then
+   * disconnects. `endSession` sets Session Expiry to 0 in the DISCONNECT (MQTT 5 §3.14.2.2.2):
+   * the broker drops the session, so nothing waits for a node that will not return.
+   */
+  async end(graceMs = 5000, endSession = false): Promise<void> {
     const deadline = Date.now() + graceMs;
-    const busy = (): boolean => this.flow.backlogSize > 0 || this.flow.inFlight > 0;
+    const busy = (): boolean =>
+      this.flow.backlogSize > 0 || this.flow.inFlight > 0 || this.inbox.unackedCount > 0;
     while (busy() && this.client.connected && Date.now() < deadline) await sleep(20);
     this.flow.failAll(new Error('gateway stopped before the broker acknowledged'));
-    await this.client.endAsync(false);
+    const properties = endSession && this.protocolVersion === 5 ? { sessionExpiryInterval: 0 } : undefined;
+    await new Promise<void>((resolve) => {
+      this.client.end(false, properties === undefined ? {} : { properties }, () => resolve());
+    });
   }
 }
 

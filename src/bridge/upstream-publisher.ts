@@ -6,6 +6,12 @@ import { callErrorPayload, callPayload, callResultPayload, gatewayErrorPayload }
 import type { MqttLink, UserProperties } from './mqtt-link.js';
 import type { TopicMap } from './topic-map.js';
 
+/**
+ * Runs once the broker has acknowledged (or refused) a publish. A downstream command's MQTT
+ * message is acknowledged only from here, once its outcome is out (DESIGN §4).
+ */
+export type Settled = () => void;
+
 /** What the publisher needs to know of the charge point a message came from. */
 export interface Origin {
   readonly cid: string;
@@ -42,15 +48,17 @@ export class UpstreamPublisher {
     props: UserProperties,
     startedAt: number,
     failed?: (error: Error) => void,
+    settled?: Settled,
   ): void {
     this.link.publish(topic, payload, qos, props, (error) => {
       if (error !== undefined) {
         this.metrics.publishFailures.inc();
         this.log.error({ topic, err: error.message }, 'mqtt publish failed');
         failed?.(error);
-        return;
+      } else {
+        this.metrics.publishDuration.observe((performance.now() - startedAt) / 1000);
       }
-      this.metrics.publishDuration.observe((performance.now() - startedAt) / 1000);
+      settled?.();
     });
   }
 
@@ -82,6 +90,7 @@ export class UpstreamPublisher {
     action: string | undefined,
     receivedAt: number,
     startedAt: number,
+    settled?: Settled,
   ): void {
     this.metrics.message('upstream', 'callresult', action);
     const topic = this.topics.callResult(origin.cid, frame[1]);
@@ -91,6 +100,8 @@ export class UpstreamPublisher {
       this.qos,
       this.props(origin, receivedAt),
       startedAt,
+      undefined,
+      settled,
     );
   }
 
@@ -100,10 +111,12 @@ export class UpstreamPublisher {
     action: string | undefined,
     receivedAt: number,
     startedAt: number,
+    settled?: Settled,
   ): void {
     this.metrics.message('upstream', 'callerror', action);
     const topic = this.topics.callError(origin.cid, frame[1]);
-    this.send(topic, callErrorPayload(frame, action), this.qos, this.props(origin, receivedAt), startedAt);
+    const props = this.props(origin, receivedAt);
+    this.send(topic, callErrorPayload(frame, action), this.qos, props, startedAt, undefined, settled);
   }
 
   /**
@@ -117,6 +130,7 @@ export class UpstreamPublisher {
     reason: GatewayReason,
     errorCode: string,
     description: string,
+    settled?: Settled,
   ): void {
     this.metrics.commandFailed(reason);
     const now = Date.now();
@@ -126,7 +140,8 @@ export class UpstreamPublisher {
       'received-at': String(now),
     };
     const payload = gatewayErrorPayload(uniqueId, action, reason, errorCode, description);
-    this.send(this.topics.callError(cid, uniqueId), payload, this.qos, props, performance.now());
+    const topic = this.topics.callError(cid, uniqueId);
+    this.send(topic, payload, this.qos, props, performance.now(), undefined, settled);
     this.log.info({ cpId: cid, msgId: uniqueId, action, reason }, 'downstream command answered by gateway');
   }
 
@@ -141,13 +156,15 @@ export class UpstreamPublisher {
     uniqueId: string,
     action: string | undefined,
     reason: GatewayReason,
+    settled?: Settled,
   ): void {
+    const description = `command not delivered: ${reason}`;
     if (messageTypeId === 2) {
-      this.gatewayError(cid, uniqueId, action, reason, 'GenericError', `command not delivered: ${reason}`);
+      this.gatewayError(cid, uniqueId, action, reason, 'GenericError', description, settled);
       return;
     }
     this.metrics.commandFailed(reason);
-    this.diagnostic({ reason, cid, uniqueId, messageTypeId });
+    this.diagnostic({ reason, cid, uniqueId, messageTypeId }, settled);
   }
 
   presence(cid: string, event: 'connected' | 'disconnected', body: Record<string, unknown>): void {
@@ -158,7 +175,7 @@ export class UpstreamPublisher {
   }
 
   /** Reports what cannot be answered on a Reply topic (a downstream message with no usable id). */
-  diagnostic(body: Record<string, unknown>): void {
+  diagnostic(body: Record<string, unknown>, settled?: Settled): void {
     const props: UserProperties = { origin: 'gateway', 'gateway-node': this.nodeId };
     this.send(
       this.topics.diagnosticsTopic,
@@ -166,6 +183,8 @@ export class UpstreamPublisher {
       1,
       props,
       performance.now(),
+      undefined,
+      settled,
     );
   }
 }

@@ -8,6 +8,8 @@ export interface PendingCall {
   /** performance.now() when written to the socket; set when it becomes outstanding. */
   sentAt: number;
   timer: NodeJS.Timeout | undefined;
+  /** Runs once the command's outcome (the CP's answer or an error reply) is published. */
+  readonly settled: (() => void) | undefined;
 }
 
 export interface CallQueueHooks {
@@ -45,8 +47,13 @@ export class CallQueue {
     return this.waiting.length;
   }
 
-  enqueue(uniqueId: string, action: string, payload: JsonObject): EnqueueOutcome {
-    const call: PendingCall = { uniqueId, action, payload, sentAt: 0, timer: undefined };
+  enqueue(
+    uniqueId: string,
+    action: string,
+    payload: JsonObject,
+    settled: (() => void) | undefined,
+  ): EnqueueOutcome {
+    const call: PendingCall = { uniqueId, action, payload, sentAt: 0, timer: undefined, settled };
     if (this.outstandingCall === undefined) return this.start(call) ? 'sent' : 'unwritable';
     if (this.waiting.length >= this.maxLength) return 'full';
     this.waiting.push(call);

@@ -21,4 +21,6 @@ export interface SessionContext {
   readonly maxQueueLength: number;
   readonly callTimeoutMs: number;
   readonly heartbeatIntervalS: number;
+  /** A new session's ownership epoch (cluster/registry.ts `epochSource`). */
+  readonly nextEpoch: () => string;
 }

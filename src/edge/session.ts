@@ -1,5 +1,5 @@
 import type { DownstreamMessage } from '../bridge/envelope.js';
-import type { Deliverable } from '../cluster/command-router.js';
+import type { Settled } from '../bridge/upstream-publisher.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
 import { parseFrame, serializeFrame, type Frame, type JsonObject, type ParseResult } from '../ocpp/frame.js';
 import { OcppError } from '../ocpp/ocpp-error.js';
@@ -30,12 +30,17 @@ export type CloseReason =
  * CP's frames to MQTT, serialises downstream CALLs through a lazily made {@link CallQueue}, and
  * answers every downstream CALL it cannot complete with a gateway error reply.
  */
-export class Session implements Deliverable {
+export class Session {
   state: SessionState = 'open';
   /** Date.now() of the last OCPP text frame; pings do not count (reference §2.6). */
   lastReceivedAt: number;
   keepaliveS: number;
   readonly connectedAt: number;
+  /**
+   * This socket's ownership epoch (DESIGN §4 `{nodeId}|{epoch}`): unique per session, so a
+   * message addressed to an older session of the same charge point is recognised as stale.
+   */
+  readonly epoch: string;
   private ws: CpSocket | undefined;
   private queue: CallQueue | undefined;
   /** The CP's latest CALL, so a downstream CALLRESULT can be checked against its action. */
@@ -52,6 +57,7 @@ export class Session implements Deliverable {
     this.connectedAt = Date.now();
     this.lastReceivedAt = this.connectedAt;
     this.keepaliveS = ctx.heartbeatIntervalS;
+    this.epoch = ctx.nextEpoch();
   }
 
   get protoVer(): string {
@@ -111,15 +117,24 @@ export class Session implements Deliverable {
             'invalid_reply',
             invalid.errorCode,
             invalid.message,
+            call.settled,
           );
           return;
         }
-        publisher.callResult(this, frame, parsed.payloadText, call?.action, receivedAt, startedAt);
+        publisher.callResult(
+          this,
+          frame,
+          parsed.payloadText,
+          call?.action,
+          receivedAt,
+          startedAt,
+          call?.settled,
+        );
         return;
       }
       case 4: {
         const call = this.settle(frame[1]);
-        publisher.callError(this, frame, call?.action, receivedAt, startedAt);
+        publisher.callError(this, frame, call?.action, receivedAt, startedAt, call?.settled);
         return;
       }
       default: {
@@ -159,6 +174,7 @@ export class Session implements Deliverable {
         'invalid_reply',
         error.errorCode,
         error.message,
+        call.settled,
       );
     }
   }
@@ -168,27 +184,29 @@ export class Session implements Deliverable {
     this.write(serializeFrame(error.toCallError(uniqueId)));
   }
 
-  deliver(message: DownstreamMessage): void {
+  /**
+   * Takes one downstream message. `settled` runs exactly once, when its outcome is out: for a
+   * CALL, the CP's answer or the gateway's error reply published; for a CALLRESULT/CALLERROR,
+   * written to the socket (or reported).
+   */
+  deliver(message: DownstreamMessage, settled?: Settled): void {
     if (this.state === 'closing' || this.state === 'closed') {
-      this.fail(message, 'offline');
+      this.fail(message, 'offline', settled);
       return;
     }
     switch (message.type) {
       case 2:
-        this.deliverCall(message.uniqueId, message.action, message.payload);
+        this.deliverCall(message.uniqueId, message.action, message.payload, settled);
         return;
       case 3:
-        this.deliverResult(message.uniqueId, message.payload);
+        this.deliverResult(message.uniqueId, message.payload, settled);
         return;
       case 4:
         if (this.upCall?.id === message.uniqueId) this.upCall = undefined;
-        this.writeReply([
-          4,
-          message.uniqueId,
-          message.errorCode,
-          message.errorDescription,
-          message.errorDetails,
-        ]);
+        this.writeReply(
+          [4, message.uniqueId, message.errorCode, message.errorDescription, message.errorDetails],
+          settled,
+        );
         return;
       default: {
         const unreachable: never = message;
@@ -197,7 +215,12 @@ export class Session implements Deliverable {
     }
   }
 
-  private deliverCall(uniqueId: string, action: string, payload: JsonObject): void {
+  private deliverCall(
+    uniqueId: string,
+    action: string,
+    payload: JsonObject,
+    settled: Settled | undefined,
+  ): void {
     const { ctx } = this;
     const invalid = ctx.downstreamSchema?.validate(action, 'request', payload);
     if (invalid !== undefined) {
@@ -208,6 +231,7 @@ export class Session implements Deliverable {
         'schema_violation',
         invalid.errorCode,
         invalid.message,
+        settled,
       );
       return;
     }
@@ -221,10 +245,11 @@ export class Session implements Deliverable {
           'timeout',
           'GenericError',
           `no answer within ${ctx.callTimeoutMs} ms`,
+          call.settled,
         ),
       depthChanged: (delta) => ctx.metrics.queueDepth.inc(delta),
     });
-    const outcome = this.queue.enqueue(uniqueId, action, payload);
+    const outcome = this.queue.enqueue(uniqueId, action, payload, settled);
     if (outcome === 'full') {
       ctx.publisher.gatewayError(
         this.cid,
@@ -233,6 +258,7 @@ export class Session implements Deliverable {
         'queue_full',
         'GenericError',
         `more than ${ctx.maxQueueLength} commands waiting`,
+        settled,
       );
     } else if (outcome === 'unwritable') {
       ctx.publisher.gatewayError(
@@ -242,6 +268,7 @@ export class Session implements Deliverable {
         'backpressure',
         'GenericError',
         'charge point socket is not writable',
+        settled,
       );
     }
   }
@@ -252,7 +279,7 @@ export class Session implements Deliverable {
     return written;
   }
 
-  private deliverResult(uniqueId: string, payload: JsonObject): void {
+  private deliverResult(uniqueId: string, payload: JsonObject, settled: Settled | undefined): void {
     const { ctx } = this;
     const upCall = this.upCall?.id === uniqueId ? this.upCall : undefined;
     if (upCall !== undefined) {
@@ -260,19 +287,22 @@ export class Session implements Deliverable {
       const invalid = ctx.downstreamSchema?.validate(upCall.action, 'response', payload);
       if (invalid !== undefined) {
         ctx.metrics.commandFailed('schema_violation');
-        ctx.publisher.diagnostic({
-          reason: 'schema_violation',
-          cid: this.cid,
-          uniqueId,
-          action: upCall.action,
-          errorCode: invalid.errorCode,
-          description: invalid.message,
-        });
+        ctx.publisher.diagnostic(
+          {
+            reason: 'schema_violation',
+            cid: this.cid,
+            uniqueId,
+            action: upCall.action,
+            errorCode: invalid.errorCode,
+            description: invalid.message,
+          },
+          settled,
+        );
         return;
       }
     }
     this.applyHeartbeatRule(payload, upCall?.action);
-    this.writeReply([3, uniqueId, payload]);
+    this.writeReply([3, uniqueId, payload], settled);
   }
 
   /**
@@ -287,12 +317,14 @@ export class Session implements Deliverable {
     if (this.state === 'open') this.setState('booted');
   }
 
-  private writeReply(frame: Frame): void {
+  private writeReply(frame: Frame, settled: Settled | undefined): void {
     const kind = frame[0] === 3 ? 'callresult' : 'callerror';
     if (this.write(serializeFrame(frame))) {
       this.ctx.metrics.message('downstream', kind, undefined);
+      settled?.();
     } else {
-      this.ctx.publisher.undelivered(this.cid, frame[0] === 3 ? 3 : 4, frame[1], undefined, 'offline');
+      const type = frame[0] === 3 ? 3 : 4;
+      this.ctx.publisher.undelivered(this.cid, type, frame[1], undefined, 'offline', settled);
     }
   }
 
@@ -341,11 +373,12 @@ export class Session implements Deliverable {
     ctx.log.debug({ cpId: this.cid, code, reason }, 'session closed');
   }
 
-  private fail(message: DownstreamMessage | PendingCall, reason: GatewayReason): void {
-    // A PendingCall is always a CALL; a DownstreamMessage says what it is.
+  private fail(message: DownstreamMessage | PendingCall, reason: GatewayReason, settled?: Settled): void {
+    // A PendingCall is always a CALL and carries its own `settled`; a DownstreamMessage says what it is.
     const type = 'type' in message ? message.type : 2;
     const action = 'action' in message ? message.action : undefined;
-    this.ctx.publisher.undelivered(this.cid, type, message.uniqueId, action, reason);
+    const done = 'type' in message ? settled : message.settled;
+    this.ctx.publisher.undelivered(this.cid, type, message.uniqueId, action, reason, done);
   }
 }
 

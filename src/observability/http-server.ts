@@ -8,12 +8,14 @@ import type { Metrics, NodeState } from './metrics.js';
 export interface NodeStatus {
   readonly state: NodeState;
   readonly mqttConnected: boolean;
+  /** undefined in single-node mode (no Redis). */
+  readonly redisConnected: boolean | undefined;
   readonly connections: number;
 }
 
 /**
  * `/metrics` (Prometheus), `/healthz` (liveness: the process answers; never depends on MQTT or
- * Redis, DESIGN §5) and `/readyz` (readiness: state `ready` and the broker connected).
+ * Redis, DESIGN §5) and `/readyz` (readiness: state `ready`, the broker and Redis connected).
  * Plain node:http: this port sees a scrape every few seconds, not the charge-point load.
  */
 export class HttpServer {
@@ -54,7 +56,7 @@ export class HttpServer {
         return;
       case '/readyz': {
         const s = this.status();
-        const ready = s.state === 'ready' && s.mqttConnected;
+        const ready = s.state === 'ready' && s.mqttConnected && s.redisConnected !== false;
         json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', ...s });
         return;
       }

@@ -26,4 +26,6 @@ export type GatewayReason =
   | 'backpressure'
   | 'disconnected'
   | 'replaced'
-  | 'shutdown';
+  | 'shutdown'
+  /** The node that held the command died before its outcome was known (DESIGN §4). */
+  | 'node_lost';

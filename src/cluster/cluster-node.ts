@@ -1,0 +1,168 @@
+import type { UpstreamPublisher } from '../bridge/upstream-publisher.js';
+import type { ClusterConfig } from '../config.js';
+import type { Session } from '../edge/session.js';
+import type { OwnershipHooks, SessionTable } from '../edge/session-table.js';
+import type { ClusterMetrics } from '../observability/cluster-metrics.js';
+import type { Logger } from '../observability/logger.js';
+import { CommandRouter } from './command-router.js';
+import { NodeDirectory, type DirectoryEvents } from './node-directory.js';
+import { OwnerDelivery } from './owner-delivery.js';
+import type { RedisLink } from './redis-link.js';
+import { RedisRegistry } from './redis-registry.js';
+import type { RouteEnvelope } from './route-envelope.js';
+import { RouteBus } from './route-bus.js';
+import { SentMarks } from './sent-marks.js';
+
+const errText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * A node's part in the cluster (DESIGN §4): claims and releases ownership as sockets come and
+ * go, answers the route bus (deliveries for its sockets, outcomes of what it forwarded,
+ * takeovers, kicks, byes), re-asserts its entries when Redis comes back, and tells the router
+ * when a peer is lost. Session adoption is wired in by the gateway through `events.dead`.
+ */
+export class ClusterNode implements OwnershipHooks {
+  readonly directory: NodeDirectory;
+  readonly registry: RedisRegistry;
+  readonly bus: RouteBus;
+  readonly router: CommandRouter;
+  private reassertTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly redis: RedisLink,
+    private readonly config: ClusterConfig,
+    private readonly nodeId: string,
+    run: string,
+    mqttClientId: string,
+    markTtlMs: number,
+    private readonly table: SessionTable,
+    publisher: UpstreamPublisher,
+    private readonly metrics: ClusterMetrics,
+    private readonly log: Logger,
+    adopt: DirectoryEvents['dead'],
+  ) {
+    const events: DirectoryEvents = { lost: (id) => this.router.nodeLost(id), dead: adopt };
+    this.directory = new NodeDirectory(redis, config, nodeId, mqttClientId, events, metrics, log);
+    this.registry = new RedisRegistry(redis, config, nodeId, this.directory, log);
+    this.bus = new RouteBus(redis, config.prefix, nodeId, metrics, log);
+    const marks = new SentMarks(redis, config.prefix, `${nodeId}|${run}`, markTtlMs, log);
+    const owner = new OwnerDelivery(publisher, marks, metrics);
+    this.router = new CommandRouter(nodeId, table, owner, publisher, this.clusterDeps(), log);
+    this.ownerDelivery = owner;
+  }
+
+  private readonly ownerDelivery: OwnerDelivery;
+
+  private clusterDeps(): ConstructorParameters<typeof CommandRouter>[4] {
+    return {
+      registry: this.registry,
+      bus: this.bus,
+      directory: this.directory,
+      routeTimeoutMs: this.config.routeTimeoutMs,
+      metrics: this.metrics,
+    };
+  }
+
+  async start(): Promise<void> {
+    await this.bus.start((envelope) => this.onEnvelope(envelope));
+    await this.directory.start();
+    this.redis.onReconnect(() => void this.reassert('redis reconnected'));
+    // Refresh the owner entries' TTL well before it runs out.
+    const everyMs = Math.max(60_000, (this.config.ownerTtlS * 1000) / 3);
+    this.reassertTimer = setInterval(() => void this.reassert('ttl refresh'), everyMs);
+    this.reassertTimer.unref();
+  }
+
+  /** SessionTable hook: a socket opened here (newest wins across nodes too). */
+  owned(session: Session): void {
+    this.registry.claim(session.cid, session.epoch).then(
+      (previous) => {
+        if (previous === undefined) return;
+        this.metrics.takeovers.labels('claimed').inc();
+        const envelope = {
+          v: 1,
+          k: 'takeover',
+          from: this.nodeId,
+          cid: session.cid,
+          epoch: previous.epoch,
+        } as const;
+        this.bus.notify(previous.nodeId, envelope);
+      },
+      // Redis is away: the entry is written when it comes back (reassert).
+      (error: unknown) => this.log.debug({ cpId: session.cid, err: errText(error) }, 'claim deferred'),
+    );
+  }
+
+  /** SessionTable hook: a socket closed; its entry goes only if it is still this session's. */
+  released(session: Session): void {
+    this.registry.release(session.cid, session.epoch).catch((error: unknown) => {
+      this.log.debug({ cpId: session.cid, err: errText(error) }, 'release failed; entry left to expire');
+    });
+  }
+
+  private onEnvelope(envelope: RouteEnvelope): void {
+    switch (envelope.k) {
+      case 'deliver': {
+        const session = this.table.lookup(envelope.cid);
+        const reply = (outcome: 'done' | 'stale'): void =>
+          this.bus.notify(envelope.from, { v: 1, k: 'reply', from: this.nodeId, ref: envelope.ref, outcome });
+        // A message for an older session of this charge point is stale: never written to the new one.
+        if (session?.epoch !== envelope.epoch) reply('stale');
+        else this.ownerDelivery.deliver(session, envelope.msg, () => reply('done'), envelope.dup);
+        return;
+      }
+      case 'reply':
+        this.router.outcome(envelope.ref, envelope.outcome);
+        return;
+      case 'takeover': {
+        const session = this.table.lookup(envelope.cid);
+        if (session?.epoch !== envelope.epoch) return;
+        this.metrics.takeovers.labels('released').inc();
+        this.log.info({ cpId: envelope.cid, to: envelope.from }, 'charge point taken over by another node');
+        session.close(1000, 'replaced', 'replaced');
+        return;
+      }
+      case 'kick':
+        this.table.lookup(envelope.cid)?.close(1000, 'kicked', 'kicked');
+        return;
+      case 'bye':
+        this.directory.markGone(envelope.from);
+        return;
+      default: {
+        const unreachable: never = envelope;
+        throw new Error(`unhandled envelope ${String(unreachable)}`);
+      }
+    }
+  }
+
+  /** Writes this node's entries back (Redis may have restarted empty); older sockets give way. */
+  async reassert(why: string): Promise<void> {
+    const held = [...this.table.values()].map((s) => ({ cid: s.cid, epoch: s.epoch }));
+    try {
+      const lostTo = await this.registry.reassert(held);
+      this.metrics.reasserted.labels('written').inc(held.length - lostTo.length);
+      this.metrics.reasserted.labels('given_up').inc(lostTo.length);
+      for (const cid of lostTo) this.table.lookup(cid)?.close(1000, 'replaced', 'replaced');
+      this.log.info({ why, held: held.length, givenUp: lostTo.length }, 'ownership re-asserted');
+    } catch (error) {
+      this.log.warn({ why, err: errText(error) }, 'ownership re-assert failed; retrying on next trigger');
+    }
+  }
+
+  /** Kick a charge point wherever it is connected; false when no live node owns it. */
+  async kick(cid: string): Promise<boolean> {
+    const owner = await this.registry.lookup(cid);
+    if (owner === undefined) return false;
+    return (await this.bus.send(owner.nodeId, { v: 1, k: 'kick', from: this.nodeId, cid })) > 0;
+  }
+
+  /** Clean shutdown, after the sockets are closed: peers stop waiting on us at once. */
+  async stop(): Promise<void> {
+    clearInterval(this.reassertTimer);
+    this.router.failAll('shutdown');
+    for (const peer of this.directory.peers()) {
+      await this.bus.send(peer, { v: 1, k: 'bye', from: this.nodeId }).catch(() => 0);
+    }
+    await this.directory.stop();
+  }
+}

@@ -1,0 +1,118 @@
+import type { ClusterConfig } from '../config.js';
+import type { Logger } from '../observability/logger.js';
+import type { ClusterMetrics } from '../observability/cluster-metrics.js';
+import type { RedisLink } from './redis-link.js';
+
+export interface DirectoryEvents {
+  /** A node seen alive before has no heartbeat any more: its forwarded commands are lost. */
+  lost(nodeId: string): void;
+  /** A registered node without a heartbeat: a candidate for MQTT session adoption. */
+  dead(nodeId: string, mqttClientId: string): void;
+}
+
+/**
+ * Node liveness (DESIGN §4): `{prefix}:node:{nodeId}` with a TTL refreshed every heartbeat, and
+ * `{prefix}:nodes`, a hash of registered nodes to their MQTT client ids (what a survivor needs to
+ * adopt a dead node's session). Each beat also refreshes this node's view of who is alive, which
+ * registry lookups use so that a stale owner entry costs no extra round trip.
+ */
+export class NodeDirectory {
+  private readonly alive = new Map<string, boolean>();
+  private timer: NodeJS.Timeout | undefined;
+  /** No dead-node verdicts before this: after a Redis outage every node needs a beat to return. */
+  private graceUntil = 0;
+  private readonly membersKey: string;
+
+  constructor(
+    private readonly redis: RedisLink,
+    private readonly config: ClusterConfig,
+    readonly nodeId: string,
+    private readonly mqttClientId: string,
+    private readonly events: DirectoryEvents,
+    private readonly metrics: ClusterMetrics,
+    private readonly log: Logger,
+  ) {
+    this.membersKey = `${config.prefix}:nodes`;
+    redis.onReconnect(() => {
+      this.graceUntil = Date.now() + config.nodeTtlMs;
+      void this.beat();
+    });
+  }
+
+  private livenessKey(nodeId: string): string {
+    return `${this.config.prefix}:node:${nodeId}`;
+  }
+
+  async start(): Promise<void> {
+    this.graceUntil = Date.now() + this.config.nodeTtlMs;
+    await this.beat();
+    this.timer = setInterval(() => void this.beat(), this.config.heartbeatMs);
+    this.timer.unref();
+  }
+
+  private async beat(): Promise<void> {
+    const { cmd } = this.redis;
+    try {
+      const value = JSON.stringify({ mqttClientId: this.mqttClientId, at: Date.now() });
+      await Promise.all([
+        cmd.set(this.livenessKey(this.nodeId), value, 'PX', this.config.nodeTtlMs),
+        cmd.hset(this.membersKey, this.nodeId, this.mqttClientId),
+      ]);
+      await this.refresh();
+    } catch (error) {
+      this.log.debug({ err: error instanceof Error ? error.message : String(error) }, 'heartbeat failed');
+    }
+  }
+
+  private async refresh(): Promise<void> {
+    const { cmd } = this.redis;
+    const members = await cmd.hgetall(this.membersKey);
+    const others = Object.keys(members).filter((id) => id !== this.nodeId);
+    const exists = await Promise.all(others.map((id) => cmd.exists(this.livenessKey(id))));
+    let count = 1;
+    others.forEach((id, i) => {
+      const now = exists[i] === 1;
+      if (now) count += 1;
+      const before = this.alive.get(id);
+      this.alive.set(id, now);
+      if (before === true && !now) {
+        this.log.warn({ node: id }, 'node heartbeat expired');
+        this.events.lost(id);
+      }
+      if (!now && Date.now() >= this.graceUntil) this.events.dead(id, members[id] ?? '');
+    });
+    this.metrics.nodesAlive.set(count);
+  }
+
+  /** Alive as of the last beat; a node not seen yet is asked for directly. */
+  async isAlive(nodeId: string): Promise<boolean> {
+    if (nodeId === this.nodeId) return true;
+    const known = this.alive.get(nodeId);
+    if (known !== undefined) return known;
+    const now = (await this.redis.cmd.exists(this.livenessKey(nodeId))) === 1;
+    this.alive.set(nodeId, now);
+    return now;
+  }
+
+  /** A `bye` from a node that shut down cleanly: treat it as gone at once. */
+  markGone(nodeId: string): void {
+    if (this.alive.get(nodeId) === true) this.events.lost(nodeId);
+    this.alive.set(nodeId, false);
+  }
+
+  /** Nodes alive as of the last beat, this one excluded. */
+  peers(): string[] {
+    return [...this.alive].filter(([, up]) => up).map(([id]) => id);
+  }
+
+  /** Removes a node from the member hash once its session has been adopted (or it left). */
+  async forget(nodeId: string): Promise<void> {
+    this.alive.delete(nodeId);
+    await this.redis.cmd.hdel(this.membersKey, nodeId);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await Promise.allSettled([this.redis.cmd.del(this.livenessKey(this.nodeId)), this.forget(this.nodeId)]);
+  }
+}

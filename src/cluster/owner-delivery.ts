@@ -1,0 +1,69 @@
+import type { DownstreamMessage } from '../bridge/envelope.js';
+import type { Settled, UpstreamPublisher } from '../bridge/upstream-publisher.js';
+import type { Session } from '../edge/session.js';
+import type { ClusterMetrics } from '../observability/cluster-metrics.js';
+import type { SentMarks } from './sent-marks.js';
+
+/**
+ * The owner's side of a downstream message: hands it to the session, after the written-mark
+ * check for CALLs in cluster mode (DESIGN §4, "a redelivered command is not sent twice").
+ *
+ * A redelivery of a command still in progress here joins it: one outcome acknowledges both.
+ * A redelivery of a command this run already finished is acknowledged without a second answer.
+ * One written by another (lost) run is answered `node_lost` instead of being sent again.
+ */
+export class OwnerDelivery {
+  private readonly inProgress = new Map<string, Settled[]>();
+
+  constructor(
+    private readonly publisher: UpstreamPublisher,
+    private readonly marks: SentMarks | undefined,
+    private readonly metrics: ClusterMetrics | undefined,
+  ) {}
+
+  deliver(session: Session, message: DownstreamMessage, settled: Settled, redelivered: boolean): void {
+    const marks = this.marks;
+    if (message.type !== 2 || marks === undefined) {
+      session.deliver(message, settled);
+      return;
+    }
+    const key = `${session.cid}\n${message.uniqueId}`;
+    const joined = this.inProgress.get(key);
+    if (joined !== undefined && redelivered) {
+      this.metrics?.routed.labels('duplicate').inc();
+      joined.push(settled);
+      return;
+    }
+    // A fresh message reusing an id in progress is its own command; it is not tracked for joins.
+    const waiting = joined === undefined ? [settled] : undefined;
+    if (waiting !== undefined) this.inProgress.set(key, waiting);
+    const finish = (): void => {
+      if (waiting === undefined) {
+        settled();
+        return;
+      }
+      this.inProgress.delete(key);
+      for (const done of waiting) done();
+    };
+    void marks.take(session.cid, message.uniqueId, redelivered).then((holder) => {
+      if (holder === undefined) {
+        session.deliver(message, finish);
+      } else if (holder === marks.writer) {
+        // Written by this run, and its outcome was published when it ended.
+        this.metrics?.routed.labels('duplicate').inc();
+        finish();
+      } else {
+        const node = holder.split('|')[0] ?? holder;
+        this.publisher.gatewayError(
+          session.cid,
+          message.uniqueId,
+          message.action,
+          'node_lost',
+          'GenericError',
+          `command was written to the charge point by node ${node}, lost before its answer; not sent again`,
+          finish,
+        );
+      }
+    });
+  }
+}

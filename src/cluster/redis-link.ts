@@ -1,0 +1,141 @@
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { ClusterConfig } from '../config.js';
+import type { Logger } from '../observability/logger.js';
+import type { ClusterMetrics } from '../observability/cluster-metrics.js';
+
+type Client = Redis | Cluster;
+
+/** Reconnect forever, quickly at first: a node without Redis still serves its own sockets. */
+const retry = (attempt: number): number => Math.min(100 * attempt, 2000);
+
+/**
+ * The node's Redis connections (DESIGN §4): one for commands, one for the route-bus
+ * subscription (a subscribed connection cannot run commands). Standalone Redis via
+ * `OCPP_GW_REDIS_URL` (redis://, rediss://, ACL user and password), or Redis Cluster via
+ * `OCPP_GW_REDIS_CLUSTER_NODES`, where the route bus uses sharded pub/sub so a node's channel
+ * lives on one shard instead of being broadcast to all of them.
+ *
+ * Commands fail fast while Redis is away (no offline queue): a command for another node is then
+ * answered `unroutable` at once instead of hanging, and local traffic does not wait on Redis.
+ */
+export class RedisLink {
+  private readonly reconnectHandlers: (() => void)[] = [];
+  private wasLost = false;
+
+  private constructor(
+    readonly cmd: Client,
+    private readonly sub: Client,
+    readonly sharded: boolean,
+    private readonly log: Logger,
+    metrics: ClusterMetrics,
+  ) {
+    cmd.on('ready', () => {
+      metrics.redisConnected.set(1);
+      if (!this.wasLost) return;
+      this.wasLost = false;
+      log.info('redis reconnected');
+      for (const handler of this.reconnectHandlers) handler();
+    });
+    cmd.on('close', () => {
+      metrics.redisConnected.set(0);
+      if (!this.wasLost) log.warn('redis connection lost; cross-node routing fails until it is back');
+      this.wasLost = true;
+    });
+    for (const client of [cmd, sub]) {
+      client.on('error', (error: Error) => log.debug({ err: error.message }, 'redis error'));
+    }
+  }
+
+  static async connect(
+    config: ClusterConfig,
+    nodeId: string,
+    log: Logger,
+    metrics: ClusterMetrics,
+  ): Promise<RedisLink> {
+    const sharded = config.clusterNodes.length > 0;
+    const cmd = RedisLink.create(config, `ocpp-gw:${nodeId}`, false);
+    const sub = RedisLink.create(config, `ocpp-gw:${nodeId}:bus`, true);
+    await Promise.all([waitReady(cmd, log, 'commands'), waitReady(sub, log, 'route bus')]);
+    metrics.redisConnected.set(1);
+    log.info({ mode: sharded ? 'cluster' : 'standalone', prefix: config.prefix }, 'redis connected');
+    return new RedisLink(cmd, sub, sharded, log, metrics);
+  }
+
+  private static create(config: ClusterConfig, name: string, subscriber: boolean): Client {
+    const options: RedisOptions = {
+      connectionName: name,
+      retryStrategy: retry,
+      // Subscriptions wait for the connection; commands must fail fast (see class comment).
+      enableOfflineQueue: subscriber,
+      maxRetriesPerRequest: subscriber ? null : 0,
+      enableAutoPipelining: !subscriber,
+    };
+    if (config.username !== undefined) options.username = config.username;
+    if (config.password !== undefined) options.password = config.password;
+    if (config.tls) options.tls = {};
+    if (config.clusterNodes.length === 0) return new Redis(config.redisUrl ?? '', options);
+    const clusterOptions: ClusterOptions = {
+      redisOptions: options,
+      clusterRetryStrategy: retry,
+      enableOfflineQueue: subscriber,
+      enableAutoPipelining: !subscriber,
+      shardedSubscribers: subscriber,
+    };
+    return new Cluster([...config.clusterNodes], clusterOptions);
+  }
+
+  get ready(): boolean {
+    return this.cmd.status === 'ready';
+  }
+
+  /** Runs after each reconnect that follows a lost connection (Redis may have restarted empty). */
+  onReconnect(handler: () => void): void {
+    this.reconnectHandlers.push(handler);
+  }
+
+  /** PUBLISH (SPUBLISH on Redis Cluster); resolves to the number of receivers. */
+  async publish(channel: string, payload: Buffer): Promise<number> {
+    if (!this.sharded) return this.cmd.publish(channel, payload);
+    return Number(await this.cmd.spublish(channel, payload));
+  }
+
+  async subscribe(channel: string, handler: (payload: Buffer) => void): Promise<void> {
+    if (this.sharded) {
+      this.sub.on('smessageBuffer', (name: Buffer, payload: Buffer) => {
+        if (name.toString() === channel) handler(payload);
+      });
+      await this.sub.ssubscribe(channel);
+    } else {
+      this.sub.on('messageBuffer', (name: Buffer, payload: Buffer) => {
+        if (name.toString() === channel) handler(payload);
+      });
+      await this.sub.subscribe(channel);
+    }
+    this.log.info({ channel, sharded: this.sharded }, 'route bus subscribed');
+  }
+
+  async quit(): Promise<void> {
+    await Promise.allSettled([this.sub.quit(), this.cmd.quit()]);
+  }
+}
+
+/** Start-up waits for Redis however long it takes, like MQTT; readiness reports the wait. */
+function waitReady(client: Client, log: Logger, role: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (client.status === 'ready') {
+      resolve();
+      return;
+    }
+    let attempts = 0;
+    const onError = (error: Error): void => {
+      attempts += 1;
+      if (attempts === 1 || attempts % 10 === 0)
+        log.warn({ role, attempts, err: error.message }, 'redis not reachable; retrying');
+    };
+    client.on('error', onError);
+    client.once('ready', () => {
+      client.off('error', onError);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,62 @@
+/**
+ * Charge-point ownership (DESIGN §4): which node holds the socket of each charge point, and under
+ * which session epoch. Redis in cluster mode, a Map in single-node mode; both behind this one
+ * interface so the router and the session table do not know which.
+ */
+
+/** `{nodeId}|{epoch}` in Redis: the node and the session that owns a charge point. */
+export interface Owner {
+  readonly nodeId: string;
+  readonly epoch: string;
+}
+
+/** A session this node holds, as re-asserted after Redis comes back. */
+export interface Held {
+  readonly cid: string;
+  readonly epoch: string;
+}
+
+export interface OwnershipRegistry {
+  /**
+   * Records this node's session as the owner (newest wins). Resolves to the previous owner when
+   * another node held it, so that node can be told to close its old socket (takeover).
+   */
+  claim(cid: string, epoch: string): Promise<Owner | undefined>;
+  /** Compare-and-delete: removes the entry only while it still names this node and `epoch`. */
+  release(cid: string, epoch: string): Promise<void>;
+  /** The live owner, or undefined: no entry, or an entry of a dead node (cleaned on the way). */
+  lookup(cid: string): Promise<Owner | undefined>;
+  /**
+   * Writes back this node's entries where they are missing (Redis restarted empty) and refreshes
+   * their TTL. Resolves to the charge points that another live node owns now: their local
+   * sessions are older and must go.
+   */
+  reassert(held: readonly Held[]): Promise<string[]>;
+}
+
+export function formatOwner(nodeId: string, epoch: string): string {
+  return `${nodeId}|${epoch}`;
+}
+
+export function parseOwner(value: string | null | undefined): Owner | undefined {
+  if (value === null || value === undefined) return undefined;
+  const bar = value.lastIndexOf('|');
+  if (bar <= 0 || bar === value.length - 1) return undefined;
+  return { nodeId: value.slice(0, bar), epoch: value.slice(bar + 1) };
+}
+
+/**
+ * Session epochs: unique per node run and per session. Node ids may repeat across restarts, so
+ * the start time is part of it; order does not matter, only inequality.
+ */
+export function epochSource(): { readonly run: string; readonly next: () => string } {
+  const run = Date.now().toString(36);
+  let counter = 0;
+  return {
+    run,
+    next: () => {
+      counter += 1;
+      return `${run}.${counter.toString(36)}`;
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import { Packr } from 'msgpackr';
+import type { DownstreamMessage } from '../bridge/envelope.js';
+
+/**
+ * What nodes say to each other on the route bus (DESIGN §4), msgpackr-encoded. `v` is the
+ * envelope version: a node drops (and counts) envelopes of a version it does not know, so a
+ * rolling upgrade that changes the shape must bump it and keep reading the old one for a release.
+ */
+export const ENVELOPE_VERSION = 1;
+
+export type RouteEnvelope =
+  /** Deliver `msg` to the session `epoch` of `cid`; answer with a `reply` carrying `ref`. */
+  | {
+      readonly v: 1;
+      readonly k: 'deliver';
+      readonly from: string;
+      readonly ref: number;
+      readonly cid: string;
+      readonly epoch: string;
+      readonly dup: boolean;
+      readonly msg: DownstreamMessage;
+    }
+  /**
+   * The outcome of a `deliver`: `done` (its outcome is published, by the owner), or `stale`
+   * (no session with that epoch here: the routing node looks the owner up again).
+   */
+  | {
+      readonly v: 1;
+      readonly k: 'reply';
+      readonly from: string;
+      readonly ref: number;
+      readonly outcome: 'done' | 'stale';
+    }
+  /** Close the session `epoch` of `cid`: the charge point connected to node `from` since. */
+  | {
+      readonly v: 1;
+      readonly k: 'takeover';
+      readonly from: string;
+      readonly cid: string;
+      readonly epoch: string;
+    }
+  /** Close the session of `cid` (admin API on another node). */
+  | { readonly v: 1; readonly k: 'kick'; readonly from: string; readonly cid: string }
+  /** Node `from` is shutting down cleanly: nothing it was sent will be answered any more. */
+  | { readonly v: 1; readonly k: 'bye'; readonly from: string };
+
+const packr = new Packr({ useRecords: false, moreTypes: false });
+
+export function encodeEnvelope(envelope: RouteEnvelope): Buffer {
+  return packr.pack(envelope);
+}
+
+export type DecodeResult =
+  | { readonly ok: true; readonly envelope: RouteEnvelope }
+  | { readonly ok: false; readonly reason: 'undecodable' | 'version' | 'shape' };
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+
+/** Checks what the handlers rely on; anything else is rejected, never half-handled. */
+export function decodeEnvelope(payload: Buffer): DecodeResult {
+  let value: unknown;
+  try {
+    value = packr.unpack(payload);
+  } catch {
+    return { ok: false, reason: 'undecodable' };
+  }
+  if (typeof value !== 'object' || value === null) return { ok: false, reason: 'shape' };
+  const e = value as Record<string, unknown>;
+  if (e.v !== ENVELOPE_VERSION) return { ok: false, reason: 'version' };
+  if (!isString(e.from)) return { ok: false, reason: 'shape' };
+  let valid: boolean;
+  switch (e.k) {
+    case 'deliver':
+      valid =
+        typeof e.ref === 'number' &&
+        isString(e.cid) &&
+        isString(e.epoch) &&
+        typeof e.dup === 'boolean' &&
+        typeof e.msg === 'object' &&
+        e.msg !== null &&
+        [2, 3, 4].includes((e.msg as { type?: unknown }).type as number) &&
+        isString((e.msg as { uniqueId?: unknown }).uniqueId);
+      break;
+    case 'reply':
+      valid = typeof e.ref === 'number' && (e.outcome === 'done' || e.outcome === 'stale');
+      break;
+    case 'takeover':
+      valid = isString(e.cid) && isString(e.epoch);
+      break;
+    case 'kick':
+      valid = isString(e.cid);
+      break;
+    case 'bye':
+      valid = true;
+      break;
+    default:
+      valid = false;
+  }
+  return valid ? { ok: true, envelope: value as RouteEnvelope } : { ok: false, reason: 'shape' };
+}

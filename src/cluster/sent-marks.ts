@@ -1,0 +1,47 @@
+import type { Logger } from '../observability/logger.js';
+import type { RedisLink } from './redis-link.js';
+import { withScripts, type ScriptedRedis } from './redis-scripts.js';
+
+/**
+ * Written-marks of downstream CALLs (DESIGN §4): `{prefix}:sent:{cid}:{uniqueId}` names the node
+ * run that wrote the CALL to the charge point. A redelivered command (MQTT DUP) that finds the
+ * mark of another run is not written again: that run died before its outcome was known.
+ */
+export class SentMarks {
+  private readonly redis: ScriptedRedis;
+  private failing = false;
+
+  constructor(
+    link: RedisLink,
+    private readonly prefix: string,
+    /** `{nodeId}|{run}`: a node restarted under the same id is a different writer. */
+    readonly writer: string,
+    private readonly ttlMs: number,
+    private readonly log: Logger,
+  ) {
+    this.redis = withScripts(link.cmd);
+  }
+
+  /**
+   * Takes the mark before the CALL is written. Resolves to the writer that held it before, when
+   * a redelivery finds one; undefined means "write it". A Redis failure also means "write it":
+   * local delivery must not depend on Redis (DESIGN §4), at the cost of redelivery protection.
+   */
+  async take(cid: string, uniqueId: string, redelivered: boolean): Promise<string | undefined> {
+    try {
+      const key = `${this.prefix}:sent:${cid}:${uniqueId}`;
+      const holder = await this.redis.ocppMark(key, this.writer, this.ttlMs, redelivered ? '1' : '0');
+      this.failing = false;
+      return holder ?? undefined;
+    } catch (error) {
+      if (!this.failing) {
+        this.log.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'written-marks unavailable; delivering without redelivery protection',
+        );
+      }
+      this.failing = true;
+      return undefined;
+    }
+  }
+}

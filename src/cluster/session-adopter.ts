@@ -1,0 +1,100 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MqttLink, type MqttLinkOptions } from '../bridge/mqtt-link.js';
+import type { Settled } from '../bridge/upstream-publisher.js';
+import type { ClusterMetrics } from '../observability/cluster-metrics.js';
+import type { Logger } from '../observability/logger.js';
+import type { NodeDirectory } from './node-directory.js';
+import type { RedisLink } from './redis-link.js';
+
+export type HandleMessage = (topic: string, payload: Buffer, redelivered: boolean, ack: Settled) => void;
+
+export interface AdopterOptions {
+  /** The node's own MQTT options; only the client id changes. */
+  readonly mqtt: MqttLinkOptions;
+  /** The shared downstream filter, unsubscribed at once so no new messages come to the session. */
+  readonly filter: string;
+  readonly prefix: string;
+  readonly nodeId: string;
+  /** The session is ended once no message came for this long and every one is answered. */
+  readonly quietMs: number;
+  /** Upper bound for one adoption (also the lock's lifetime). */
+  readonly maxMs: number;
+}
+
+const errText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Adopts a dead node's MQTT session (DESIGN §4): connects with the dead node's client id (clean
+ * start false), so the broker hands over what it still holds for it (messages the dead node
+ * never acknowledged, redelivered with DUP, and those queued for it since); handles each like
+ * any downstream message; then ends the session (expiry 0) so nothing waits for a node that will
+ * never return. One survivor does it, under a Redis lock.
+ */
+export class SessionAdopter {
+  private readonly active = new Set<string>();
+  private stopped = false;
+
+  constructor(
+    private readonly options: AdopterOptions,
+    private readonly redis: RedisLink,
+    private readonly directory: NodeDirectory,
+    private readonly handle: HandleMessage,
+    private readonly metrics: ClusterMetrics,
+    private readonly log: Logger,
+  ) {}
+
+  adopt(deadNodeId: string, mqttClientId: string): void {
+    if (this.stopped || this.active.has(deadNodeId) || mqttClientId === '') return;
+    this.active.add(deadNodeId);
+    void this.run(deadNodeId, mqttClientId).finally(() => this.active.delete(deadNodeId));
+  }
+
+  private async run(dead: string, clientId: string): Promise<void> {
+    const { options, log } = this;
+    const lockKey = `${options.prefix}:adopt:${dead}`;
+    try {
+      const lock = await this.redis.cmd.set(lockKey, options.nodeId, 'PX', options.maxMs, 'NX');
+      if (lock !== 'OK') return; // another survivor is on it
+    } catch {
+      return; // Redis away: the next heartbeat tries again
+    }
+    const startedAt = Date.now();
+    log.warn({ node: dead, clientId }, 'adopting the MQTT session of a dead node');
+    let link: MqttLink | undefined;
+    try {
+      link = await Promise.race([
+        MqttLink.connect({ ...options.mqtt, clientId }, log, undefined),
+        sleep(10_000, undefined, { ref: false }).then(() => {
+          throw new Error('broker did not accept the adopted session within 10 s');
+        }),
+      ]);
+      let last = Date.now();
+      let handled = 0;
+      link.onMessage((topic, payload, packet, ack) => {
+        last = Date.now();
+        handled += 1;
+        this.handle(topic, payload, packet.dup, ack);
+      });
+      await link.unsubscribe(options.filter).catch(() => undefined);
+      while (Date.now() - startedAt < options.maxMs) {
+        if (Date.now() - last >= options.quietMs && link.unackedCount === 0) break;
+        await sleep(100);
+      }
+      await link.end(1000, true);
+      link = undefined;
+      await this.directory.forget(dead);
+      this.metrics.adoptions.labels('adopted').inc();
+      log.warn({ node: dead, messages: handled, ms: Date.now() - startedAt }, 'adopted session ended');
+    } catch (error) {
+      this.metrics.adoptions.labels('failed').inc();
+      log.error({ node: dead, err: errText(error) }, 'session adoption failed; retrying later');
+      await link?.end(0).catch(() => undefined);
+    } finally {
+      await this.redis.cmd.del(lockKey).catch(() => 0);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+}

@@ -1,0 +1,78 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** How a downstream message left the routing node (bounded label). */
+export type RouteResult =
+  'local' | 'forwarded' | 'offline' | 'unroutable' | 'node_lost' | 'timeout' | 'stale' | 'duplicate';
+
+const ROUTE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * Cluster-mode metrics (DESIGN §4, §5), registered on the node's registry. Present only when
+ * Redis is configured, so a single node's /metrics carries no always-zero cluster series.
+ */
+export class ClusterMetrics {
+  readonly redisConnected: Gauge;
+  readonly routed: Counter<'result'>;
+  readonly routeRoundTrip: Histogram;
+  readonly routePending: Gauge;
+  readonly nodesAlive: Gauge;
+  readonly adoptions: Counter<'result'>;
+  readonly envelopesRejected: Counter<'reason'>;
+  readonly takeovers: Counter<'side'>;
+  readonly reasserted: Counter<'result'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.redisConnected = new Gauge({
+      name: 'ocpp_gateway_redis_connected',
+      help: '1 while the Redis command connection is ready',
+      registers,
+    });
+    this.routed = new Counter({
+      name: 'ocpp_gateway_route_total',
+      help: 'Downstream messages by routing result (local owner, forwarded over the route bus, or failed)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.routeRoundTrip = new Histogram({
+      name: 'ocpp_gateway_route_roundtrip_seconds',
+      help: 'From forwarding a message over the route bus to the owner reporting its outcome',
+      buckets: ROUTE_BUCKETS,
+      registers,
+    });
+    this.routePending = new Gauge({
+      name: 'ocpp_gateway_route_pending',
+      help: 'Forwarded messages waiting for the owner node to report their outcome',
+      registers,
+    });
+    this.nodesAlive = new Gauge({
+      name: 'ocpp_gateway_cluster_nodes',
+      help: 'Gateway nodes with a live heartbeat, as seen by this node (itself included)',
+      registers,
+    });
+    this.adoptions = new Counter({
+      name: 'ocpp_gateway_session_adoptions_total',
+      help: "Dead nodes' MQTT sessions adopted by this node, by result",
+      labelNames: ['result'],
+      registers,
+    });
+    this.envelopesRejected = new Counter({
+      name: 'ocpp_gateway_route_envelopes_rejected_total',
+      help: 'Route-bus envelopes that could not be decoded, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.takeovers = new Counter({
+      name: 'ocpp_gateway_takeovers_total',
+      help: 'Charge points that moved between nodes: "claimed" here, or "released" to another node',
+      labelNames: ['side'],
+      registers,
+    });
+    this.reasserted = new Counter({
+      name: 'ocpp_gateway_ownership_reasserted_total',
+      help: 'Owner entries written back after Redis came back, or given up to a newer owner',
+      labelNames: ['result'],
+      registers,
+    });
+  }
+}

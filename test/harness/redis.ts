@@ -1,0 +1,241 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { freePort } from './ports.js';
+
+const SERVER_BINARIES = ['/usr/bin/redis-server', 'redis-server'];
+const CLI_BINARIES = ['/usr/bin/redis-cli', 'redis-cli'];
+const HOST = '127.0.0.1';
+// Redis derives the cluster bus port as port + 10000; below this bound it stays a valid port.
+const MAX_CLUSTER_PORT = 55_000;
+
+/** Every redis-server still running and temp dir still present, for a test that forgot stop(). */
+const running = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A real standalone redis-server on a free loopback port, without persistence. */
+export class RedisServer {
+  private child: ChildProcess | undefined;
+
+  private constructor(
+    readonly port: number,
+    private readonly dir: string,
+  ) {}
+
+  get url(): string {
+    return `redis://${HOST}:${this.port}`;
+  }
+
+  static async start(): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), makeTempDir('redis-'));
+    await server.launch();
+    return server;
+  }
+
+  /** Starts the process (again) on the same port; without persistence it comes back empty. */
+  async launch(): Promise<void> {
+    // A second process would fail to bind, but the PING check would then reach the first one.
+    if (this.child !== undefined) throw new Error(`redis-server already running on ${this.port}`);
+    // stop() removed the dir; a test may still launch() again after it.
+    mkdirSync(this.dir, { recursive: true });
+    tempDirs.add(this.dir);
+    this.child = await launchRedis(this.port, ['--dir', this.dir]);
+  }
+
+  /** kill -9 without restarting: an outage that lasts until launch() or restart(). */
+  async kill(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child !== undefined) await killChild(child);
+  }
+
+  async restart(downMs = 0): Promise<void> {
+    await this.kill();
+    if (downMs > 0) await sleep(downMs);
+    await this.launch();
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+    removeTempDir(this.dir);
+  }
+}
+
+export interface RedisNode {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Real redis-server processes joined into a cluster of masters (no replicas) by redis-cli. */
+export class RedisCluster {
+  private constructor(
+    readonly nodes: readonly RedisNode[],
+    private readonly children: ChildProcess[],
+    private readonly dir: string,
+  ) {}
+
+  /** The `host:port,host:port` list a gateway takes for its cluster startup nodes. */
+  get nodesEnv(): string {
+    return this.nodes.map((n) => `${n.host}:${n.port}`).join(',');
+  }
+
+  static async start(masters = 3): Promise<RedisCluster> {
+    // redis-cli --cluster create refuses fewer than 3 masters.
+    if (masters < 3) throw new RangeError(`a Redis cluster needs at least 3 masters, got ${masters}`);
+    const taken = new Set<number>();
+    const ports: number[] = [];
+    for (let i = 0; i < masters; i++) ports.push(await clusterPort(taken));
+    const cluster = new RedisCluster(
+      ports.map((port) => ({ host: HOST, port })),
+      [],
+      makeTempDir('redis-cluster-'),
+    );
+    try {
+      for (const port of ports) {
+        const child = await launchRedis(port, [
+          ...['--dir', cluster.dir, '--cluster-enabled', 'yes', '--cluster-node-timeout', '2000'],
+          ...['--cluster-config-file', join(cluster.dir, `nodes-${port}.conf`)],
+        ]);
+        cluster.children.push(child);
+      }
+      await createCluster(ports);
+      await cluster.waitUntilOk();
+      return cluster;
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.children.splice(0).map(killChild));
+    removeTempDir(this.dir);
+  }
+
+  /** redis-cli returns once slots are assigned; every node must also see the whole cluster. */
+  private async waitUntilOk(timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const infos = await Promise.all(this.nodes.map((n) => ask(n.port, 'CLUSTER INFO')));
+      if (infos.every((info) => info?.includes('cluster_state:ok'))) return;
+      await sleep(100);
+    }
+    throw new Error(`Redis cluster ${this.nodesEnv} not ok after ${timeoutMs} ms`);
+  }
+}
+
+function makeTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
+}
+
+function findBinary(candidates: readonly string[]): string {
+  // The bare name (last) is left to PATH lookup by spawn.
+  return candidates.find((b) => existsSync(b)) ?? candidates[candidates.length - 1] ?? '';
+}
+
+async function launchRedis(port: number, extraArgs: readonly string[]): Promise<ChildProcess> {
+  const args = ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no'];
+  const child = spawn(findBinary(SERVER_BINARIES), [...args, '--loglevel', 'warning', ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let output = '';
+  let spawnError: Error | undefined;
+  // Without an 'error' listener a missing binary would crash the test process instead of failing start().
+  child.once('error', (err) => (spawnError = err));
+  const collect = (d: Buffer): void => void (output = (output + d.toString()).slice(-4000));
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  for (let i = 0; i < 100; i++) {
+    if ((await ask(port, 'PING')) === '+PONG') return child;
+    if (spawnError !== undefined || child.exitCode !== null) break;
+    await sleep(50);
+  }
+  await killChild(child);
+  throw new Error(`redis-server did not answer PING on ${port}: ${spawnError?.message ?? output}`);
+}
+
+async function killChild(child: ChildProcess): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) {
+    running.delete(child);
+    return;
+  }
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+async function createCluster(ports: readonly number[]): Promise<void> {
+  const nodes = ports.map((p) => `${HOST}:${p}`);
+  const args = ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'];
+  try {
+    await promisify(execFile)(findBinary(CLI_BINARIES), args, { timeout: 30_000 });
+  } catch (err) {
+    const { stdout = '', stderr = '' } = err as { stdout?: string; stderr?: string };
+    throw new Error(`redis-cli --cluster create failed: ${String(err)}\n${stdout}${stderr}`);
+  }
+}
+
+/** A free port whose cluster bus port (port + 10000) is free too, distinct from `taken`. */
+async function clusterPort(taken: Set<number>): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const port = await freePort();
+    if (port >= MAX_CLUSTER_PORT || taken.has(port) || taken.has(port + 10_000)) continue;
+    if (!(await isFree(port + 10_000))) continue;
+    taken.add(port).add(port + 10_000);
+    return port;
+  }
+  throw new Error('no free port pair (port, port + 10000) for a Redis cluster node');
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, HOST, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Sends one inline command over raw TCP and returns its reply (a status line, or a bulk string's
+ * body), or undefined when nothing answers. Raw, so that a server still starting logs no client errors.
+ */
+function ask(port: number, inline: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = connect(port, HOST);
+    let buf = Buffer.alloc(0);
+    const done = (reply: string | undefined): void => {
+      socket.destroy();
+      resolve(reply);
+    };
+    socket.setTimeout(1000, () => done(undefined));
+    socket.once('error', () => done(undefined));
+    socket.once('close', () => done(undefined));
+    socket.once('connect', () => socket.write(`${inline}\r\n`));
+    socket.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      const eol = buf.indexOf('\r\n');
+      if (eol === -1) return;
+      if (buf[0] !== 0x24 /* '$' bulk string */) return done(buf.subarray(0, eol).toString());
+      const length = Number(buf.subarray(1, eol).toString());
+      if (length < 0) return done(undefined);
+      if (buf.length >= eol + 2 + length + 2) done(buf.subarray(eol + 2, eol + 2 + length).toString());
+    });
+  });
+}
