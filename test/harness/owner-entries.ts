@@ -1,0 +1,52 @@
+import { Redis } from 'ioredis';
+import type { ClusterFixture } from './cluster.js';
+
+/**
+ * Reads the registry straight from Redis, as an operator would: every `{prefix}:owner:*` entry
+ * with its value. On Redis Cluster each master is asked for its share.
+ */
+export async function ownerEntries(
+  fixture: ClusterFixture,
+  prefix = 'ocpp-gw',
+): Promise<Map<string, string>> {
+  const targets =
+    fixture.redis !== undefined
+      ? [{ host: '127.0.0.1', port: fixture.redis.port }]
+      : [...(fixture.redisCluster?.nodes ?? [])];
+  const entries = new Map<string, string>();
+  for (const target of targets) {
+    const client = new Redis({
+      host: target.host,
+      port: target.port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+    });
+    try {
+      await client.connect();
+      const keys = await client.keys(`${prefix}:owner:*`);
+      for (const key of keys) {
+        const value = await client.get(key);
+        if (value !== null) entries.set(key.slice(`${prefix}:owner:`.length), value);
+      }
+    } catch {
+      // Down (a fault test): report what the others hold.
+    } finally {
+      client.disconnect();
+    }
+  }
+  return entries;
+}
+
+/** Polls until `check` holds or `timeoutMs` passes; returns how long it took, or throws. */
+export async function eventually(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await check()) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
