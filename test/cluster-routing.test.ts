@@ -38,7 +38,7 @@ for (const mode of REDIS_MODES) {
         f.backend
           .on(`ocpp/cp/${cid}/Reply`)
           .some((m) => (m.json as { UniqueId?: string }).UniqueId === `cmd-${cid}`);
-      await eventually(async () => cids.every(replied), 20_000, 'a reply for each of 300 commands');
+      await eventually(() => cids.every(replied), 20_000, 'a reply for each of 300 commands');
       const replies = cids.flatMap((cid) => f.backend.on(`ocpp/cp/${cid}/Reply`));
       const results = replies.filter((m) => (m.json as { MessageTypeId: number }).MessageTypeId === 3);
       assert.equal(results.length, 300, 'every reply is the CP CALLRESULT, none a gateway error');
@@ -101,7 +101,7 @@ for (const mode of REDIS_MODES) {
           msg: { type: 2, uniqueId: 'stale-1', action: 'Reset', payload: { type: 'Soft' } },
         } as const;
         assert.equal(await probe.publish('ocpp-gw:route:node-1', encodeEnvelope(stale)), 1);
-        await eventually(async () => replies.length > 0, 3000, 'reply to the stale envelope');
+        await eventually(() => replies.length > 0, 3000, 'reply to the stale envelope');
         assert.deepEqual(replies[0], {
           ok: true,
           envelope: { v: 1, k: 'reply', from: 'node-1', ref: 7, outcome: 'stale' },

@@ -90,7 +90,7 @@ export class ClusterFixture {
   async teardown(): Promise<void> {
     for (const cp of this.clients) cp.ws.terminate();
     await this.backend.end();
-    await Promise.all(this.nodes.map((n) => n?.stop('SIGKILL')));
+    await Promise.all(this.nodes.map(async (n) => n?.stop('SIGKILL')));
     await this.mosquitto.stop();
     await this.redis?.stop();
     await this.redisCluster?.stop();

@@ -39,7 +39,7 @@ export async function ownerEntries(
 
 /** Polls until `check` holds or `timeoutMs` passes; returns how long it took, or throws. */
 export async function eventually(
-  check: () => Promise<boolean>,
+  check: () => boolean | Promise<boolean>,
   timeoutMs: number,
   what: string,
 ): Promise<number> {

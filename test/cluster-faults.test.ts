@@ -1,0 +1,225 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ChargePoint } from './harness/cp-client.js';
+import { answerCalls, ClusterFixture, command } from './harness/cluster.js';
+import { sleep, type Observed } from './harness/mqtt-observer.js';
+import { eventually, ownerEntries } from './harness/owner-entries.js';
+
+interface ReplyJson {
+  MessageTypeId: number;
+  UniqueId: string;
+  ErrorDetails?: { origin?: string; reason?: string };
+}
+
+/** How each command ended, from what the backend saw on the Reply topics. */
+function outcomes(f: ClusterFixture, ids: readonly string[]): Map<string, string> {
+  const byId = new Map<string, string>();
+  for (const m of f.backend.seen) {
+    if (!m.topic.endsWith('/Reply')) continue;
+    const j = m.json as ReplyJson;
+    const kind = j.MessageTypeId === 3 ? 'answered' : `error:${j.ErrorDetails?.reason ?? 'cp'}`;
+    if (!byId.has(j.UniqueId)) byId.set(j.UniqueId, kind);
+  }
+  return new Map(ids.map((id) => [id, byId.get(id) ?? 'neither']));
+}
+
+function tally(results: Map<string, string>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of results.values()) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
+}
+
+/** A CP that answers every CALL and, when its node goes away, reconnects to another node. */
+class RoamingCp {
+  cp: ChargePoint | undefined;
+  constructor(
+    private readonly f: ClusterFixture,
+    readonly cid: string,
+  ) {}
+
+  async connect(index: number): Promise<void> {
+    const cp = await this.f.connect(index, this.cid);
+    answerCalls(cp);
+    this.cp = cp;
+    cp.ws.once('close', () => void this.roam(index));
+  }
+
+  private async roam(from: number): Promise<void> {
+    for (let attempt = 1; attempt < 50; attempt++) {
+      await sleep(100);
+      const alive = this.f.nodes
+        .map((n, i) => (n === undefined || i === from ? -1 : i))
+        .filter((i) => i >= 0);
+      const target = alive[attempt % alive.length];
+      if (target === undefined) continue;
+      try {
+        await this.connect(target);
+        return;
+      } catch {
+        // that node is going away too; try the next
+      }
+    }
+  }
+}
+
+describe('cluster faults (3 gateway processes, standalone Redis, mosquitto)', () => {
+  let f: ClusterFixture;
+  before(async () => {
+    f = await ClusterFixture.start('standalone');
+  });
+  after(async () => f.teardown());
+
+  it('kill -9 of a node while commands flow: every command is answered or error-replied', async (t) => {
+    const cps = Array.from({ length: 60 }, (_, i) => new RoamingCp(f, `kill-cp-${i}`));
+    for (const [i, cp] of cps.entries()) await cp.connect(Math.floor(i / 20));
+    await eventually(async () => (await ownerEntries(f)).size >= 60, 5000, '60 owner entries');
+    const ids: string[] = [];
+    for (let round = 0; round < 15; round++) {
+      if (round === 5) await f.kill(1);
+      await Promise.all(
+        cps.map((cp) => {
+          const id = `k${round}-${cp.cid}`;
+          ids.push(id);
+          return f.backend.publish(`ocpp/cs/${cp.cid}`, command(id));
+        }),
+      );
+      await sleep(100);
+    }
+    await eventually(
+      () => [...outcomes(f, ids).values()].every((kind) => kind !== 'neither'),
+      30_000,
+      'every command answered or error-replied',
+    ).catch(() => undefined);
+    const results = outcomes(f, ids);
+    const counts = tally(results);
+    t.diagnostic(`${ids.length} commands: ${JSON.stringify(counts)}`);
+    assert.equal(counts.neither ?? 0, 0, 'commands with neither an answer nor an error reply');
+    assert.ok((counts.answered ?? 0) > ids.length / 2, 'most commands were delivered and answered');
+    // The killed node's CPs are back on the survivors and take commands again.
+    await eventually(
+      () => cps.every((cp) => cp.cp?.closed === undefined),
+      10_000,
+      'every CP reconnected to a survivor',
+    );
+    const after = cps.map((cp) => `after-kill-${cp.cid}`);
+    await Promise.all(
+      cps.map((cp) => f.backend.publish(`ocpp/cs/${cp.cid}`, command(`after-kill-${cp.cid}`))),
+    );
+    await eventually(
+      () => [...outcomes(f, after).values()].every((k) => k === 'answered'),
+      10_000,
+      'commands after the kill all answered',
+    );
+    await f.startNode(1);
+  });
+
+  it('Redis restarted empty: ownership re-asserted and routing back within seconds', async (t) => {
+    const cids = Array.from({ length: 30 }, (_, i) => `redis-cp-${i}`);
+    for (const [i, cid] of cids.entries()) await f.responder(Math.floor(i / 10), cid);
+    const held = async (): Promise<boolean> => {
+      const entries = await ownerEntries(f);
+      return cids.every((cid) => entries.has(cid));
+    };
+    await eventually(held, 5000, '30 owner entries');
+    await f.redis?.restart();
+    assert.equal((await ownerEntries(f)).size, 0, 'Redis came back empty');
+    const reasserted = await eventually(held, 5000, 'ownership re-asserted');
+    const ids = cids.map((cid) => `after-restart-${cid}`);
+    const sentAt = Date.now();
+    await Promise.all(
+      cids.map((cid) => f.backend.publish(`ocpp/cs/${cid}`, command(`after-restart-${cid}`))),
+    );
+    await eventually(
+      () => [...outcomes(f, ids).values()].every((k) => k === 'answered'),
+      5000,
+      'all 30 commands routed and answered',
+    );
+    t.diagnostic(
+      `re-asserted ${reasserted} ms after restart; 30 commands answered in ${Date.now() - sentAt} ms`,
+    );
+  });
+
+  it('Redis down: no socket dropped, local delivery and upstream go on, cross-node gets unroutable, then recovers', async (t) => {
+    const cids = Array.from({ length: 9 }, (_, i) => `outage-cp-${i}`);
+    const cps = await Promise.all(cids.map((cid, i) => f.responder(i % 3, cid)));
+    await eventually(
+      async () => {
+        const entries = await ownerEntries(f);
+        return cids.every((cid) => entries.has(cid));
+      },
+      5000,
+      '9 owner entries',
+    );
+    await f.redis?.kill();
+    const during = cids.flatMap((cid) => [0, 1, 2].map((k) => `down-${k}-${cid}`));
+    for (const cid of cids) {
+      for (const k of [0, 1, 2]) await f.backend.publish(`ocpp/cs/${cid}`, command(`down-${k}-${cid}`));
+    }
+    cps.forEach((cp, i) => cp.send([2, `hb-down-${i}`, 'Heartbeat', {}]));
+    await eventually(
+      () => [...outcomes(f, during).values()].every((k) => k !== 'neither'),
+      10_000,
+      'every command during the outage answered or error-replied',
+    );
+    const counts = tally(outcomes(f, during));
+    t.diagnostic(`during the Redis outage: ${JSON.stringify(counts)}`);
+    assert.ok((counts.answered ?? 0) > 0, 'commands that landed on the owner node were delivered');
+    assert.ok((counts['error:unroutable'] ?? 0) > 0, 'cross-node commands answered unroutable');
+    assert.deepEqual(Object.keys(counts).sort(), ['answered', 'error:unroutable']);
+    await eventually(
+      () =>
+        cps.every((_, i) =>
+          f.backend.seen.some((m) => (m.json as { UniqueId?: string }).UniqueId === `hb-down-${i}`),
+        ),
+      5000,
+      'upstream CALLs published during the outage',
+    );
+    assert.ok(
+      cps.every((cp) => cp.closed === undefined),
+      'no socket dropped',
+    );
+    await f.redis?.launch();
+    const ids = cids.map((cid) => `back-${cid}`);
+    await eventually(
+      async () => {
+        await Promise.all(cids.map((cid) => f.backend.publish(`ocpp/cs/${cid}`, command(`back-${cid}`))));
+        await sleep(300);
+        return [...outcomes(f, ids).values()].every((k) => k === 'answered');
+      },
+      10_000,
+      'routing recovered after Redis came back',
+    );
+  });
+
+  it('broker restart: no socket dropped; upstream sent during the outage arrives after it', async () => {
+    const cids = Array.from({ length: 9 }, (_, i) => `broker-cp-${i}`);
+    const cps = await Promise.all(cids.map((cid, i) => f.responder(i % 3, cid)));
+    await f.mosquitto.stop();
+    await sleep(300);
+    cps.forEach((cp, i) => cp.send([2, `hb-outage-${i}`, 'Heartbeat', {}]));
+    await sleep(700);
+    await f.mosquitto.restart();
+    const arrived = (i: number): Observed | undefined =>
+      f.backend.seen.find(
+        (m) =>
+          m.topic === `ocpp/cp/${cids[i]}` && (m.json as { UniqueId?: string }).UniqueId === `hb-outage-${i}`,
+      );
+    await eventually(
+      () => cps.every((_, i) => arrived(i) !== undefined),
+      15_000,
+      'upstream after the outage',
+    );
+    assert.ok(
+      cps.every((cp) => cp.closed === undefined),
+      'no socket dropped',
+    );
+    // Downstream works again too: the shared subscription was restored.
+    const ids = cids.map((cid) => `after-broker-${cid}`);
+    await Promise.all(cids.map((cid) => f.backend.publish(`ocpp/cs/${cid}`, command(`after-broker-${cid}`))));
+    await eventually(
+      () => [...outcomes(f, ids).values()].every((k) => k === 'answered'),
+      10_000,
+      'downstream after the broker restart',
+    );
+  });
+});
