@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ChargePoint } from './harness/cp-client.js';
-import { answerCalls, ClusterFixture, command } from './harness/cluster.js';
+import { Redis } from 'ioredis';
+import { answerCalls, ClusterFixture, command, metricValue } from './harness/cluster.js';
 import { sleep, type Observed } from './harness/mqtt-observer.js';
 import { eventually, ownerEntries } from './harness/owner-entries.js';
 
@@ -39,7 +40,8 @@ class RoamingCp {
 
   async connect(index: number): Promise<void> {
     const cp = await this.f.connect(index, this.cid);
-    answerCalls(cp);
+    // Slow answers keep commands written but unanswered on the node when it is killed.
+    answerCalls(cp, 150);
     this.cp = cp;
     cp.ws.once('close', () => void this.roam(index));
   }
@@ -95,6 +97,26 @@ describe('cluster faults (3 gateway processes, standalone Redis, mosquitto)', ()
     t.diagnostic(`${ids.length} commands: ${JSON.stringify(counts)}`);
     assert.equal(counts.neither ?? 0, 0, 'commands with neither an answer nor an error reply');
     assert.ok((counts.answered ?? 0) > ids.length / 2, 'most commands were delivered and answered');
+    // Commands written on the killed node and never answered were caught, not lost.
+    assert.ok(
+      (counts['error:node_lost'] ?? 0) > 0,
+      'in-flight commands of the killed node answered node_lost',
+    );
+    // A survivor adopted the dead node's MQTT session (what it had not acknowledged).
+    await eventually(
+      async () => {
+        let adopted = 0;
+        for (const i of [0, 2]) {
+          adopted += metricValue(
+            await f.metrics(i),
+            'ocpp_gateway_session_adoptions_total{result="adopted"}',
+          );
+        }
+        return adopted === 1;
+      },
+      10_000,
+      'one survivor adopted the MQTT session of the killed node',
+    );
     // The killed node's CPs are back on the survivors and take commands again.
     await eventually(
       () => cps.every((cp) => cp.cp?.closed === undefined),
@@ -121,8 +143,13 @@ describe('cluster faults (3 gateway processes, standalone Redis, mosquitto)', ()
       return cids.every((cid) => entries.has(cid));
     };
     await eventually(held, 5000, '30 owner entries');
+    const probe = new Redis(f.redis?.port ?? 0, '127.0.0.1', { maxRetriesPerRequest: 0 });
+    await probe.set('test:sentinel', '1');
     await f.redis?.restart();
-    assert.equal((await ownerEntries(f)).size, 0, 'Redis came back empty');
+    probe.disconnect();
+    const after = new Redis(f.redis?.port ?? 0, '127.0.0.1', { maxRetriesPerRequest: 0 });
+    assert.equal(await after.exists('test:sentinel'), 0, 'Redis came back empty');
+    after.disconnect();
     const reasserted = await eventually(held, 5000, 'ownership re-asserted');
     const ids = cids.map((cid) => `after-restart-${cid}`);
     const sentAt = Date.now();
@@ -133,7 +160,9 @@ describe('cluster faults (3 gateway processes, standalone Redis, mosquitto)', ()
       () => [...outcomes(f, ids).values()].every((k) => k === 'answered'),
       5000,
       'all 30 commands routed and answered',
-    );
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}: ${JSON.stringify(tally(outcomes(f, ids)))}`);
+    });
     t.diagnostic(
       `re-asserted ${reasserted} ms after restart; 30 commands answered in ${Date.now() - sentAt} ms`,
     );
@@ -179,16 +208,31 @@ describe('cluster faults (3 gateway processes, standalone Redis, mosquitto)', ()
       'no socket dropped',
     );
     await f.redis?.launch();
-    const ids = cids.map((cid) => `back-${cid}`);
-    await eventually(
+    const restartedAt = Date.now();
+    // A fresh round of commands every 500 ms until one round is answered in full; each command
+    // of every round still ends answered or error-replied.
+    const rounds: string[][] = [];
+    const recovered = await eventually(
       async () => {
-        await Promise.all(cids.map((cid) => f.backend.publish(`ocpp/cs/${cid}`, command(`back-${cid}`))));
-        await sleep(300);
+        const ids = cids.map((cid) => `back-${rounds.length}-${cid}`);
+        rounds.push(ids);
+        await Promise.all(ids.map((id, i) => f.backend.publish(`ocpp/cs/${cids[i]}`, command(id))));
+        await sleep(500);
         return [...outcomes(f, ids).values()].every((k) => k === 'answered');
       },
       10_000,
       'routing recovered after Redis came back',
+    ).catch((error: unknown) => {
+      const last = rounds.map((ids) => tally(outcomes(f, ids)));
+      throw new Error(`${String(error)}: ${JSON.stringify(last)}`);
+    });
+    t.diagnostic(`routing back ${recovered} ms after Redis restarted (${rounds.length} rounds)`);
+    await eventually(
+      () => rounds.flat().every((id) => outcomes(f, [id]).get(id) !== 'neither'),
+      10_000,
+      'every command of every round answered or error-replied',
     );
+    assert.ok(Date.now() - restartedAt < 20_000);
   });
 
   it('broker restart: no socket dropped; upstream sent during the outage arrives after it', async () => {

@@ -16,6 +16,12 @@ export interface MqttLinkOptions {
   readonly maxBacklog: number;
   /** 0: clean session. Otherwise the broker keeps the session (and unacked messages) this long. */
   readonly sessionExpiryS: number;
+  /**
+   * false: once connected, never reconnect (an adopted session: when its owner comes back and
+   * takes the client id over, MQTT 5 §3.1.4-3, the adopter must give way, not fight for it).
+   * @default true
+   */
+  readonly reconnect?: boolean;
 }
 
 export type UserProperties = Record<string, string>;
@@ -83,6 +89,7 @@ export class MqttLink {
       inbox.attach(client);
       const outcome = await MqttLink.firstConnect(client, log, options.url);
       if (outcome !== 'refused') {
+        if (options.reconnect === false) client.options.reconnectPeriod = 0;
         const link = new MqttLink(client, inbox, version, outcome, options.maxBacklog, log, metrics);
         link.watch(metrics);
         log.info({ url: redactUrl(options.url), protocolVersion: version }, 'mqtt connected');
@@ -120,6 +127,7 @@ export class MqttLink {
       customHandleAcks: inbox.customHandleAcks,
       keepalive: 30,
       reconnectPeriod: 1000,
+      // A one-shot link retries only until its first CONNACK (see connect()).
       connectTimeout: 10_000,
       resubscribe: true,
       // Hot-path costs measured under load: mqtt.js's (disabled) debug logging is called several
@@ -184,6 +192,11 @@ export class MqttLink {
 
   get connected(): boolean {
     return this.client.connected;
+  }
+
+  /** True once the connection is closed and will not come back (a one-shot link, or ended). */
+  get closedForGood(): boolean {
+    return !this.client.connected && (this.client.disconnecting || this.client.options.reconnectPeriod === 0);
   }
 
   /**

@@ -75,23 +75,36 @@ export class NodeDirectory {
       if (now) count += 1;
       const before = this.alive.get(id);
       this.alive.set(id, now);
-      if (before === true && !now) {
+      // After a Redis outage every node needs one beat to write its key again: no verdicts yet.
+      if (now || this.inGrace) return;
+      if (before === true) {
         this.log.warn({ node: id }, 'node heartbeat expired');
         this.events.lost(id);
       }
-      if (!now && Date.now() >= this.graceUntil) this.events.dead(id, members[id] ?? '');
+      this.events.dead(id, members[id] ?? '');
     });
     this.metrics.nodesAlive.set(count);
+  }
+
+  /** Within a liveness TTL of start-up or of a Redis reconnect: absence proves nothing yet. */
+  get inGrace(): boolean {
+    return Date.now() < this.graceUntil;
+  }
+
+  /** Asks Redis now, bypassing the view of the last beat (rejects when Redis is away). */
+  async checkAlive(nodeId: string): Promise<boolean> {
+    const now = (await this.redis.cmd.exists(this.livenessKey(nodeId))) === 1;
+    if (nodeId !== this.nodeId) this.alive.set(nodeId, now);
+    return now;
   }
 
   /** Alive as of the last beat; a node not seen yet is asked for directly. */
   async isAlive(nodeId: string): Promise<boolean> {
     if (nodeId === this.nodeId) return true;
     const known = this.alive.get(nodeId);
-    if (known !== undefined) return known;
-    const now = (await this.redis.cmd.exists(this.livenessKey(nodeId))) === 1;
-    this.alive.set(nodeId, now);
-    return now;
+    if (known === true) return true;
+    // Not seen, or not alive at the last beat: it may have (re)started since, so ask.
+    return this.checkAlive(nodeId);
   }
 
   /** A `bye` from a node that shut down cleanly: treat it as gone at once. */
@@ -107,12 +120,17 @@ export class NodeDirectory {
 
   /** Removes a node from the member hash once its session has been adopted (or it left). */
   async forget(nodeId: string): Promise<void> {
+    // A node restarted under the same id (a StatefulSet pod) is a member again: keep it.
+    if (nodeId !== this.nodeId && (await this.checkAlive(nodeId))) return;
     this.alive.delete(nodeId);
     await this.redis.cmd.hdel(this.membersKey, nodeId);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await Promise.allSettled([this.redis.cmd.del(this.livenessKey(this.nodeId)), this.forget(this.nodeId)]);
+    await Promise.allSettled([
+      this.redis.cmd.del(this.livenessKey(this.nodeId)),
+      this.redis.cmd.hdel(this.membersKey, this.nodeId),
+    ]);
   }
 }

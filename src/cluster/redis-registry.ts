@@ -49,6 +49,9 @@ export class RedisRegistry implements OwnershipRegistry {
     const owner = parseOwner(await this.link.cmd.get(this.key(cid)));
     if (owner === undefined) return undefined;
     if (await this.directory.isAlive(owner.nodeId)) return owner;
+    // Right after Redis came back the owner may not have beaten yet: not stale, just unproven.
+    // Route to it anyway; a PUBLISH that reaches nobody still ends as `offline`.
+    if (this.directory.inGrace) return owner;
     // Stale: its node is dead. Clean it, unless it changed meanwhile (compare-and-delete).
     void this.redis.ocppRelease(this.key(cid), formatOwner(owner.nodeId, owner.epoch)).catch(() => undefined);
     return undefined;

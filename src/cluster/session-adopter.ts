@@ -59,11 +59,13 @@ export class SessionAdopter {
       return; // Redis away: the next heartbeat tries again
     }
     const startedAt = Date.now();
-    log.warn({ node: dead, clientId }, 'adopting the MQTT session of a dead node');
     let link: MqttLink | undefined;
     try {
+      // It may have restarted under the same id (and resumed its own session) since the verdict.
+      if (await this.directory.checkAlive(dead)) return;
+      log.warn({ node: dead, clientId }, 'adopting the MQTT session of a dead node');
       link = await Promise.race([
-        MqttLink.connect({ ...options.mqtt, clientId }, log, undefined),
+        MqttLink.connect({ ...options.mqtt, clientId, reconnect: false }, log, undefined),
         sleep(10_000, undefined, { ref: false }).then(() => {
           throw new Error('broker did not accept the adopted session within 10 s');
         }),
@@ -78,6 +80,16 @@ export class SessionAdopter {
       await link.unsubscribe(options.filter).catch(() => undefined);
       while (Date.now() - startedAt < options.maxMs) {
         if (Date.now() - last >= options.quietMs && link.unackedCount === 0) break;
+        // The node came back and took its client id over: the session is its own again, and
+        // what we handled but could not acknowledge is redelivered to it (written-marks stop
+        // a second write to the charge point).
+        if (link.closedForGood) {
+          this.metrics.adoptions.labels('returned').inc();
+          log.warn({ node: dead, messages: handled }, 'adoption ended: the node is back');
+          await link.end(0);
+          link = undefined;
+          return;
+        }
         await sleep(100);
       }
       await link.end(1000, true);

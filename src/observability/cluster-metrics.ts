@@ -52,7 +52,7 @@ export class ClusterMetrics {
     });
     this.adoptions = new Counter({
       name: 'ocpp_gateway_session_adoptions_total',
-      help: "Dead nodes' MQTT sessions adopted by this node, by result",
+      help: "Dead nodes' MQTT sessions adopted by this node, by result (adopted, returned: the node came back, failed)",
       labelNames: ['result'],
       registers,
     });

@@ -97,10 +97,16 @@ export class ClusterFixture {
   }
 }
 
-export function answerCalls(cp: ChargePoint): void {
+/** Answers every CALL with `{status: "Accepted"}`, after `delayMs` (commands stay in flight). */
+export function answerCalls(cp: ChargePoint, delayMs = 0): void {
   cp.ws.on('message', (data: Buffer) => {
     const frame = JSON.parse(data.toString()) as unknown[];
-    if (frame[0] === 2) cp.send([3, frame[1], { status: 'Accepted' }]);
+    if (frame[0] !== 2) return;
+    const answer = (): void => {
+      if (cp.ws.readyState === cp.ws.OPEN) cp.send([3, frame[1], { status: 'Accepted' }]);
+    };
+    if (delayMs === 0) answer();
+    else setTimeout(answer, delayMs);
   });
 }
 
