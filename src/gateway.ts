@@ -53,6 +53,7 @@ export class Gateway {
   private cluster: ClusterNode | undefined;
   private adopter: SessionAdopter | undefined;
   private downstreamFilter: string | undefined;
+  private readonly admin: AdminApi;
 
   constructor(
     readonly config: Config,
@@ -60,6 +61,7 @@ export class Gateway {
   ) {
     this.metrics = new Metrics(config.nodeId, version);
     this.metrics.setNodeState('starting');
+    this.admin = new AdminApi(this.sessions, config.nodeId, config.adminToken);
     this.http = new HttpServer(
       this.metrics,
       () => ({
@@ -69,7 +71,7 @@ export class Gateway {
         connections: this.sessions.size,
       }),
       log,
-      new AdminApi(this.sessions, config.adminToken),
+      this.admin,
     );
   }
 
@@ -192,6 +194,7 @@ export class Gateway {
         );
       }
       this.sessions.setHooks(cluster);
+      this.admin.setRemote(cluster);
       await cluster.start();
     }
     this.downstreamFilter = await subscriber.start(sharedGroup, (cid, message, settled, redelivered) =>

@@ -3,6 +3,7 @@ import type { ClusterConfig } from '../config.js';
 import type { Session } from '../edge/session.js';
 import type { OwnershipHooks, SessionTable } from '../edge/session-table.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
+import type { RemoteClients } from '../observability/admin-api.js';
 import type { Logger } from '../observability/logger.js';
 import { CommandRouter } from './command-router.js';
 import { NodeDirectory, type DirectoryEvents } from './node-directory.js';
@@ -21,7 +22,7 @@ const errText = (error: unknown): string => (error instanceof Error ? error.mess
  * takeovers, kicks, byes), re-asserts its entries when Redis comes back, and tells the router
  * when a peer is lost. Session adoption is wired in by the gateway through `events.dead`.
  */
-export class ClusterNode implements OwnershipHooks {
+export class ClusterNode implements OwnershipHooks, RemoteClients {
   readonly directory: NodeDirectory;
   readonly registry: RedisRegistry;
   readonly bus: RouteBus;
@@ -149,10 +150,20 @@ export class ClusterNode implements OwnershipHooks {
     }
   }
 
-  /** Kick a charge point wherever it is connected; false when no live node owns it. */
+  /** Admin API: the live node that owns `cid` (this one included, if its entry says so). */
+  async locate(cid: string): Promise<string | undefined> {
+    const owner = await this.registry.lookup(cid);
+    // Our own entry without a local socket is a leftover (the socket closed meanwhile).
+    if (owner === undefined || (owner.nodeId === this.nodeId && this.table.lookup(cid) === undefined))
+      return undefined;
+    return owner.nodeId;
+  }
+
+  /** Admin API: kick a charge point on another node; false when no live node owns it. */
   async kick(cid: string): Promise<boolean> {
     const owner = await this.registry.lookup(cid);
-    if (owner === undefined) return false;
+    // Our own entry without a local socket is a leftover: nothing to kick.
+    if (owner === undefined || owner.nodeId === this.nodeId) return false;
     return (await this.bus.send(owner.nodeId, { v: 1, k: 'kick', from: this.nodeId, cid })) > 0;
   }
 

@@ -3,24 +3,42 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SessionTable } from '../edge/session-table.js';
 import type { Session } from '../edge/session.js';
 
+/** Charge points connected to other nodes (cluster mode): found and kicked through the registry. */
+export interface RemoteClients {
+  /** The live node that owns `cid`; rejects when Redis is unreachable. */
+  locate(cid: string): Promise<string | undefined>;
+  /** Asks the owner node to close `cid`; false when no live node owns it. */
+  kick(cid: string): Promise<boolean>;
+}
+
 /**
  * The node's admin API (EMQX `/gateways/ocpp/clients`, reference §5.4), on the metrics port:
  * `GET /api/v1/clients`, `GET /api/v1/clients/{cid}`, `DELETE /api/v1/clients/{cid}` (kick:
  * close 1000 "kicked", with its disconnect event). Off unless `OCPP_GW_ADMIN_TOKEN` is set, and
  * then every call needs `Authorization: Bearer <token>`: a kick must not be one curl away.
+ *
+ * In cluster mode any node answers for every charge point: one connected elsewhere is described
+ * by its owner node (`GET`), and kicked over the route bus (`DELETE`, 202: the owner closes it).
  */
 export class AdminApi {
   private readonly token: Buffer | undefined;
+  private remote: RemoteClients | undefined;
 
   constructor(
     private readonly sessions: SessionTable,
+    private readonly nodeId: string,
     token: string | undefined,
   ) {
     this.token = token === undefined ? undefined : Buffer.from(token);
   }
 
-  /** Handles the request if it is an admin path; returns false otherwise. */
-  handle(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+  /** Cluster mode: look beyond this node's own sockets. */
+  setRemote(remote: RemoteClients): void {
+    this.remote = remote;
+  }
+
+  /** Handles the request if it is an admin path; resolves to false otherwise. */
+  async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
     if (path !== '/api/v1/clients' && !path.startsWith('/api/v1/clients/')) return false;
     if (this.token === undefined) {
       reply(res, 404, { error: 'admin_api_disabled', fix: 'set OCPP_GW_ADMIN_TOKEN' });
@@ -33,7 +51,7 @@ export class AdminApi {
     }
     if (path === '/api/v1/clients') {
       if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
-      reply(res, 200, { data: [...this.sessions.values()].map(describe) });
+      reply(res, 200, { data: [...this.sessions.values()].map((s) => describe(s, this.nodeId)) });
       return true;
     }
     let cid: string;
@@ -43,20 +61,41 @@ export class AdminApi {
       reply(res, 400, { error: 'bad_percent_encoding' });
       return true;
     }
+    if (req.method !== 'GET' && req.method !== 'DELETE') return methodNotAllowed(res, 'GET, DELETE');
     const session = this.sessions.lookup(cid);
     if (session === undefined) {
-      reply(res, 404, { error: 'not_connected', clientid: cid });
+      await this.handleRemote(req.method, cid, res);
       return true;
     }
     if (req.method === 'GET') {
-      reply(res, 200, describe(session));
-    } else if (req.method === 'DELETE') {
+      reply(res, 200, describe(session, this.nodeId));
+    } else {
       session.close(1000, 'kicked', 'kicked');
       res.writeHead(204).end();
-    } else {
-      methodNotAllowed(res, 'GET, DELETE');
     }
     return true;
+  }
+
+  private async handleRemote(method: 'GET' | 'DELETE', cid: string, res: ServerResponse): Promise<void> {
+    const remote = this.remote;
+    if (remote === undefined) {
+      reply(res, 404, { error: 'not_connected', clientid: cid });
+      return;
+    }
+    try {
+      if (method === 'GET') {
+        const node = await remote.locate(cid);
+        if (node === undefined) reply(res, 404, { error: 'not_connected', clientid: cid });
+        else reply(res, 200, { clientid: cid, node, local: false });
+      } else if (await remote.kick(cid)) {
+        // The owner closes the socket when the envelope arrives: accepted, not yet done.
+        reply(res, 202, { clientid: cid, kicked: 'requested' });
+      } else {
+        reply(res, 404, { error: 'not_connected', clientid: cid });
+      }
+    } catch {
+      reply(res, 503, { error: 'registry_unavailable', clientid: cid });
+    }
   }
 
   private authorized(header: string | undefined): boolean {
@@ -67,9 +106,11 @@ export class AdminApi {
   }
 }
 
-function describe(session: Session): Record<string, unknown> {
+function describe(session: Session, nodeId: string): Record<string, unknown> {
   return {
     clientid: session.cid,
+    node: nodeId,
+    local: true,
     username: session.username ?? null,
     ip_address: session.remoteAddress,
     proto_name: 'OCPP',
