@@ -1,0 +1,76 @@
+import type { ChargePoint } from './cp-client.js';
+import { answerCalls, type ClusterFixture } from './cluster.js';
+import { sleep } from './mqtt-observer.js';
+
+interface ReplyJson {
+  MessageTypeId: number;
+  UniqueId: string;
+  ErrorDetails?: { origin?: string; reason?: string };
+}
+
+/**
+ * How each command ended, from what the backend saw on the Reply topics: `answered` (the CP's
+ * CALLRESULT), `error:{reason}` (a gateway error reply; `error:cp` for the CP's own CALLERROR),
+ * or `neither`: the silent loss every fault test asserts never happens.
+ */
+export function outcomes(f: ClusterFixture, ids: readonly string[]): Map<string, string> {
+  const byId = new Map<string, string>();
+  for (const m of f.backend.seen) {
+    if (!m.topic.endsWith('/Reply')) continue;
+    const j = m.json as ReplyJson;
+    const kind = j.MessageTypeId === 3 ? 'answered' : `error:${j.ErrorDetails?.reason ?? 'cp'}`;
+    if (!byId.has(j.UniqueId)) byId.set(j.UniqueId, kind);
+  }
+  return new Map(ids.map((id) => [id, byId.get(id) ?? 'neither']));
+}
+
+export function tally(results: Map<string, string>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of results.values()) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
+}
+
+/**
+ * A CP that answers every CALL after `answerDelayMs` (so commands are in flight when its node
+ * goes away) and, when its socket closes, reconnects to another running node, as real charge
+ * points do behind a load balancer.
+ */
+export class RoamingCp {
+  cp: ChargePoint | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly f: ClusterFixture,
+    readonly cid: string,
+    private readonly answerDelayMs = 150,
+  ) {}
+
+  async connect(index: number): Promise<void> {
+    const cp = await this.f.connect(index, this.cid);
+    answerCalls(cp, this.answerDelayMs);
+    this.cp = cp;
+    cp.ws.once('close', () => void this.roam(index));
+  }
+
+  /** Stops reconnecting (before the fixture is torn down). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async roam(from: number): Promise<void> {
+    for (let attempt = 1; attempt < 50 && !this.stopped; attempt++) {
+      await sleep(100);
+      const alive = this.f.nodes
+        .map((n, i) => (n === undefined || i === from ? -1 : i))
+        .filter((i) => i >= 0);
+      const target = alive[attempt % alive.length];
+      if (target === undefined || this.stopped) continue;
+      try {
+        await this.connect(target);
+        return;
+      } catch {
+        // that node is going away too; try the next
+      }
+    }
+  }
+}
