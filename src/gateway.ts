@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from './config.js';
 import { DownstreamSubscriber } from './bridge/downstream-subscriber.js';
 import { EmbeddedBroker } from './bridge/embedded-broker.js';
@@ -24,6 +25,9 @@ import type { Logger } from './observability/logger.js';
 import { Metrics, type NodeState } from './observability/metrics.js';
 import { SchemaValidator } from './ocpp/schema-validator.js';
 import { drainSessions } from './drain.js';
+
+/** How long a draining cluster node waits for its forwarded commands and publishes to finish. */
+const QUIESCE_MS = 5000;
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -227,6 +231,14 @@ export class Gateway {
     this.keepalive?.stop();
     this.edge?.closeAll();
     this.adopter?.stop();
+    if (this.cluster !== undefined) {
+      // Commands forwarded from here or answered here finish before the `bye`: a peer that
+      // hears it answers what is still pending with node_lost, which must not race a real answer.
+      const deadline = Date.now() + QUIESCE_MS;
+      while ((this.cluster.router.pendingCount > 0 || this.link?.busy === true) && Date.now() < deadline) {
+        await sleep(20);
+      }
+    }
     await this.cluster?.stop();
     // Every command this node took is answered by now: end the MQTT session with it.
     await this.link?.end(5000, true);

@@ -255,16 +255,24 @@ export class MqttLink {
     await this.client.unsubscribeAsync(filter);
   }
 
+  /** Publishes waiting or in flight, or received messages not yet acknowledged. */
+  get busy(): boolean {
+    return this.flow.backlogSize > 0 || this.flow.inFlight > 0 || this.inbox.unackedCount > 0;
+  }
+
+  /** Waits up to `graceMs` (while connected) until nothing is {@link busy}. */
+  async settle(graceMs: number): Promise<void> {
+    const deadline = Date.now() + graceMs;
+    while (this.busy && this.client.connected && Date.now() < deadline) await sleep(20);
+  }
+
   /**
    * Waits up to `graceMs` for queued and in-flight publishes and pending PUBACKs, then
    * disconnects. `endSession` sets Session Expiry to 0 in the DISCONNECT (MQTT 5 §3.14.2.2.2):
    * the broker drops the session, so nothing waits for a node that will not return.
    */
   async end(graceMs = 5000, endSession = false): Promise<void> {
-    const deadline = Date.now() + graceMs;
-    const busy = (): boolean =>
-      this.flow.backlogSize > 0 || this.flow.inFlight > 0 || this.inbox.unackedCount > 0;
-    while (busy() && this.client.connected && Date.now() < deadline) await sleep(20);
+    await this.settle(graceMs);
     this.flow.failAll(new Error('gateway stopped before the broker acknowledged'));
     const properties = endSession && this.protocolVersion === 5 ? { sessionExpiryInterval: 0 } : undefined;
     await new Promise<void>((resolve) => {
