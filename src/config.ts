@@ -238,6 +238,9 @@ function parseCluster(r: Reader, callTimeoutMs: number): ClusterConfig | undefin
   const redisUrl = r.url('REDIS_URL', ['redis', 'rediss']);
   const clusterNodes = parseClusterNodes(r);
   if (redisUrl === undefined && clusterNodes.length === 0) return undefined;
+  const named = r.problems.some((p) => p.variable.startsWith('OCPP_GW_REDIS_'));
+  if (redisUrl !== undefined && clusterNodes.length > 0 && !named)
+    r.fail('REDIS_CLUSTER_NODES', 'set either OCPP_GW_REDIS_URL (standalone Redis) or this, not both');
   const prefix = r.string('REDIS_PREFIX', 'ocpp-gw');
   if (!/^[A-Za-z0-9._:{}-]{1,64}$/.test(prefix))
     r.fail('REDIS_PREFIX', 'must be 1..64 of A-Z a-z 0-9 . _ : { } -');

@@ -25,6 +25,51 @@ describe('configuration', () => {
     assert.equal(c.logLevel, 'info');
   });
 
+  it('turns cluster mode on with a Redis URL or Redis Cluster seeds, with documented defaults', () => {
+    assert.equal(loadConfig({}).cluster, undefined, 'single-node mode without Redis');
+    const c = loadConfig({ OCPP_GW_REDIS_URL: 'rediss://gw:s3cret@redis.example:6380/2' }).cluster;
+    assert.ok(c !== undefined);
+    assert.equal(c.tls, true, 'rediss: implies TLS');
+    assert.equal(c.prefix, 'ocpp-gw');
+    assert.equal(c.heartbeatMs, 1500);
+    assert.equal(c.nodeTtlMs, 6000);
+    assert.equal(c.ownerTtlS, 86_400);
+    assert.equal(c.routeTimeoutMs, 70_000, 'call timeout x 2 + 10 s');
+    assert.equal(c.adoptSessions, true);
+    const rc = loadConfig({ OCPP_GW_REDIS_CLUSTER_NODES: '10.0.0.1:7000, [fd00::1]:7001' }).cluster;
+    assert.deepEqual(rc?.clusterNodes, [
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'fd00::1', port: 7001 },
+    ]);
+  });
+
+  it('rejects inconsistent cluster settings by name', () => {
+    const problems = (env: Record<string, string>): string[] => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        assert.ok(error instanceof ConfigError);
+        return error.problems.map((p) => p.variable).sort();
+      }
+    };
+    assert.deepEqual(
+      problems({ OCPP_GW_REDIS_URL: 'redis://a:6379', OCPP_GW_REDIS_CLUSTER_NODES: 'b:7000' }),
+      ['OCPP_GW_REDIS_CLUSTER_NODES'],
+    );
+    assert.deepEqual(
+      problems({
+        OCPP_GW_REDIS_URL: 'redis://a',
+        OCPP_GW_NODE_HEARTBEAT_MS: '1000',
+        OCPP_GW_NODE_TTL_MS: '1500',
+      }),
+      ['OCPP_GW_NODE_TTL_MS'],
+    );
+    assert.deepEqual(problems({ OCPP_GW_REDIS_URL: 'redis://a', OCPP_GW_REDIS_PREFIX: 'bad prefix' }), [
+      'OCPP_GW_REDIS_PREFIX',
+    ]);
+  });
+
   it('is deeply frozen', () => {
     const c = loadConfig({});
     assert.ok(Object.isFrozen(c));

@@ -30,6 +30,9 @@ export type { MessageHandler };
 /** The commands the broker may have outstanding to us (MQTT 5 Receive Maximum, §3.1.2.11.3). */
 const RECEIVE_MAXIMUM = 65_535;
 
+/** At most one backlog-overflow log line per this interval (the metric counts every one). */
+const OVERFLOW_LOG_INTERVAL_MS = 10_000;
+
 /** mqtt.js reports a refused protocol level as CONNACK code 1 (3.1.1) or 132 (MQTT 5 §3.2.2.2). */
 const UNSUPPORTED_PROTOCOL = new Set([1, 132]);
 
@@ -42,6 +45,9 @@ const UNSUPPORTED_PROTOCOL = new Set([1, 132]);
 export class MqttLink {
   private readonly flow: PublishFlow;
   private corked = false;
+  /** Overflows since the last log line: one line per interval, not one per message. */
+  private overflowCount = 0;
+  private overflowLoggedAt = 0;
 
   private constructor(
     private readonly client: MqttClient,
@@ -63,12 +69,27 @@ export class MqttLink {
       },
       connected: () => client.connected,
       backlogChanged: (size) => metrics?.mqttBacklog.set(size),
-      overflowed: () => metrics?.mqttBacklogOverflow.inc(),
+      overflowed: () => {
+        metrics?.mqttBacklogOverflow.inc();
+        this.reportOverflow(maxBacklog);
+      },
     });
     this.flow.connected(connack.properties?.receiveMaximum, 0);
     client.on('connect', (packet) =>
       this.flow.connected(packet.properties?.receiveMaximum, Object.keys(client.outgoing).length),
     );
+  }
+
+  private reportOverflow(maxBacklog: number): void {
+    this.overflowCount += 1;
+    const now = Date.now();
+    if (now - this.overflowLoggedAt < OVERFLOW_LOG_INTERVAL_MS) return;
+    this.log.error(
+      { refused: this.overflowCount, maxBacklog, connected: this.client.connected },
+      'mqtt publish backlog full: publishes refused (OCPP_GW_MQTT_MAX_BACKLOG)',
+    );
+    this.overflowLoggedAt = now;
+    this.overflowCount = 0;
   }
 
   /** Messages handed to the handler whose PUBACK has not been sent yet. */

@@ -70,10 +70,14 @@ export class RedisLink {
       maxRetriesPerRequest: subscriber ? null : 0,
       enableAutoPipelining: !subscriber,
     };
+    if (config.clusterNodes.length === 0 && config.redisUrl !== undefined) {
+      Object.assign(options, urlOptions(config.redisUrl));
+    }
+    // The variables win over the URL's user info: the password usually comes from a secret.
     if (config.username !== undefined) options.username = config.username;
     if (config.password !== undefined) options.password = config.password;
     if (config.tls) options.tls = {};
-    if (config.clusterNodes.length === 0) return new Redis(config.redisUrl ?? '', options);
+    if (config.clusterNodes.length === 0) return new Redis(options);
     const clusterOptions: ClusterOptions = {
       redisOptions: options,
       clusterRetryStrategy: retry,
@@ -117,6 +121,23 @@ export class RedisLink {
   async quit(): Promise<void> {
     await Promise.allSettled([this.sub.quit(), this.cmd.quit()]);
   }
+}
+
+/**
+ * `redis[s]://[user[:password]@]host[:port][/db]` as ioredis options. ioredis would parse it too,
+ * but then its URL values take precedence over explicit options (lodash `defaults`).
+ */
+function urlOptions(url: string): RedisOptions {
+  const u = new URL(url);
+  const options: RedisOptions = {
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port: u.port === '' ? 6379 : Number(u.port),
+  };
+  if (u.username !== '') options.username = decodeURIComponent(u.username);
+  if (u.password !== '') options.password = decodeURIComponent(u.password);
+  const db = u.pathname.replace(/^\//, '');
+  if (/^\d+$/.test(db)) options.db = Number(db);
+  return options;
 }
 
 /** Start-up waits for Redis however long it takes, like MQTT; readiness reports the wait. */

@@ -28,14 +28,16 @@ export class RedisServer {
   private constructor(
     readonly port: number,
     private readonly dir: string,
+    private readonly extraArgs: readonly string[],
   ) {}
 
   get url(): string {
     return `redis://${HOST}:${this.port}`;
   }
 
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), makeTempDir('redis-'));
+  /** `extraArgs` are redis-server options, e.g. `['--user', 'gw on >pw ~* &* +@all']` for ACLs. */
+  static async start(extraArgs: readonly string[] = []): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), makeTempDir('redis-'), extraArgs);
     await server.launch();
     return server;
   }
@@ -47,7 +49,7 @@ export class RedisServer {
     // stop() removed the dir; a test may still launch() again after it.
     mkdirSync(this.dir, { recursive: true });
     tempDirs.add(this.dir);
-    this.child = await launchRedis(this.port, ['--dir', this.dir]);
+    this.child = await launchRedis(this.port, ['--dir', this.dir, ...this.extraArgs]);
   }
 
   /** kill -9 without restarting: an outage that lasts until launch() or restart(). */
