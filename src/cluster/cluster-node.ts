@@ -46,7 +46,9 @@ export class ClusterNode implements OwnershipHooks, RemoteClients {
     this.directory = new NodeDirectory(redis, config, nodeId, mqttClientId, events, metrics, log);
     this.registry = new RedisRegistry(redis, config, nodeId, this.directory, log);
     this.bus = new RouteBus(redis, config.prefix, nodeId, metrics, log);
-    const marks = new SentMarks(redis, config.prefix, `${nodeId}|${run}`, markTtlMs, log);
+    // Long enough for a dead node to be noticed and its session adopted (DESIGN §4).
+    const doneTtlMs = Math.max(30_000, 5 * config.nodeTtlMs);
+    const marks = new SentMarks(redis, config.prefix, `${nodeId}|${run}`, markTtlMs, doneTtlMs, log);
     const owner = new OwnerDelivery(publisher, marks, metrics);
     this.router = new CommandRouter(nodeId, table, owner, publisher, this.clusterDeps(), log);
     this.ownerDelivery = owner;

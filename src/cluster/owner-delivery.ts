@@ -47,7 +47,10 @@ export class OwnerDelivery {
     };
     void marks.take(session.cid, message.uniqueId, redelivered).then((holder) => {
       if (holder === undefined) {
-        session.deliver(message, finish);
+        session.deliver(message, () => {
+          marks.finished(session.cid, message.uniqueId);
+          finish();
+        });
       } else if (holder === marks.writer) {
         // Written by this run, and its outcome was published when it ended.
         this.metrics?.routed.labels('duplicate').inc();

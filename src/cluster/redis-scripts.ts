@@ -49,6 +49,7 @@ export interface ScriptedRedis {
   ocppRelease(key: string, value: string): Promise<number>;
   ocppReassert(key: string, value: string, ttlMs: number, deadValue: string): Reply;
   ocppMark(key: string, nodeId: string, ttlMs: number, redelivered: '0' | '1'): Reply;
+  pexpire(key: string, ttlMs: number): Promise<number>;
 }
 
 /** Registers the scripts on a client (idempotent per client) and returns it typed. */

@@ -17,6 +17,8 @@ export class SentMarks {
     /** `{nodeId}|{run}`: a node restarted under the same id is a different writer. */
     readonly writer: string,
     private readonly ttlMs: number,
+    /** What is left of a mark once the command's outcome is out (see {@link finished}). */
+    private readonly doneTtlMs: number,
     private readonly log: Logger,
   ) {
     this.redis = withScripts(link.cmd);
@@ -27,9 +29,24 @@ export class SentMarks {
    * a redelivery finds one; undefined means "write it". A Redis failure also means "write it":
    * local delivery must not depend on Redis (DESIGN §4), at the cost of redelivery protection.
    */
+  /**
+   * The command's outcome is published: a redelivery can now only come from a node that died
+   * before its PUBACK left, which survivors notice within a node TTL and adopt at once. Keeping
+   * the mark for the whole MQTT session expiry would hold one key per command ever sent
+   * (10k commands/s x 300 s = 3 M keys); this keeps one per command in flight, plus a short tail.
+   */
+  finished(cid: string, uniqueId: string): void {
+    if (this.failing) return;
+    this.redis.pexpire(this.key(cid, uniqueId), this.doneTtlMs).catch(() => undefined);
+  }
+
+  private key(cid: string, uniqueId: string): string {
+    return `${this.prefix}:sent:${cid}:${uniqueId}`;
+  }
+
   async take(cid: string, uniqueId: string, redelivered: boolean): Promise<string | undefined> {
     try {
-      const key = `${this.prefix}:sent:${cid}:${uniqueId}`;
+      const key = this.key(cid, uniqueId);
       const holder = await this.redis.ocppMark(key, this.writer, this.ttlMs, redelivered ? '1' : '0');
       this.failing = false;
       return holder ?? undefined;
