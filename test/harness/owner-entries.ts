@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { ClusterFixture } from './cluster.js';
 
 /**
@@ -49,4 +49,12 @@ export async function eventually(
     if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** A client on the fixture's Redis (a Cluster client on Redis Cluster), for tests that write to it. */
+export function redisClient(fixture: ClusterFixture): Redis | Cluster {
+  if (fixture.redis !== undefined) {
+    return new Redis({ host: '127.0.0.1', port: fixture.redis.port, maxRetriesPerRequest: 1 });
+  }
+  return new Cluster([...(fixture.redisCluster?.nodes ?? [])], { redisOptions: { maxRetriesPerRequest: 1 } });
 }
