@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ClusterFixture, command, metricValue } from './harness/cluster.js';
-import { outcomes, RoamingCp, tally } from './harness/command-outcomes.js';
-import { sleep } from './harness/mqtt-observer.js';
+import { ClusterFixture, metricValue } from './harness/cluster.js';
+import { commandRounds, RoamingCp, settledTally } from './harness/command-outcomes.js';
 import { eventually, ownerEntries } from './harness/owner-entries.js';
 
 /**
@@ -29,27 +28,14 @@ describe('cluster drain (SIGTERM of one of 3 nodes, standalone Redis)', () => {
     await eventually(async () => (await ownerEntries(f)).size >= 30, 5000, '30 owner entries');
     const closes: (number | undefined)[] = [];
     for (const cp of cps.slice(10, 20)) cp.cp?.ws.once('close', (code: number) => closes.push(code));
-    const ids: string[] = [];
     let exited: Promise<number | null> | undefined;
-    for (let round = 0; round < 12; round++) {
+    const cids = cps.map((cp) => cp.cid);
+    const ids = await commandRounds(f, cids, 12, 150, (round) => {
       if (round === 3) exited = f.node(1).stop('SIGTERM');
-      await Promise.all(
-        cps.map((cp) => {
-          const id = `d${round}-${cp.cid}`;
-          ids.push(id);
-          return f.backend.publish(`ocpp/cs/${cp.cid}`, command(id));
-        }),
-      );
-      await sleep(150);
-    }
+    });
     assert.equal(await exited, 0, 'the drained node exits 0');
     f.nodes[1] = undefined;
-    await eventually(
-      () => [...outcomes(f, ids).values()].every((kind) => kind !== 'neither'),
-      20_000,
-      'every command answered or error-replied',
-    ).catch(() => undefined);
-    const counts = tally(outcomes(f, ids));
+    const counts = await settledTally(f, ids, 20_000);
     t.diagnostic(`${ids.length} commands: ${JSON.stringify(counts)}`);
     assert.equal(counts.neither ?? 0, 0, 'commands with neither an answer nor an error reply');
     assert.equal(counts['error:node_lost'] ?? 0, 0, 'a clean leave is not a node loss');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { ClusterFixture, command } from './harness/cluster.js';
-import { outcomes, tally } from './harness/command-outcomes.js';
+import { allAnswered, outcomes, tally } from './harness/command-outcomes.js';
 import { sleep, type Observed } from './harness/mqtt-observer.js';
 import { eventually, ownerEntries } from './harness/owner-entries.js';
 
@@ -34,13 +34,7 @@ describe('cluster faults: Redis and broker (3 gateway processes, standalone Redi
     await Promise.all(
       cids.map((cid) => f.backend.publish(`ocpp/cs/${cid}`, command(`after-restart-${cid}`))),
     );
-    await eventually(
-      () => [...outcomes(f, ids).values()].every((k) => k === 'answered'),
-      5000,
-      'all 30 commands routed and answered',
-    ).catch((error: unknown) => {
-      throw new Error(`${String(error)}: ${JSON.stringify(tally(outcomes(f, ids)))}`);
-    });
+    await allAnswered(f, ids, 5000, 'all 30 commands routed and answered');
     t.diagnostic(
       `re-asserted ${reasserted} ms after restart; 30 commands answered in ${Date.now() - sentAt} ms`,
     );
@@ -138,10 +132,6 @@ describe('cluster faults: Redis and broker (3 gateway processes, standalone Redi
     // Downstream works again too: the shared subscription was restored.
     const ids = cids.map((cid) => `after-broker-${cid}`);
     await Promise.all(cids.map((cid) => f.backend.publish(`ocpp/cs/${cid}`, command(`after-broker-${cid}`))));
-    await eventually(
-      () => [...outcomes(f, ids).values()].every((k) => k === 'answered'),
-      10_000,
-      'downstream after the broker restart',
-    );
+    await allAnswered(f, ids, 10_000, 'downstream after the broker restart');
   });
 });

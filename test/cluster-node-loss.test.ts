@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ClusterFixture, command, metricValue, REDIS_MODES } from './harness/cluster.js';
-import { outcomes, RoamingCp, tally } from './harness/command-outcomes.js';
-import { sleep } from './harness/mqtt-observer.js';
+import { allAnswered, commandRounds, RoamingCp, settledTally } from './harness/command-outcomes.js';
 import { eventually, ownerEntries } from './harness/owner-entries.js';
 
 /**
@@ -28,24 +27,11 @@ for (const mode of REDIS_MODES) {
       roaming.push(...cps);
       for (const [i, cp] of cps.entries()) await cp.connect(Math.floor(i / 20));
       await eventually(async () => (await ownerEntries(f)).size >= 60, 5000, '60 owner entries');
-      const ids: string[] = [];
-      for (let round = 0; round < 15; round++) {
+      const cids = cps.map((cp) => cp.cid);
+      const ids = await commandRounds(f, cids, 15, 100, async (round) => {
         if (round === 5) await f.kill(1);
-        await Promise.all(
-          cps.map((cp) => {
-            const id = `k${round}-${cp.cid}`;
-            ids.push(id);
-            return f.backend.publish(`ocpp/cs/${cp.cid}`, command(id));
-          }),
-        );
-        await sleep(100);
-      }
-      await eventually(
-        () => [...outcomes(f, ids).values()].every((kind) => kind !== 'neither'),
-        30_000,
-        'every command answered or error-replied',
-      ).catch(() => undefined);
-      const counts = tally(outcomes(f, ids));
+      });
+      const counts = await settledTally(f, ids, 30_000);
       t.diagnostic(`${ids.length} commands: ${JSON.stringify(counts)}`);
       assert.equal(counts.neither ?? 0, 0, 'commands with neither an answer nor an error reply');
       assert.ok((counts.answered ?? 0) > ids.length / 2, 'most commands were delivered and answered');
@@ -74,11 +60,7 @@ for (const mode of REDIS_MODES) {
       await Promise.all(
         cps.map((cp) => f.backend.publish(`ocpp/cs/${cp.cid}`, command(`after-kill-${cp.cid}`))),
       );
-      await eventually(
-        () => [...outcomes(f, later).values()].every((k) => k === 'answered'),
-        10_000,
-        'commands after the kill all answered',
-      );
+      await allAnswered(f, later, 10_000, 'commands after the kill all answered');
     });
 
     it('a node restarted under the same id (a StatefulSet pod) serves and routes again', async () => {
@@ -97,13 +79,7 @@ for (const mode of REDIS_MODES) {
       const ids = cids.flatMap((cid) => [0, 1, 2, 3, 4, 5].map((k) => `${cid}-r${k}`));
       for (const id of ids)
         await f.backend.publish(`ocpp/cs/${id.slice(0, id.lastIndexOf('-'))}`, command(id));
-      await eventually(
-        () => [...outcomes(f, ids).values()].every((k) => k === 'answered'),
-        10_000,
-        'every command answered, the restarted node taking part',
-      ).catch((error: unknown) => {
-        throw new Error(`${String(error)}: ${JSON.stringify(tally(outcomes(f, ids)))}`);
-      });
+      await allAnswered(f, ids, 10_000, 'every command answered, the restarted node taking part');
       const received = metricValue(await f.metrics(1), 'ocpp_gateway_route_total{result="local"}');
       const forwarded = metricValue(await f.metrics(1), 'ocpp_gateway_route_total{result="forwarded"}');
       assert.ok(received + forwarded > 0, 'the restarted node took its share of the subscription');

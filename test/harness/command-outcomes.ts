@@ -1,6 +1,7 @@
 import type { ChargePoint } from './cp-client.js';
-import { answerCalls, type ClusterFixture } from './cluster.js';
+import { answerCalls, command, type ClusterFixture } from './cluster.js';
 import { sleep } from './mqtt-observer.js';
+import { eventually } from './owner-entries.js';
 
 interface ReplyJson {
   MessageTypeId: number;
@@ -73,4 +74,60 @@ export class RoamingCp {
       }
     }
   }
+}
+
+/**
+ * One command to each charge point per round, `gapMs` apart; `fault(round)` runs before a round
+ * is sent (kill a node, stop one). Resolves to every UniqueId sent.
+ */
+export async function commandRounds(
+  f: ClusterFixture,
+  cids: readonly string[],
+  rounds: number,
+  gapMs: number,
+  fault: (round: number) => Promise<void> | void = () => undefined,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (let round = 0; round < rounds; round++) {
+    await fault(round);
+    await Promise.all(
+      cids.map((cid) => {
+        const id = `r${round}-${cid}`;
+        ids.push(id);
+        return f.backend.publish(`ocpp/cs/${cid}`, command(id));
+      }),
+    );
+    await sleep(gapMs);
+  }
+  return ids;
+}
+
+/** Waits until no command is `neither` (or `timeoutMs` passes) and tallies how they ended. */
+export async function settledTally(
+  f: ClusterFixture,
+  ids: readonly string[],
+  timeoutMs: number,
+): Promise<Record<string, number>> {
+  await eventually(
+    () => [...outcomes(f, ids).values()].every((kind) => kind !== 'neither'),
+    timeoutMs,
+    'every command answered or error-replied',
+  ).catch(() => undefined);
+  return tally(outcomes(f, ids));
+}
+
+/** Waits until every command is answered by its charge point; the error names the tally. */
+export async function allAnswered(
+  f: ClusterFixture,
+  ids: readonly string[],
+  timeoutMs: number,
+  what: string,
+): Promise<number> {
+  return eventually(
+    () => [...outcomes(f, ids).values()].every((k) => k === 'answered'),
+    timeoutMs,
+    what,
+  ).catch((error: unknown) => {
+    throw new Error(`${String(error)}: ${JSON.stringify(tally(outcomes(f, ids)))}`);
+  });
 }
