@@ -12,7 +12,7 @@ import { emit, emptyBootCounts, onParentCommand } from '../lib/swarm-protocol.js
 const counts = emptyBootCounts();
 const { cps, elapsedMs } = await connectAndBoot(
   {
-    baseUrl: requiredEnv('SWARM_BASE_URL'),
+    baseUrls: [requiredEnv('SWARM_BASE_URL')],
     idPrefix: requiredEnv('SWARM_ID_PREFIX'),
     count: Number(requiredEnv('SWARM_COUNT')),
     ratePerS: Number(requiredEnv('SWARM_RATE_PER_S')),

@@ -37,7 +37,7 @@ interface StreamingCp {
 const counts = emptyBootCounts();
 const { cps } = await connectAndBoot(
   {
-    baseUrl: requiredEnv('SWARM_BASE_URL'),
+    baseUrls: [requiredEnv('SWARM_BASE_URL')],
     idPrefix: requiredEnv('SWARM_ID_PREFIX'),
     count: Number(requiredEnv('SWARM_COUNT')),
     ratePerS: Number(requiredEnv('SWARM_RATE_PER_S')),

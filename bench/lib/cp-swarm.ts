@@ -13,8 +13,11 @@ export interface SimulatedCp {
 }
 
 export interface SwarmOptions {
-  /** `ws://127.0.0.1:<port>/ocpp/` */
-  readonly baseUrl: string;
+  /**
+   * `ws://127.0.0.1:<port>/ocpp/`; several (one per cluster node) split the CPs into consecutive
+   * blocks, CP i going to `baseUrls[floor(i * n / count)]`.
+   */
+  readonly baseUrls: readonly string[];
   readonly idPrefix: string;
   readonly count: number;
   /** New connections per second from this process. */
@@ -65,7 +68,8 @@ export function connectAndBoot(
 
     const launch = (index: number): void => {
       const id = `${options.idPrefix}${index}`;
-      const socket = new WebSocket(`${options.baseUrl}${encodeURIComponent(id)}`, SUBPROTOCOL, {
+      const baseUrl = options.baseUrls[Math.floor((index * options.baseUrls.length) / options.count)] ?? '';
+      const socket = new WebSocket(`${baseUrl}${encodeURIComponent(id)}`, SUBPROTOCOL, {
         perMessageDeflate: false,
         handshakeTimeout: 30_000,
       });
@@ -117,6 +121,7 @@ export function connectAndBoot(
         launch(launched++);
       }
     };
+    if (options.baseUrls.length === 0) throw new Error('connectAndBoot: no base URL');
     const ticker = setInterval(tick, TICK_MS);
     const deadline = setTimeout(finish, options.deadlineMs);
     if (options.count === 0) finish();

@@ -4,7 +4,8 @@ import { ManagedProcess, childEnv } from './processes.js';
 /** Sockets one process may hold: the hard limit is 20,000 descriptors, minus headroom for Node itself. */
 export const MAX_SOCKETS_PER_PROCESS = 19_000;
 
-export type LoadGeneratorScript = 'boot-swarm' | 'call-stream';
+/** Scripts in bench/client/; `command-backend` is the routing bench's MQTT side, the rest hold CPs. */
+export type LoadGeneratorScript = 'boot-swarm' | 'call-stream' | 'call-responder' | 'command-backend';
 
 /** Starts a load generator from dist/bench/client/ in its own process, never inside the target's. */
 export function spawnLoadGenerator(

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,9 +18,25 @@ export function runContext(): Record<string, unknown> {
     cpuModel: cpus()[0]?.model,
     memoryBytes: totalmem(),
     loadAverage: loadavg(),
+    gitCommit: gitCommit(),
     gatewayBuildDigest: gatewayBuildDigest(),
     benchEnv: Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('BENCH_'))),
   };
+}
+
+/**
+ * `git rev-parse --short HEAD`, with `-dirty` when tracked files differ from it (the digest below
+ * then names the build); undefined outside a git work tree.
+ */
+function gitCommit(): string | undefined {
+  try {
+    const git = (...args: string[]): string =>
+      execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
+    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? '-dirty' : ''}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

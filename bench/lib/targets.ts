@@ -21,6 +21,10 @@ export interface TargetOptions {
   readonly qos: 0 | 1 | 2;
   /** Open the V8 inspector on a loopback port, so the bench can force a full GC. */
   readonly inspect?: boolean;
+  /** Process name in error reports; several gateway nodes of one cluster need distinct names. */
+  readonly name?: string;
+  /** Set over the defaults, e.g. `OCPP_GW_NODE_ID` and `OCPP_GW_REDIS_URL` for a cluster node. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const READY_TIMEOUT_MS = 30_000;
@@ -69,10 +73,10 @@ export async function startTarget(kind: TargetKind, options: TargetOptions): Pro
   const nodeArgs = (process.env.BENCH_TARGET_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
   if (options.inspect === true) nodeArgs.push('--inspect=127.0.0.1:0');
   const proc = new ManagedProcess(
-    kind,
+    options.name ?? kind,
     process.execPath,
     [...nodeArgs, entryPoint(kind)],
-    childEnv(environment(kind, options)),
+    childEnv({ ...environment(kind, options), ...options.env }),
   );
   const readyMsg = kind === 'gateway' ? 'gateway ready' : 'peer ready';
   try {

@@ -1,0 +1,106 @@
+import { existsSync } from 'node:fs';
+import { routeSnapshot } from './gateway-metrics.js';
+import type { ManagedProcess } from './processes.js';
+import { startRedis, type Redis } from './redis-server.js';
+import { startTarget, unavailableReason, type Target } from './targets.js';
+import { sleep } from './time.js';
+
+/**
+ * What the routing bench measures:
+ * - `cluster-3`: three gateway processes on one Redis; the CPs are spread evenly over them and
+ *   the shared subscription hands each command to any node, so about 2/3 cross the route bus;
+ * - `gateway-1`: one gateway in single-node mode on the same kind of broker, every command local:
+ *   the baseline that shows what the cross-node hop costs;
+ * - `peer`: the `ws` + mqtt.js bridge (bench/peer), which subscribes `ocpp/cs/+` itself.
+ */
+export type RoutingKind = 'cluster-3' | 'gateway-1' | 'peer';
+export const ROUTING_KINDS: readonly RoutingKind[] = ['cluster-3', 'gateway-1', 'peer'];
+
+export const CLUSTER_NODES = 3;
+const CLUSTER_FORMED_TIMEOUT_MS = 15_000;
+const REDIS_SERVER = process.env.BENCH_REDIS_SERVER ?? '/usr/bin/redis-server';
+
+/** One running target: the processes that serve charge points, and Redis for the cluster. */
+export interface RoutingTarget {
+  readonly kind: RoutingKind;
+  /** Gateway nodes (or the peer), in node order. */
+  readonly nodes: readonly ManagedProcess[];
+  readonly redis: Redis | undefined;
+  /** `ws://127.0.0.1:<port>/ocpp/`, one per node; CPs are split over them in blocks. */
+  readonly baseUrls: readonly string[];
+  /** Metrics ports of the gateway nodes; empty for the peer. */
+  readonly httpPorts: readonly number[];
+  /** The node that died first, if any, with the end of its stderr. */
+  deadNode(): string | undefined;
+  stop(): Promise<void>;
+}
+
+export function routingUnavailableReason(kind: RoutingKind): string | undefined {
+  if (kind === 'peer') return unavailableReason('peer');
+  if (kind === 'cluster-3' && !existsSync(REDIS_SERVER))
+    return `${REDIS_SERVER} does not exist (set BENCH_REDIS_SERVER)`;
+  return unavailableReason('gateway');
+}
+
+/**
+ * Every node's `ocpp_gateway_cluster_nodes` must show the whole cluster before CPs connect, so
+ * the first commands do not meet a node that has not yet subscribed its route channel.
+ */
+async function waitForClusterFormed(httpPorts: readonly number[]): Promise<void> {
+  const deadline = performance.now() + CLUSTER_FORMED_TIMEOUT_MS;
+  let seen: readonly number[] = [];
+  while (performance.now() < deadline) {
+    seen = (await routeSnapshot(httpPorts)).nodesSeen;
+    if (seen.every((n) => n === httpPorts.length)) return;
+    await sleep(100);
+  }
+  throw new Error(`cluster not formed after ${CLUSTER_FORMED_TIMEOUT_MS} ms: nodes seen ${seen.join(', ')}`);
+}
+
+/** Starts the target on `mqttUrl`, each gateway publishing upstream (the replies) at `qos`. */
+export async function startRoutingTarget(
+  kind: RoutingKind,
+  mqttUrl: string,
+  qos: 0 | 1 | 2,
+): Promise<RoutingTarget> {
+  const started: Target[] = [];
+  let redis: Redis | undefined;
+  const stop = async (): Promise<void> => {
+    await Promise.all(started.map((t) => t.process.stop()));
+    await redis?.stop();
+  };
+  try {
+    if (kind === 'peer') {
+      started.push(await startTarget('peer', { mqttUrl, qos }));
+    } else if (kind === 'gateway-1') {
+      started.push(await startTarget('gateway', { mqttUrl, qos, name: 'gateway-1' }));
+    } else {
+      redis = await startRedis();
+      for (let i = 0; i < CLUSTER_NODES; i++) {
+        const env = { OCPP_GW_NODE_ID: `node-${i}`, OCPP_GW_REDIS_URL: redis.url };
+        started.push(await startTarget('gateway', { mqttUrl, qos, name: `cluster-node-${i}`, env }));
+      }
+    }
+    const httpPorts = started.map((t) => t.httpPort).filter((p): p is number => p !== undefined);
+    if (kind === 'cluster-3') await waitForClusterFormed(httpPorts);
+    return {
+      kind,
+      nodes: started.map((t) => t.process),
+      redis,
+      baseUrls: started.map((t) => `ws://127.0.0.1:${t.wsPort}/ocpp/`),
+      httpPorts,
+      deadNode() {
+        const dead = [...started.map((t) => t.process), ...(redis === undefined ? [] : [redis.process])].find(
+          (p) => !p.running,
+        );
+        return dead === undefined
+          ? undefined
+          : `${dead.name} exited during the run; stderr:\n${dead.stderr()}`;
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
