@@ -85,11 +85,24 @@ Empty when there is no password at all.
 {{- end }}
 
 {{/*
-terminationGracePeriodSeconds: explicit value, or drainSeconds + 15.
+Cluster mode is on when the gateway gets a Redis URL (value or Secret) or Redis Cluster seed
+nodes. "true" or empty.
+*/}}
+{{- define "ocpp-gateway.redisEnabled" -}}
+{{- if or .Values.redis.url .Values.redis.clusterNodes (and .Values.redis.existingSecret .Values.redis.existingSecretUrlKey) }}
+{{- print "true" }}
+{{- end }}
+{{- end }}
+
+{{/*
+terminationGracePeriodSeconds: explicit value, or drainSeconds + 15 (preStop sleep, MQTT flush),
++ 5 in cluster mode (the pod waits up to 5 s for its forwarded commands before it leaves).
 */}}
 {{- define "ocpp-gateway.terminationGracePeriodSeconds" -}}
 {{- if .Values.terminationGracePeriodSeconds }}
 {{- .Values.terminationGracePeriodSeconds | int }}
+{{- else if include "ocpp-gateway.redisEnabled" . }}
+{{- add (.Values.gateway.drainSeconds | int) 20 }}
 {{- else }}
 {{- add (.Values.gateway.drainSeconds | int) 15 }}
 {{- end }}
@@ -102,6 +115,18 @@ Checks that a schema cannot express. Rendered (as nothing) by the Deployment.
 {{- $multi := or .Values.autoscaling.enabled (gt (.Values.replicaCount | int) 1) }}
 {{- if and $multi (not .Values.mqtt.url) }}
 {{- fail "mqtt.url is required when running more than one replica (replicaCount > 1 or autoscaling.enabled): each pod's embedded broker only serves its own charge points. Set --set mqtt.url=mqtt://broker:1883, or use replicaCount=1 for a single-node trial." }}
+{{- end }}
+{{- if and $multi (not (include "ocpp-gateway.redisEnabled" .)) }}
+{{- fail "Redis is required when running more than one replica (replicaCount > 1 or autoscaling.enabled): without it a pod cannot route a command to the pod that holds the charge point's socket. Set redis.url (--set redis.url=redis://redis:6379), redis.clusterNodes, or redis.existingSecret with redis.existingSecretUrlKey; or use replicaCount=1 for a single-node trial." }}
+{{- end }}
+{{- if and .Values.redis.url .Values.redis.clusterNodes }}
+{{- fail "redis: set either url (standalone Redis) or clusterNodes (Redis Cluster), not both." }}
+{{- end }}
+{{- if and (or .Values.redis.existingSecretPasswordKey .Values.redis.existingSecretUsernameKey) (not .Values.redis.existingSecret) }}
+{{- fail "redis.existingSecretPasswordKey and redis.existingSecretUsernameKey need redis.existingSecret (the Secret to read them from)." }}
+{{- end }}
+{{- if and (include "ocpp-gateway.redisEnabled" .) (lt (.Values.redis.nodeTtlMs | int) (mul (.Values.redis.nodeHeartbeatMs | int) 2)) }}
+{{- fail (printf "redis.nodeTtlMs (%d) must be at least twice redis.nodeHeartbeatMs (%d): the gateway refuses to start otherwise." (.Values.redis.nodeTtlMs | int) (.Values.redis.nodeHeartbeatMs | int)) }}
 {{- end }}
 {{- if and .Values.podDisruptionBudget.enabled (not (kindIs "invalid" .Values.podDisruptionBudget.maxUnavailable)) (not (kindIs "invalid" .Values.podDisruptionBudget.minAvailable)) }}
 {{- fail "podDisruptionBudget: set only one of maxUnavailable and minAvailable (set the other to null)." }}
