@@ -189,6 +189,14 @@ export class CommandRouter {
   }
 }
 
+/** The router itself ends a message only for these reasons; anything else counts as offline. */
+const ROUTER_REASONS: ReadonlySet<GatewayReason> = new Set([
+  'unroutable',
+  'node_lost',
+  'timeout',
+  'shutdown',
+]);
+
 function routeResult(reason: GatewayReason): RouteResult {
-  return reason === 'unroutable' || reason === 'node_lost' || reason === 'timeout' ? reason : 'offline';
+  return ROUTER_REASONS.has(reason) ? (reason as RouteResult) : 'offline';
 }

@@ -153,8 +153,15 @@ function waitReady(client: Client, log: Logger, role: string): Promise<void> {
       if (attempts === 1 || attempts % 10 === 0)
         log.warn({ role, attempts, err: error.message }, 'redis not reachable; retrying');
     };
+    // Some refusals raise no error event (a Redis Cluster ACL without `cluster|slots` leaves the
+    // client connecting forever): say so, or the node sits in `starting` without a word.
+    const stuck = setInterval(
+      () => log.warn({ role, status: client.status }, 'redis still not ready; check the URL, ACL and TLS'),
+      10_000,
+    );
     client.on('error', onError);
     client.once('ready', () => {
+      clearInterval(stuck);
       client.off('error', onError);
       resolve();
     });

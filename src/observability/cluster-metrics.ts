@@ -1,8 +1,18 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** How a downstream message left the routing node (bounded label). */
-export type RouteResult =
-  'local' | 'forwarded' | 'offline' | 'unroutable' | 'node_lost' | 'timeout' | 'stale' | 'duplicate';
+export const ROUTE_RESULTS = [
+  'local',
+  'forwarded',
+  'offline',
+  'unroutable',
+  'node_lost',
+  'timeout',
+  'shutdown',
+  'stale',
+  'duplicate',
+] as const;
+export type RouteResult = (typeof ROUTE_RESULTS)[number];
 
 const ROUTE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -74,5 +84,12 @@ export class ClusterMetrics {
       labelNames: ['result'],
       registers,
     });
+    // Labelled series from 0, so rate() and increase() see their first event (an alert on the
+    // first adoption or node loss would otherwise miss it).
+    for (const result of ROUTE_RESULTS) this.routed.labels(result).inc(0);
+    for (const result of ['adopted', 'returned', 'failed']) this.adoptions.labels(result).inc(0);
+    for (const reason of ['undecodable', 'version', 'shape']) this.envelopesRejected.labels(reason).inc(0);
+    for (const side of ['claimed', 'released']) this.takeovers.labels(side).inc(0);
+    for (const result of ['written', 'given_up']) this.reasserted.labels(result).inc(0);
   }
 }

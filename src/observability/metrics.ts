@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { KNOWN_ACTIONS } from '../ocpp/actions.js';
-import type { GatewayReason } from '../ocpp/error-codes.js';
+import { GATEWAY_REASONS, type GatewayReason } from '../ocpp/error-codes.js';
 
 /**
  * Every Prometheus metric of a node, `ocpp_gateway_*` in base units (DESIGN §5). Labels are bounded:
@@ -82,6 +82,8 @@ export class Metrics {
       labelNames: ['reason'],
       registers,
     });
+    // Every reason from 0, so rate() and increase() see the first failure too.
+    for (const reason of GATEWAY_REASONS) this.commandFailures.labels(reason).inc(0);
     this.callDuration = new Histogram({
       name: 'ocpp_gateway_downstream_call_duration_seconds',
       help: 'Time from writing a downstream CALL to the charge point until its answer',

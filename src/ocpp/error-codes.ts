@@ -14,18 +14,23 @@ export type OcppErrorCode =
   | 'TypeConstraintViolation'
   | 'GenericError';
 
-/** Why the gateway itself ended a downstream command; carried in `ErrorDetails.reason`. */
-export type GatewayReason =
-  | 'offline'
-  | 'queue_full'
-  | 'timeout'
-  | 'unroutable'
-  | 'malformed'
-  | 'schema_violation'
-  | 'invalid_reply'
-  | 'backpressure'
-  | 'disconnected'
-  | 'replaced'
-  | 'shutdown'
-  /** The node that held the command died before its outcome was known (DESIGN §4). */
-  | 'node_lost';
+/**
+ * Why the gateway itself ended a downstream command; carried in `ErrorDetails.reason`.
+ * `node_lost`: the node that held the command died before its outcome was known (DESIGN §4).
+ */
+export const GATEWAY_REASONS = [
+  'offline',
+  'queue_full',
+  'timeout',
+  'unroutable',
+  'malformed',
+  'schema_violation',
+  'invalid_reply',
+  'backpressure',
+  'disconnected',
+  'replaced',
+  'shutdown',
+  'node_lost',
+] as const;
+
+export type GatewayReason = (typeof GATEWAY_REASONS)[number];
