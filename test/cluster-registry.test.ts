@@ -61,6 +61,39 @@ for (const mode of REDIS_MODES) {
       await redis.del('ocpp-gw:node:ghost-node');
     });
 
+    it('a cached owner that moved costs an extra hop, never a failed command', async () => {
+      const cid = 'moving-cp';
+      const first = await f.responder(0, cid);
+      await eventually(
+        async () => (await ownerEntries(f)).get(cid)?.startsWith('node-0|') === true,
+        3000,
+        'owner node-0',
+      );
+      // Every node routes a few commands, so nodes 1 and 2 remember node-0 as the owner.
+      for (let k = 0; k < 6; k++) await f.backend.publish(`ocpp/cs/${cid}`, command(`mv-a-${k}`));
+      for (let k = 0; k < 6; k++) {
+        await f.backend.waitFor(`ocpp/cp/${cid}/Reply`, (j: ErrorReply) => j.UniqueId === `mv-a-${k}`, 5000);
+      }
+      // It moves to node 2 (takeover), then node 0 is asked again at once.
+      const second = await f.responder(2, cid);
+      await first.waitClose(3000);
+      await eventually(
+        async () => (await ownerEntries(f)).get(cid)?.startsWith('node-2|') === true,
+        3000,
+        'owner node-2',
+      );
+      for (let k = 0; k < 6; k++) await f.backend.publish(`ocpp/cs/${cid}`, command(`mv-b-${k}`));
+      for (let k = 0; k < 6; k++) {
+        const reply = await f.backend.waitFor(
+          `ocpp/cp/${cid}/Reply`,
+          (j: ErrorReply) => j.UniqueId === `mv-b-${k}`,
+          5000,
+        );
+        assert.equal((reply.json as { MessageTypeId: number }).MessageTypeId, 3, `mv-b-${k} answered`);
+      }
+      assert.equal(second.inbox.filter((m) => String((m as unknown[])[1]).startsWith('mv-b-')).length, 6);
+    });
+
     it('an unreadable envelope is counted and dropped; the node keeps routing', async () => {
       const channel = 'ocpp-gw:route:node-0';
       const garbage = Buffer.from('not msgpack at all \u0000\u00ff');

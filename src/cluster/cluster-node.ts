@@ -7,12 +7,20 @@ import type { RemoteClients } from '../observability/admin-api.js';
 import type { Logger } from '../observability/logger.js';
 import { CommandRouter } from './command-router.js';
 import { NodeDirectory, type DirectoryEvents } from './node-directory.js';
+import { OwnerCache } from './owner-cache.js';
 import { OwnerDelivery } from './owner-delivery.js';
 import type { RedisLink } from './redis-link.js';
 import { RedisRegistry } from './redis-registry.js';
 import type { RouteEnvelope } from './route-envelope.js';
 import { RouteBus } from './route-bus.js';
 import { SentMarks } from './sent-marks.js';
+
+/**
+ * How long a routing node trusts an owner it looked up, and how many it remembers. A wrong guess
+ * costs one extra hop (owner-cache.ts); 200k entries are about 30 MB at most.
+ */
+const OWNER_CACHE_TTL_MS = 5000;
+const OWNER_CACHE_MAX = 200_000;
 
 const errText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
@@ -59,6 +67,7 @@ export class ClusterNode implements OwnershipHooks, RemoteClients {
   private clusterDeps(): ConstructorParameters<typeof CommandRouter>[4] {
     return {
       registry: this.registry,
+      cache: new OwnerCache(OWNER_CACHE_TTL_MS, OWNER_CACHE_MAX),
       bus: this.bus,
       directory: this.directory,
       routeTimeoutMs: this.config.routeTimeoutMs,

@@ -5,8 +5,9 @@ import type { ClusterMetrics, RouteResult } from '../observability/cluster-metri
 import type { Logger } from '../observability/logger.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
 import type { NodeDirectory } from './node-directory.js';
+import type { OwnerCache } from './owner-cache.js';
 import type { OwnerDelivery } from './owner-delivery.js';
-import type { OwnershipRegistry } from './registry.js';
+import type { Owner, OwnershipRegistry } from './registry.js';
 import type { RouteBus } from './route-bus.js';
 
 export interface LocalSessions {
@@ -16,6 +17,8 @@ export interface LocalSessions {
 /** What cluster mode adds to the router; absent in single-node mode. */
 export interface RouterCluster {
   readonly registry: OwnershipRegistry;
+  /** Recent lookups; a miss or a wrong guess falls back to the registry (owner-cache.ts). */
+  readonly cache: OwnerCache;
   readonly bus: RouteBus;
   readonly directory: NodeDirectory;
   readonly routeTimeoutMs: number;
@@ -80,12 +83,16 @@ export class CommandRouter {
     redelivered: boolean,
     retried: boolean,
   ): Promise<void> {
-    let owner;
-    try {
-      owner = await cluster.registry.lookup(cid);
-    } catch {
-      this.undeliverable(cid, message, 'unroutable', settled);
-      return;
+    // A retry always asks the registry: the guess that failed may have come from the cache.
+    let owner: Owner | undefined = retried ? undefined : cluster.cache.get(cid);
+    const cached = owner !== undefined;
+    if (!cached) {
+      try {
+        owner = await cluster.registry.lookup(cid);
+      } catch {
+        this.undeliverable(cid, message, 'unroutable', settled);
+        return;
+      }
     }
     const session = this.local.lookup(cid);
     if (session !== undefined || owner === undefined || owner.nodeId === this.nodeId) {
@@ -94,6 +101,7 @@ export class CommandRouter {
       else this.undeliverable(cid, message, 'offline', settled);
       return;
     }
+    if (!cached) cluster.cache.set(cid, owner);
     const ref = ++this.nextRef;
     const entry: Forwarded = {
       cid,
@@ -121,8 +129,10 @@ export class CommandRouter {
         msg: message,
       } as const;
       const receivers = await cluster.bus.send(owner.nodeId, envelope);
-      // Nobody subscribed on the owner's channel: its node is gone (DESIGN §4).
-      if (receivers === 0) this.fail(ref, 'offline');
+      // Nobody subscribed on the owner's channel: its node is gone (DESIGN §4). A cached
+      // owner may just be out of date: ask the registry once before answering offline.
+      if (receivers === 0 && cached) this.retry(ref, cluster);
+      else if (receivers === 0) this.fail(ref, 'offline');
     } catch {
       this.fail(ref, 'unroutable');
     }
@@ -140,6 +150,7 @@ export class CommandRouter {
     }
     // The session we addressed is gone (takeover or reconnect since the lookup): look again once.
     this.cluster.metrics.routed.labels('stale').inc();
+    this.cluster.cache.forget(entry.cid);
     if (entry.retried) {
       this.undeliverable(entry.cid, entry.message, 'offline', entry.settled);
       return;
@@ -147,8 +158,17 @@ export class CommandRouter {
     void this.forward(this.cluster, entry.cid, entry.message, entry.settled, entry.redelivered, true);
   }
 
+  /** A cached owner did not answer the PUBLISH: forget it and ask the registry. */
+  private retry(ref: number, cluster: RouterCluster): void {
+    const entry = this.take(ref);
+    if (entry === undefined) return;
+    cluster.cache.forget(entry.cid);
+    void this.forward(cluster, entry.cid, entry.message, entry.settled, entry.redelivered, true);
+  }
+
   /** The owner's heartbeat expired (or it said `bye`): what it held will never be reported. */
   nodeLost(nodeId: string): void {
+    this.cluster?.cache.forgetNode(nodeId);
     let count = 0;
     for (const [ref, entry] of this.pending) {
       if (entry.owner !== nodeId) continue;

@@ -1,4 +1,5 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { Writable } from 'node:stream';
 import type { ClusterConfig } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
@@ -21,6 +22,7 @@ const retry = (attempt: number): number => Math.min(100 * attempt, 2000);
 export class RedisLink {
   private readonly reconnectHandlers: (() => void)[] = [];
   private wasLost = false;
+  private corked: Writable[] | undefined;
 
   private constructor(
     readonly cmd: Client,
@@ -68,7 +70,10 @@ export class RedisLink {
       // Subscriptions wait for the connection; commands must fail fast (see class comment).
       enableOfflineQueue: subscriber,
       maxRetriesPerRequest: subscriber ? null : 0,
-      enableAutoPipelining: !subscriber,
+      // Off: it batches only within one tick, and uWS runs the tick queue after every message,
+      // so each "pipeline" held one command (measured: more CPU per forwarded command than
+      // without). batchWrites() batches per event-loop turn instead.
+      enableAutoPipelining: false,
     };
     if (config.clusterNodes.length === 0 && config.redisUrl !== undefined) {
       Object.assign(options, urlOptions(config.redisUrl));
@@ -82,10 +87,37 @@ export class RedisLink {
       redisOptions: options,
       clusterRetryStrategy: retry,
       enableOfflineQueue: subscriber,
-      enableAutoPipelining: !subscriber,
+      enableAutoPipelining: false,
       shardedSubscribers: subscriber,
     };
     return new Cluster([...config.clusterNodes], clusterOptions);
+  }
+
+  /**
+   * Holds the command connection's socket(s) corked until the end of this event-loop turn, so
+   * the Redis commands of every message handled in one turn leave in one write. Without it each
+   * command was a syscall of its own: a quarter of a node's CPU on the forwarded path (profile
+   * of bench/routing.ts). The same fix as the MQTT link's (bridge/mqtt-link.ts batchWrites).
+   */
+  batchWrites(): void {
+    if (this.corked !== undefined) return;
+    const streams = this.streams();
+    for (const stream of streams) stream.cork();
+    this.corked = streams;
+    setImmediate(() => {
+      this.corked = undefined;
+      for (const stream of streams) stream.uncork();
+    });
+  }
+
+  private streams(): Writable[] {
+    const clients = this.cmd instanceof Cluster ? this.cmd.nodes('master') : [this.cmd];
+    const streams: Writable[] = [];
+    for (const client of clients) {
+      const stream = (client as unknown as { stream?: Writable }).stream;
+      if (stream !== undefined && client.status === 'ready') streams.push(stream);
+    }
+    return streams;
   }
 
   get ready(): boolean {
@@ -99,6 +131,7 @@ export class RedisLink {
 
   /** PUBLISH (SPUBLISH on Redis Cluster); resolves to the number of receivers. */
   async publish(channel: string, payload: Buffer): Promise<number> {
+    this.batchWrites();
     if (!this.sharded) return this.cmd.publish(channel, payload);
     return Number(await this.cmd.spublish(channel, payload));
   }

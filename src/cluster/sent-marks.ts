@@ -12,7 +12,7 @@ export class SentMarks {
   private failing = false;
 
   constructor(
-    link: RedisLink,
+    private readonly link: RedisLink,
     private readonly prefix: string,
     /** `{nodeId}|{run}`: a node restarted under the same id is a different writer. */
     readonly writer: string,
@@ -37,6 +37,7 @@ export class SentMarks {
    */
   finished(cid: string, uniqueId: string): void {
     if (this.failing) return;
+    this.link.batchWrites();
     this.redis.pexpire(this.key(cid, uniqueId), this.doneTtlMs).catch(() => undefined);
   }
 
@@ -47,6 +48,7 @@ export class SentMarks {
   async take(cid: string, uniqueId: string, redelivered: boolean): Promise<string | undefined> {
     try {
       const key = this.key(cid, uniqueId);
+      this.link.batchWrites();
       const holder = await this.redis.ocppMark(key, this.writer, this.ttlMs, redelivered ? '1' : '0');
       this.failing = false;
       return holder ?? undefined;
