@@ -146,6 +146,8 @@ export class Gateway {
       callTimeoutMs: config.callTimeoutMs,
       heartbeatIntervalS: config.heartbeatIntervalS,
       nextEpoch: epochs.next,
+      // Sessions exist only once the edge listens, after the router is set below.
+      reroute: (cid, message, settled) => router.route(cid, message, settled, false),
     };
     const subscriber = new DownstreamSubscriber(link, topics, publisher, metrics, log);
     let router: CommandRouter;

@@ -113,6 +113,34 @@ for (const mode of REDIS_MODES) {
       }
     });
 
+    it('after a takeover the commands still waiting on the old node reach the new one', async () => {
+      type Reply = { UniqueId: string; MessageTypeId: number; ErrorDetails?: { reason?: string } };
+      const cid = `${mode}-handover`;
+      const silent = await f.connect(0, cid); // never answers: commands queue on node-0
+      await eventually(
+        async () => (await ownerEntries(f)).get(cid)?.startsWith('node-0|') === true,
+        5000,
+        'owner node-0',
+      );
+      const ids = ['h1', 'h2', 'h3', 'h4'];
+      for (const id of ids) await f.backend.publish(`ocpp/cs/${cid}`, command(id));
+      await eventually(() => silent.inbox.length === 1, 5000, 'one command written on node-0');
+      await sleep(300); // the rest are queued behind it, whichever node received them
+      // Usually h1, but the nodes forward on their own: whichever reached node-0 first.
+      const written = String((silent.inbox[0] as unknown[])[1]);
+      const waiting = ids.filter((id) => id !== written);
+      const moved = await f.responder(2, cid);
+      await silent.waitClose(5000);
+      const outcome = async (id: string): Promise<Reply> =>
+        (await f.backend.waitFor(`ocpp/cp/${cid}/Reply`, (j: Reply) => j.UniqueId === id, 5000))
+          .json as Reply;
+      assert.equal((await outcome(written)).ErrorDetails?.reason, 'disconnected');
+      for (const id of waiting) assert.equal((await outcome(id)).MessageTypeId, 3, `${id} answered`);
+      // As a set: the shared subscription spread h1-h4 over three nodes, which forwarded each on
+      // its own, so they may have queued on node-0 in another order than published.
+      assert.deepEqual(moved.inbox.map((m) => (m as unknown[])[1]).sort(), waiting);
+    });
+
     it('answers a command for a CP connected nowhere with an offline error reply', async () => {
       await f.backend.publish('ocpp/cs/nobody-here', command('to-nobody'));
       const reply = await f.backend.waitFor('ocpp/cp/nobody-here/Reply', () => true, 5000);

@@ -36,6 +36,31 @@ describe('duplicate charge-point id: newest wins', () => {
     assert.equal(fx.backend.on('ocpp/events/dup/disconnected').length, 1);
   });
 
+  it('hands the CALLs still waiting to the new socket; the written one is answered disconnected', async () => {
+    type Reply = { UniqueId: string; MessageTypeId: number; ErrorDetails?: { reason?: string } };
+    const reset = (id: string): Record<string, unknown> => ({
+      MessageTypeId: 2,
+      UniqueId: id,
+      Action: 'Reset',
+      Payload: { type: 'Soft' },
+    });
+    const first = await fx.connect('dupq');
+    for (const id of ['q1', 'q2', 'q3']) await fx.backend.publish('ocpp/cs/dupq', reset(id));
+    assert.equal(((await first.next()) as unknown[])[1], 'q1', 'q1 written, q2 and q3 wait behind it');
+    const second = await fx.connect('dupq');
+    await first.waitClose(2000);
+    const q1 = await fx.backend.waitFor('ocpp/cp/dupq/Reply', (j: Reply) => j.UniqueId === 'q1');
+    assert.equal((q1.json as Reply).ErrorDetails?.reason, 'disconnected');
+    for (const id of ['q2', 'q3']) {
+      const call = (await second.next()) as unknown[];
+      assert.equal(call[1], id);
+      second.send([3, id, { status: 'Accepted' }]);
+      const reply = await fx.backend.waitFor('ocpp/cp/dupq/Reply', (j: Reply) => j.UniqueId === id);
+      assert.equal((reply.json as Reply).MessageTypeId, 3, `${id} answered by the new socket`);
+    }
+    assert.equal(first.inbox.length, 0, 'nothing after q1 reached the old socket');
+  });
+
   it('the replaced socket closing late never evicts its successor', async () => {
     const a = await fx.connect('dup2');
     const b = await fx.connect('dup2');

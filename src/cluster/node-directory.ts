@@ -118,6 +118,11 @@ export class NodeDirectory {
     return [...this.alive].filter(([, up]) => up).map(([id]) => id);
   }
 
+  /** Still in the member hash: not yet adopted by a survivor, nor gone cleanly. */
+  async isMember(nodeId: string): Promise<boolean> {
+    return (await this.redis.cmd.hexists(this.membersKey, nodeId)) === 1;
+  }
+
   /** Removes a node from the member hash once its session has been adopted (or it left). */
   async forget(nodeId: string): Promise<void> {
     // A node restarted under the same id (a StatefulSet pod) is a member again: keep it.

@@ -61,8 +61,10 @@ export class SessionAdopter {
     const startedAt = Date.now();
     let link: MqttLink | undefined;
     try {
-      // It may have restarted under the same id (and resumed its own session) since the verdict.
+      // It may have restarted under the same id (and resumed its own session) since the verdict,
+      // or another survivor may have adopted it between our verdict and our lock.
       if (await this.directory.checkAlive(dead)) return;
+      if (!(await this.directory.isMember(dead))) return;
       log.warn({ node: dead, clientId }, 'adopting the MQTT session of a dead node');
       link = await Promise.race([
         MqttLink.connect({ ...options.mqtt, clientId, reconnect: false }, log, undefined),

@@ -1,4 +1,5 @@
-import type { UpstreamPublisher } from '../bridge/upstream-publisher.js';
+import type { DownstreamMessage } from '../bridge/envelope.js';
+import type { Settled, UpstreamPublisher } from '../bridge/upstream-publisher.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SchemaValidator } from '../ocpp/schema-validator.js';
@@ -23,4 +24,9 @@ export interface SessionContext {
   readonly heartbeatIntervalS: number;
   /** A new session's ownership epoch (cluster/registry.ts `epochSource`). */
   readonly nextEpoch: () => string;
+  /**
+   * Routes a command again, as if it had just arrived from MQTT: how CALLs still waiting in a
+   * replaced session reach the charge point's new session, on this node or another.
+   */
+  readonly reroute: (cid: string, message: DownstreamMessage, settled: Settled) => void;
 }

@@ -364,7 +364,22 @@ export class Session {
     ctx.metrics.disconnects.labels(reason).inc();
     const pending = this.queue?.clear();
     if (pending?.outstanding !== undefined) this.fail(pending.outstanding, 'disconnected');
-    for (const call of pending?.waiting ?? []) this.fail(call, 'offline');
+    for (const call of pending?.waiting ?? []) {
+      // Newest wins: the charge point is connected again (here or on another node), so what it
+      // never saw follows it there instead of failing. The outstanding CALL was written to the
+      // old socket and may have been acted on: that one is answered `disconnected`, not re-sent.
+      if (reason === 'replaced') {
+        const message = {
+          type: 2,
+          uniqueId: call.uniqueId,
+          action: call.action,
+          payload: call.payload,
+        } as const;
+        ctx.reroute(this.cid, message, call.settled ?? noop);
+      } else {
+        this.fail(call, 'offline');
+      }
+    }
     ctx.publisher.presence(
       this.cid,
       'disconnected',
@@ -381,6 +396,8 @@ export class Session {
     this.ctx.publisher.undelivered(this.cid, type, message.uniqueId, action, reason, done);
   }
 }
+
+function noop(): void {}
 
 function reasonFromCode(code: number): CloseReason {
   switch (code) {
