@@ -5,22 +5,11 @@
  * Environment (set by bench/memory.ts): SWARM_BASE_URL, SWARM_ID_PREFIX, SWARM_COUNT,
  * SWARM_RATE_PER_S, SWARM_MAX_PENDING, SWARM_DEADLINE_MS.
  */
-import { connectAndBoot } from '../lib/cp-swarm.js';
-import { requiredEnv } from '../lib/env.js';
+import { connectAndBoot, swarmOptionsFromEnv } from '../lib/cp-swarm.js';
 import { emit, emptyBootCounts, onParentCommand } from '../lib/swarm-protocol.js';
 
 const counts = emptyBootCounts();
-const { cps, elapsedMs } = await connectAndBoot(
-  {
-    baseUrls: [requiredEnv('SWARM_BASE_URL')],
-    idPrefix: requiredEnv('SWARM_ID_PREFIX'),
-    count: Number(requiredEnv('SWARM_COUNT')),
-    ratePerS: Number(requiredEnv('SWARM_RATE_PER_S')),
-    maxPending: Number(requiredEnv('SWARM_MAX_PENDING')),
-    deadlineMs: Number(requiredEnv('SWARM_DEADLINE_MS')),
-  },
-  counts,
-);
+const { cps, elapsedMs } = await connectAndBoot(swarmOptionsFromEnv(), counts);
 emit({ type: 'boot-done', ...counts, elapsedMs });
 
 onParentCommand((command) => {

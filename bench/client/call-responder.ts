@@ -9,8 +9,7 @@
  * SWARM_ID_PREFIX, SWARM_COUNT, SWARM_RATE_PER_S, SWARM_MAX_PENDING, SWARM_DEADLINE_MS.
  */
 import type { WebSocket } from 'ws';
-import { connectAndBoot } from '../lib/cp-swarm.js';
-import { requiredEnv } from '../lib/env.js';
+import { connectAndBoot, swarmOptionsFromEnv } from '../lib/cp-swarm.js';
 import { emitRoutingReport, onRoutingCommand } from '../lib/routing-protocol.js';
 import { emptyBootCounts } from '../lib/swarm-protocol.js';
 
@@ -19,17 +18,7 @@ const ACCEPTED = '{"status":"Accepted"}';
 const OPEN = 1;
 
 const counts = emptyBootCounts();
-const { cps } = await connectAndBoot(
-  {
-    baseUrls: requiredEnv('SWARM_BASE_URLS').split(','),
-    idPrefix: requiredEnv('SWARM_ID_PREFIX'),
-    count: Number(requiredEnv('SWARM_COUNT')),
-    ratePerS: Number(requiredEnv('SWARM_RATE_PER_S')),
-    maxPending: Number(requiredEnv('SWARM_MAX_PENDING')),
-    deadlineMs: Number(requiredEnv('SWARM_DEADLINE_MS')),
-  },
-  counts,
-);
+const { cps } = await connectAndBoot(swarmOptionsFromEnv(), counts);
 
 let callsAnswered = 0;
 let unexpectedFrames = 0;

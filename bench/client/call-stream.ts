@@ -11,7 +11,7 @@
  * STREAM_DURATION_MS, STREAM_WARMUP_MS, STREAM_DRAIN_MS.
  */
 import { connectAsync } from 'mqtt';
-import { connectAndBoot, type SimulatedCp } from '../lib/cp-swarm.js';
+import { connectAndBoot, type SimulatedCp, swarmOptionsFromEnv } from '../lib/cp-swarm.js';
 import { requiredEnv } from '../lib/env.js';
 import { LatencyHistogram } from '../lib/histogram.js';
 import {
@@ -35,17 +35,7 @@ interface StreamingCp {
 }
 
 const counts = emptyBootCounts();
-const { cps } = await connectAndBoot(
-  {
-    baseUrls: [requiredEnv('SWARM_BASE_URL')],
-    idPrefix: requiredEnv('SWARM_ID_PREFIX'),
-    count: Number(requiredEnv('SWARM_COUNT')),
-    ratePerS: Number(requiredEnv('SWARM_RATE_PER_S')),
-    maxPending: Number(requiredEnv('SWARM_MAX_PENDING')),
-    deadlineMs: Number(requiredEnv('SWARM_DEADLINE_MS')),
-  },
-  counts,
-);
+const { cps } = await connectAndBoot(swarmOptionsFromEnv(), counts);
 
 const streams = new Map<string, StreamingCp>();
 let unexpectedFrames = 0;

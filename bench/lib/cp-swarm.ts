@@ -1,3 +1,4 @@
+import { requiredEnv } from './env.js';
 import { WebSocket, type RawData } from 'ws';
 import { SUBPROTOCOL, bootNotificationFrame, isAcceptedResult } from './ocpp-frames.js';
 import type { BootCounts } from './swarm-protocol.js';
@@ -127,4 +128,20 @@ export function connectAndBoot(
     if (options.count === 0) finish();
     else tick();
   });
+}
+
+/**
+ * The swarm settings a load-generator child gets from its parent: `SWARM_BASE_URLS` (comma list,
+ * CPs spread over them in blocks) or `SWARM_BASE_URL`, and the rest as numbers.
+ */
+export function swarmOptionsFromEnv(): SwarmOptions {
+  const urls = process.env.SWARM_BASE_URLS ?? requiredEnv('SWARM_BASE_URL');
+  return {
+    baseUrls: urls.split(','),
+    idPrefix: requiredEnv('SWARM_ID_PREFIX'),
+    count: Number(requiredEnv('SWARM_COUNT')),
+    ratePerS: Number(requiredEnv('SWARM_RATE_PER_S')),
+    maxPending: Number(requiredEnv('SWARM_MAX_PENDING')),
+    deadlineMs: Number(requiredEnv('SWARM_DEADLINE_MS')),
+  };
 }

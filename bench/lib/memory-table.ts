@@ -1,4 +1,4 @@
-import { formatInt, markdownTable } from './report.js';
+import { formatInt, markdownTable, median } from './report.js';
 import type { HeapBreakdown } from './heap-breakdown.js';
 import type { TargetKind } from './targets.js';
 
@@ -28,13 +28,6 @@ export interface MemoryResult {
   readonly baselineAfterGcBytes?: number | undefined;
   readonly rssAfterGcBytes?: number | undefined;
   readonly bytesPerCpAfterGc?: number | undefined;
-}
-
-function median(values: readonly number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 const kib = (bytes: number | undefined): string => (bytes === undefined ? 'n/a' : (bytes / 1024).toFixed(2));

@@ -78,3 +78,14 @@ export function formatInt(n: number): string {
 export function formatMs(micros: number | undefined): string {
   return micros === undefined ? 'n/a' : (micros / 1000).toFixed(micros < 10_000 ? 2 : 1);
 }
+
+/** Median of the values; undefined for none (a target whose every run failed). */
+export function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+export const percent = (value: number | undefined): string =>
+  value === undefined ? 'n/a' : `${Math.round(value)} %`;

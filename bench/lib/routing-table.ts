@@ -1,4 +1,4 @@
-import { formatInt, formatMs, markdownTable } from './report.js';
+import { formatInt, formatMs, markdownTable, median, percent } from './report.js';
 import type { RoutingKind } from './routing-targets.js';
 
 /** One timed run of one target (bench/routing.ts). */
@@ -48,15 +48,6 @@ export interface RoutingResult {
   readonly perSecond?: readonly number[];
 }
 
-function median(values: readonly number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
-const percent = (value: number | undefined): string =>
-  value === undefined ? 'n/a' : `${Math.round(value)} %`;
 const fraction = (value: number | undefined): string =>
   value === undefined ? 'n/a' : `${(value * 100).toFixed(1)} %`;
 const outcomes = (sent: number, answered: number, errors: number, lost: number): string =>

@@ -1,4 +1,4 @@
-import { formatInt, formatMs, markdownTable } from './report.js';
+import { formatInt, formatMs, markdownTable, median, percent } from './report.js';
 import type { TargetKind } from './targets.js';
 
 /** One timed run of one target at one QoS (bench/throughput.ts). */
@@ -35,15 +35,6 @@ export interface ThroughputResult {
   readonly perSecond?: readonly number[];
 }
 
-function median(values: readonly number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
-const percent = (value: number | undefined): string =>
-  value === undefined ? 'n/a' : `${Math.round(value)} %`;
 const perCpuSecond = (r: ThroughputResult): number =>
   ((r.messagesPerS ?? 0) / Math.max(1, r.targetCpuPercent ?? 100)) * 100;
 
