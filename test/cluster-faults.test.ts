@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { ClusterFixture, command } from './harness/cluster.js';
+import { ClusterFixture, command, metricValue } from './harness/cluster.js';
 import { allAnswered, outcomes, tally } from './harness/command-outcomes.js';
 import { sleep, type Observed } from './harness/mqtt-observer.js';
-import { eventually, ownerEntries } from './harness/owner-entries.js';
+import { eventually, ownerEntries, redisClient } from './harness/owner-entries.js';
 
 describe('cluster faults: Redis and broker (3 gateway processes, standalone Redis, mosquitto)', () => {
   let f: ClusterFixture;
@@ -133,5 +133,57 @@ describe('cluster faults: Redis and broker (3 gateway processes, standalone Redi
     const ids = cids.map((cid) => `after-broker-${cid}`);
     await Promise.all(cids.map((cid) => f.backend.publish(`ocpp/cs/${cid}`, command(`after-broker-${cid}`))));
     await allAnswered(f, ids, 10_000, 'downstream after the broker restart');
+  });
+});
+
+describe('cluster faults: one Redis Cluster master restarted empty (3 gateway processes)', () => {
+  let f: ClusterFixture;
+  before(async () => {
+    f = await ClusterFixture.start('cluster');
+  });
+  after(async () => f.teardown());
+
+  it('the entries it held are re-asserted; routing goes on; no node is taken for dead', async (t) => {
+    const cids = Array.from({ length: 30 }, (_, i) => `shard-cp-${i}`);
+    for (const [i, cid] of cids.entries()) await f.responder(Math.floor(i / 10), cid);
+    const held = async (): Promise<boolean> => {
+      const entries = await ownerEntries(f);
+      return cids.every((cid) => entries.has(cid));
+    };
+    await eventually(held, 5000, '30 owner entries');
+    const redis = redisClient(f);
+    const sentinels = Array.from({ length: 60 }, (_, i) => `test:sentinel:${i}`);
+    for (const key of sentinels) await redis.set(key, '1');
+    await f.redisCluster?.restartMaster(0);
+    const left = (await Promise.all(sentinels.map((key) => redis.exists(key)))).filter((n) => n === 1);
+    redis.disconnect();
+    assert.ok(
+      left.length > 0 && left.length < sentinels.length,
+      'one master came back empty, the others did not',
+    );
+    const reasserted = await eventually(held, 5000, 'ownership re-asserted on the restarted master').catch(
+      (error: unknown) => {
+        const logs = f
+          .node(0)
+          .stdout()
+          .split('\n')
+          .filter((l) => /redis|re-assert/.test(l))
+          .slice(-15);
+        throw new Error(`${String(error)}\n${logs.join('\n')}`);
+      },
+    );
+    const ids = cids.map((cid) => `after-shard-${cid}`);
+    await Promise.all(cids.map((cid, i) => f.backend.publish(`ocpp/cs/${cid}`, command(ids[i] ?? ''))));
+    await allAnswered(f, ids, 5000, 'every command routed and answered');
+    for (const i of [0, 1, 2]) {
+      const text = await f.metrics(i);
+      assert.equal(
+        metricValue(text, 'ocpp_gateway_session_adoptions_total{result="adopted"}'),
+        0,
+        'no adoption',
+      );
+      assert.equal(metricValue(text, 'ocpp_gateway_command_failures_total{reason="node_lost"}'), 0);
+    }
+    t.diagnostic(`entries re-asserted ${reasserted} ms after the master was back`);
   });
 });

@@ -36,6 +36,8 @@ export class ClusterNode implements OwnershipHooks, RemoteClients {
   readonly bus: RouteBus;
   readonly router: CommandRouter;
   private reassertTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly redis: RedisLink,
@@ -147,8 +149,14 @@ export class ClusterNode implements OwnershipHooks, RemoteClients {
     }
   }
 
-  /** Writes this node's entries back (Redis may have restarted empty); older sockets give way. */
-  async reassert(why: string): Promise<void> {
+  /**
+   * Writes this node's entries back (Redis may have restarted empty); older sockets give way.
+   * A failed attempt (Redis still settling: a Cluster master that just came back answers MOVED
+   * for a while) is retried with a growing delay until one succeeds.
+   */
+  async reassert(why: string, attempt = 1): Promise<void> {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     const held = [...this.table.values()].map((s) => ({ cid: s.cid, epoch: s.epoch }));
     try {
       const lostTo = await this.registry.reassert(held);
@@ -157,7 +165,11 @@ export class ClusterNode implements OwnershipHooks, RemoteClients {
       for (const cid of lostTo) this.table.lookup(cid)?.close(1000, 'replaced', 'replaced');
       this.log.info({ why, held: held.length, givenUp: lostTo.length }, 'ownership re-asserted');
     } catch (error) {
-      this.log.warn({ why, err: errText(error) }, 'ownership re-assert failed; retrying on next trigger');
+      if (this.stopped) return;
+      const delayMs = Math.min(250 * 2 ** (attempt - 1), 10_000);
+      this.log.warn({ why, attempt, delayMs, err: errText(error) }, 'ownership re-assert failed; retrying');
+      this.retryTimer = setTimeout(() => void this.reassert(why, attempt + 1), delayMs);
+      this.retryTimer.unref();
     }
   }
 
@@ -180,7 +192,9 @@ export class ClusterNode implements OwnershipHooks, RemoteClients {
 
   /** Clean shutdown, after the sockets are closed: peers stop waiting on us at once. */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.reassertTimer);
+    clearTimeout(this.retryTimer);
     this.router.failAll('shutdown');
     for (const peer of this.directory.peers()) {
       await this.bus.send(peer, { v: 1, k: 'bye', from: this.nodeId }).catch(() => 0);

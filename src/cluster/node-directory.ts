@@ -53,6 +53,9 @@ export class NodeDirectory {
   private async beat(): Promise<void> {
     const { cmd } = this.redis;
     try {
+      // Before any verdict: a master that came back empty lost liveness keys too. A restart
+      // found here runs the reconnect handlers (grace, a beat, re-assert) and ends this beat.
+      if (await this.redis.restarted()) return;
       const value = JSON.stringify({ mqttClientId: this.mqttClientId, at: Date.now() });
       await Promise.all([
         cmd.set(this.livenessKey(this.nodeId), value, 'PX', this.config.nodeTtlMs),

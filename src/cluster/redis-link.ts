@@ -23,6 +23,8 @@ export class RedisLink {
   private readonly reconnectHandlers: (() => void)[] = [];
   private wasLost = false;
   private corked: Writable[] | undefined;
+  /** `run_id` per master address, as last seen by {@link restarted}. */
+  private readonly runIds = new Map<string, string>();
 
   private constructor(
     readonly cmd: Client,
@@ -124,9 +126,37 @@ export class RedisLink {
     return this.cmd.status === 'ready';
   }
 
-  /** Runs after each reconnect that follows a lost connection (Redis may have restarted empty). */
+  /**
+   * Runs after each reconnect that follows a lost connection, and after {@link restarted}: Redis
+   * (or one master of a Redis Cluster) may have come back empty.
+   */
   onReconnect(handler: () => void): void {
     this.reconnectHandlers.push(handler);
+  }
+
+  /**
+   * Each master's `run_id` changed since the last call? On Redis Cluster one master can restart
+   * (empty, without a replica to fail over to) while the client as a whole stays ready, so no
+   * reconnect is seen: this is how the node notices it lost a third of the registry.
+   */
+  async restarted(): Promise<boolean> {
+    const clients = this.cmd instanceof Cluster ? this.cmd.nodes('master') : [this.cmd];
+    let changed = false;
+    await Promise.all(
+      clients.map(async (client) => {
+        const runId = /run_id:(\w+)/.exec(await client.info('server'))?.[1];
+        const address = `${client.options.host ?? ''}:${client.options.port ?? 0}`;
+        const before = this.runIds.get(address);
+        if (runId === undefined) return;
+        this.runIds.set(address, runId);
+        if (before !== undefined && before !== runId) changed = true;
+      }),
+    );
+    if (changed) {
+      this.log.warn('a redis server restarted; re-asserting ownership');
+      for (const handler of this.reconnectHandlers) handler();
+    }
+    return changed;
   }
 
   /** PUBLISH (SPUBLISH on Redis Cluster); resolves to the number of receivers. */

@@ -101,13 +101,7 @@ export class RedisCluster {
       makeTempDir('redis-cluster-'),
     );
     try {
-      for (const port of ports) {
-        const child = await launchRedis(port, [
-          ...['--dir', cluster.dir, '--cluster-enabled', 'yes', '--cluster-node-timeout', '2000'],
-          ...['--cluster-config-file', join(cluster.dir, `nodes-${port}.conf`)],
-        ]);
-        cluster.children.push(child);
-      }
+      for (const port of ports) cluster.children.push(await launchRedis(port, cluster.args(port)));
       await createCluster(ports);
       await cluster.waitUntilOk();
       return cluster;
@@ -115,6 +109,26 @@ export class RedisCluster {
       await cluster.stop();
       throw err;
     }
+  }
+
+  private args(port: number): string[] {
+    return [
+      ...['--dir', this.dir, '--cluster-enabled', 'yes', '--cluster-node-timeout', '2000'],
+      ...['--cluster-config-file', join(this.dir, `nodes-${port}.conf`)],
+    ];
+  }
+
+  /**
+   * kill -9 of one master and a start on the same port: it keeps its slots (nodes.conf) but,
+   * without persistence or a replica, comes back empty, while the other masters keep theirs.
+   */
+  async restartMaster(index: number): Promise<void> {
+    const node = this.nodes[index];
+    const child = this.children[index];
+    if (node === undefined || child === undefined) throw new RangeError(`no master ${index}`);
+    await killChild(child);
+    this.children[index] = await launchRedis(node.port, this.args(node.port));
+    await this.waitUntilOk();
   }
 
   async stop(): Promise<void> {
