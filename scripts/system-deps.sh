@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite runs for real (mosquitto broker and its
-# clients, redis-server and redis-cli), via apt, only when they are missing. Used by `npm test`
+# clients, redis-server and redis-cli, openssl for the TLS test's certificates), via apt, only
+# when they are missing. Used by `npm test`
 # (pretest) and .ci/run.
 set -euo pipefail
 
@@ -13,6 +14,8 @@ if ! { [ -x /usr/bin/redis-server ] || command -v redis-server >/dev/null 2>&1; 
 elif ! command -v redis-cli >/dev/null 2>&1; then
   missing+=(redis-tools)
 fi
+
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
