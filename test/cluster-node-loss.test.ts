@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ClusterFixture, command, metricValue, REDIS_MODES } from './harness/cluster.js';
-import { allAnswered, commandRounds, RoamingCp, settledTally } from './harness/command-outcomes.js';
+import {
+  allAnswered,
+  commandRounds,
+  doubleOutcomes,
+  RoamingCp,
+  settledTally,
+} from './harness/command-outcomes.js';
 import { eventually, ownerEntries } from './harness/owner-entries.js';
 
 /**
@@ -32,7 +38,10 @@ for (const mode of REDIS_MODES) {
         if (round === 5) await f.kill(1);
       });
       const counts = await settledTally(f, ids, 30_000);
-      t.diagnostic(`${ids.length} commands: ${JSON.stringify(counts)}`);
+      const doubles = doubleOutcomes(f, ids);
+      // At least once: a node killed after publishing a CP's answer but before the broker's
+      // acknowledgement came back cannot tell the router; the router then also says node_lost.
+      t.diagnostic(`${ids.length} commands: ${JSON.stringify(counts)}; ${doubles.length} with two outcomes`);
       assert.equal(counts.neither ?? 0, 0, 'commands with neither an answer nor an error reply');
       assert.ok((counts.answered ?? 0) > ids.length / 2, 'most commands were delivered and answered');
       // Commands written on the killed node and never answered were caught, not lost.

@@ -25,6 +25,18 @@ export function outcomes(f: ClusterFixture, ids: readonly string[]): Map<string,
   return new Map(ids.map((id) => [id, byId.get(id) ?? 'neither']));
 }
 
+/** Commands the backend got more than one outcome for (an answer and an error reply, say). */
+export function doubleOutcomes(f: ClusterFixture, ids: readonly string[]): string[] {
+  const wanted = new Set(ids);
+  const seen = new Map<string, number>();
+  for (const m of f.backend.seen) {
+    if (!m.topic.endsWith('/Reply')) continue;
+    const id = (m.json as ReplyJson).UniqueId;
+    if (wanted.has(id)) seen.set(id, (seen.get(id) ?? 0) + 1);
+  }
+  return [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+}
+
 export function tally(results: Map<string, string>): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const kind of results.values()) counts[kind] = (counts[kind] ?? 0) + 1;
