@@ -33,6 +33,14 @@ export class RedisLink {
     private readonly log: Logger,
     metrics: ClusterMetrics,
   ) {
+    // Every command, scripts included, passes through sendCommand (ioredis's public entry point):
+    // batching there covers every caller, present and future.
+    const client = cmd as unknown as { sendCommand: (...args: unknown[]) => unknown };
+    const send = client.sendCommand.bind(cmd);
+    client.sendCommand = (...args: unknown[]) => {
+      this.batchWrites();
+      return send(...args);
+    };
     cmd.on('ready', () => {
       metrics.redisConnected.set(1);
       if (!this.wasLost) return;
@@ -101,7 +109,7 @@ export class RedisLink {
    * command was a syscall of its own: a quarter of a node's CPU on the forwarded path (profile
    * of bench/routing.ts). The same fix as the MQTT link's (bridge/mqtt-link.ts batchWrites).
    */
-  batchWrites(): void {
+  private batchWrites(): void {
     if (this.corked !== undefined) return;
     const streams = this.streams();
     for (const stream of streams) stream.cork();
@@ -161,7 +169,6 @@ export class RedisLink {
 
   /** PUBLISH (SPUBLISH on Redis Cluster); resolves to the number of receivers. */
   async publish(channel: string, payload: Buffer): Promise<number> {
-    this.batchWrites();
     if (!this.sharded) return this.cmd.publish(channel, payload);
     return Number(await this.cmd.spublish(channel, payload));
   }

@@ -34,7 +34,6 @@ export class RedisRegistry implements OwnershipRegistry {
   }
 
   async claim(cid: string, epoch: string): Promise<Owner | undefined> {
-    this.link.batchWrites();
     const previous = parseOwner(
       await this.redis.ocppClaim(this.key(cid), formatOwner(this.nodeId, epoch), this.ownerTtlMs),
     );
@@ -43,12 +42,10 @@ export class RedisRegistry implements OwnershipRegistry {
   }
 
   async release(cid: string, epoch: string): Promise<void> {
-    this.link.batchWrites();
     await this.redis.ocppRelease(this.key(cid), formatOwner(this.nodeId, epoch));
   }
 
   async lookup(cid: string): Promise<Owner | undefined> {
-    this.link.batchWrites();
     const owner = parseOwner(await this.link.cmd.get(this.key(cid)));
     if (owner === undefined) return undefined;
     if (await this.directory.isAlive(owner.nodeId)) return owner;

@@ -12,7 +12,7 @@ export class SentMarks {
   private failing = false;
 
   constructor(
-    private readonly link: RedisLink,
+    link: RedisLink,
     private readonly prefix: string,
     /** `{nodeId}|{run}`: a node restarted under the same id is a different writer. */
     readonly writer: string,
@@ -25,11 +25,6 @@ export class SentMarks {
   }
 
   /**
-   * Takes the mark before the CALL is written. Resolves to the writer that held it before, when
-   * a redelivery finds one; undefined means "write it". A Redis failure also means "write it":
-   * local delivery must not depend on Redis (DESIGN §4), at the cost of redelivery protection.
-   */
-  /**
    * The command's outcome is published: a redelivery can now only come from a node that died
    * before its PUBACK left, which survivors notice within a node TTL and adopt at once. Keeping
    * the mark for the whole MQTT session expiry would hold one key per command ever sent
@@ -37,7 +32,6 @@ export class SentMarks {
    */
   finished(cid: string, uniqueId: string): void {
     if (this.failing) return;
-    this.link.batchWrites();
     this.redis.pexpire(this.key(cid, uniqueId), this.doneTtlMs).catch(() => undefined);
   }
 
@@ -45,10 +39,14 @@ export class SentMarks {
     return `${this.prefix}:sent:${cid}:${uniqueId}`;
   }
 
+  /**
+   * Takes the mark before the CALL is written. Resolves to the writer that held it before, when
+   * a redelivery finds one; undefined means "write it". A Redis failure also means "write it":
+   * local delivery must not depend on Redis (DESIGN §4), at the cost of redelivery protection.
+   */
   async take(cid: string, uniqueId: string, redelivered: boolean): Promise<string | undefined> {
     try {
       const key = this.key(cid, uniqueId);
-      this.link.batchWrites();
       const holder = await this.redis.ocppMark(key, this.writer, this.ttlMs, redelivered ? '1' : '0');
       this.failing = false;
       return holder ?? undefined;
