@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ClusterFixture } from './harness/cluster.js';
-import { eventually, ownerEntries } from './harness/owner-entries.js';
+import { eventually, ownerEntries, waitForOwner } from './harness/owner-entries.js';
 
 const TOKEN = 'cluster-admin-token-0123456789';
 const auth = { Authorization: `Bearer ${TOKEN}` };
@@ -19,11 +19,7 @@ describe('cluster admin API (3 nodes, standalone Redis)', () => {
 
   it('describes a charge point on another node by its owner', async () => {
     await f.responder(2, 'adm-remote');
-    await eventually(
-      async () => (await ownerEntries(f)).get('adm-remote')?.startsWith('node-2|') === true,
-      5000,
-      'owner entry on node-2',
-    );
+    await waitForOwner(f, 'adm-remote', 2, 5000);
     const remote = await fetch(api(0, 'adm-remote'), { headers: auth });
     assert.equal(remote.status, 200);
     assert.deepEqual(await remote.json(), { clientid: 'adm-remote', node: 'node-2', local: false });
@@ -38,11 +34,7 @@ describe('cluster admin API (3 nodes, standalone Redis)', () => {
 
   it('kicks a charge point on another node: 202, closed 1000 "kicked" by its owner', async () => {
     const cp = await f.responder(1, 'adm-kick');
-    await eventually(
-      async () => (await ownerEntries(f)).get('adm-kick')?.startsWith('node-1|') === true,
-      5000,
-      'owner entry on node-1',
-    );
+    await waitForOwner(f, 'adm-kick', 1, 5000);
     const res = await fetch(api(0, 'adm-kick'), { method: 'DELETE', headers: auth });
     assert.equal(res.status, 202);
     assert.deepEqual(await cp.waitClose(5000), { code: 1000, reason: 'kicked' });

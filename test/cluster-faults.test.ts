@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { ClusterFixture, command, metricValue } from './harness/cluster.js';
 import { allAnswered, outcomes, tally } from './harness/command-outcomes.js';
 import { sleep, type Observed } from './harness/mqtt-observer.js';
-import { eventually, ownerEntries, redisClient } from './harness/owner-entries.js';
+import { eventually, redisClient, waitForEntries } from './harness/owner-entries.js';
 
 describe('cluster faults: Redis and broker (3 gateway processes, standalone Redis, mosquitto)', () => {
   let f: ClusterFixture;
@@ -16,11 +16,7 @@ describe('cluster faults: Redis and broker (3 gateway processes, standalone Redi
   it('Redis restarted empty: ownership re-asserted and routing back within seconds', async (t) => {
     const cids = Array.from({ length: 30 }, (_, i) => `redis-cp-${i}`);
     for (const [i, cid] of cids.entries()) await f.responder(Math.floor(i / 10), cid);
-    const held = async (): Promise<boolean> => {
-      const entries = await ownerEntries(f);
-      return cids.every((cid) => entries.has(cid));
-    };
-    await eventually(held, 5000, '30 owner entries');
+    await waitForEntries(f, cids, 5000, '30 owner entries');
     const probe = new Redis(f.redis?.port ?? 0, '127.0.0.1', { maxRetriesPerRequest: 0 });
     await probe.set('test:sentinel', '1');
     await f.redis?.restart();
@@ -28,7 +24,7 @@ describe('cluster faults: Redis and broker (3 gateway processes, standalone Redi
     const after = new Redis(f.redis?.port ?? 0, '127.0.0.1', { maxRetriesPerRequest: 0 });
     assert.equal(await after.exists('test:sentinel'), 0, 'Redis came back empty');
     after.disconnect();
-    const reasserted = await eventually(held, 5000, 'ownership re-asserted');
+    const reasserted = await waitForEntries(f, cids, 5000, 'ownership re-asserted');
     const ids = cids.map((cid) => `after-restart-${cid}`);
     const sentAt = Date.now();
     await Promise.all(
@@ -43,14 +39,7 @@ describe('cluster faults: Redis and broker (3 gateway processes, standalone Redi
   it('Redis down: no socket dropped, local delivery and upstream go on, cross-node gets unroutable, then recovers', async (t) => {
     const cids = Array.from({ length: 9 }, (_, i) => `outage-cp-${i}`);
     const cps = await Promise.all(cids.map((cid, i) => f.responder(i % 3, cid)));
-    await eventually(
-      async () => {
-        const entries = await ownerEntries(f);
-        return cids.every((cid) => entries.has(cid));
-      },
-      5000,
-      '9 owner entries',
-    );
+    await waitForEntries(f, cids, 5000, '9 owner entries');
     await f.redis?.kill();
     const during = cids.flatMap((cid) => [0, 1, 2].map((k) => `down-${k}-${cid}`));
     for (const cid of cids) {
@@ -146,11 +135,7 @@ describe('cluster faults: one Redis Cluster master restarted empty (3 gateway pr
   it('the entries it held are re-asserted; routing goes on; no node is taken for dead', async (t) => {
     const cids = Array.from({ length: 30 }, (_, i) => `shard-cp-${i}`);
     for (const [i, cid] of cids.entries()) await f.responder(Math.floor(i / 10), cid);
-    const held = async (): Promise<boolean> => {
-      const entries = await ownerEntries(f);
-      return cids.every((cid) => entries.has(cid));
-    };
-    await eventually(held, 5000, '30 owner entries');
+    await waitForEntries(f, cids, 5000, '30 owner entries');
     const redis = redisClient(f);
     const sentinels = Array.from({ length: 60 }, (_, i) => `test:sentinel:${i}`);
     for (const key of sentinels) await redis.set(key, '1');
@@ -161,17 +146,20 @@ describe('cluster faults: one Redis Cluster master restarted empty (3 gateway pr
       left.length > 0 && left.length < sentinels.length,
       'one master came back empty, the others did not',
     );
-    const reasserted = await eventually(held, 5000, 'ownership re-asserted on the restarted master').catch(
-      (error: unknown) => {
-        const logs = f
-          .node(0)
-          .stdout()
-          .split('\n')
-          .filter((l) => /redis|re-assert/.test(l))
-          .slice(-15);
-        throw new Error(`${String(error)}\n${logs.join('\n')}`);
-      },
-    );
+    const reasserted = await waitForEntries(
+      f,
+      cids,
+      5000,
+      'ownership re-asserted on the restarted master',
+    ).catch((error: unknown) => {
+      const logs = f
+        .node(0)
+        .stdout()
+        .split('\n')
+        .filter((l) => /redis|re-assert/.test(l))
+        .slice(-15);
+      throw new Error(`${String(error)}\n${logs.join('\n')}`);
+    });
     const ids = cids.map((cid) => `after-shard-${cid}`);
     await Promise.all(cids.map((cid, i) => f.backend.publish(`ocpp/cs/${cid}`, command(ids[i] ?? ''))));
     await allAnswered(f, ids, 5000, 'every command routed and answered');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Cluster, Redis } from 'ioredis';
 import { ClusterFixture, command, metricValue, REDIS_MODES } from './harness/cluster.js';
-import { eventually, ownerEntries, redisClient } from './harness/owner-entries.js';
+import { eventually, ownerEntries, redisClient, waitForOwner } from './harness/owner-entries.js';
 
 interface ErrorReply {
   UniqueId: string;
@@ -64,11 +64,7 @@ for (const mode of REDIS_MODES) {
     it('a cached owner that moved costs an extra hop, never a failed command', async () => {
       const cid = 'moving-cp';
       const first = await f.responder(0, cid);
-      await eventually(
-        async () => (await ownerEntries(f)).get(cid)?.startsWith('node-0|') === true,
-        3000,
-        'owner node-0',
-      );
+      await waitForOwner(f, cid, 0, 3000);
       // Every node routes a few commands, so nodes 1 and 2 remember node-0 as the owner.
       for (let k = 0; k < 6; k++) await f.backend.publish(`ocpp/cs/${cid}`, command(`mv-a-${k}`));
       for (let k = 0; k < 6; k++) {
@@ -77,11 +73,7 @@ for (const mode of REDIS_MODES) {
       // It moves to node 2 (takeover), then node 0 is asked again at once.
       const second = await f.responder(2, cid);
       await first.waitClose(3000);
-      await eventually(
-        async () => (await ownerEntries(f)).get(cid)?.startsWith('node-2|') === true,
-        3000,
-        'owner node-2',
-      );
+      await waitForOwner(f, cid, 2, 3000);
       for (let k = 0; k < 6; k++) await f.backend.publish(`ocpp/cs/${cid}`, command(`mv-b-${k}`));
       for (let k = 0; k < 6; k++) {
         const reply = await f.backend.waitFor(

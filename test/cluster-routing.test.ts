@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { decodeEnvelope, encodeEnvelope } from '../src/cluster/route-envelope.js';
 import { ClusterFixture, command, metricValue, REDIS_MODES } from './harness/cluster.js';
-import { eventually, ownerEntries } from './harness/owner-entries.js';
+import { eventually, ownerEntries, waitForOwner } from './harness/owner-entries.js';
 import { sleep } from './harness/mqtt-observer.js';
 
 /** Issue 4: routing across 3 gateway processes, against standalone Redis and Redis Cluster. */
@@ -54,20 +54,12 @@ for (const mode of REDIS_MODES) {
     it('takes a CP over across nodes: old socket closed "replaced", registry on the new node', async () => {
       const cid = `${mode}-takeover`;
       const first = await f.responder(0, cid);
-      await eventually(
-        async () => (await ownerEntries(f)).get(cid)?.startsWith('node-0|') === true,
-        5000,
-        'owner node-0',
-      );
+      await waitForOwner(f, cid, 0, 5000);
       const oldEntry = (await ownerEntries(f)).get(cid) ?? '';
       const second = await f.responder(1, cid);
       const closed = await first.waitClose(5000);
       assert.deepEqual(closed, { code: 1000, reason: 'replaced' });
-      await eventually(
-        async () => (await ownerEntries(f)).get(cid)?.startsWith('node-1|') === true,
-        5000,
-        'owner node-1',
-      );
+      await waitForOwner(f, cid, 1, 5000);
       // Node 0 released its socket and must not have deleted node 1's entry.
       await sleep(300);
       assert.ok((await ownerEntries(f)).get(cid)?.startsWith('node-1|'));
@@ -117,11 +109,7 @@ for (const mode of REDIS_MODES) {
       type Reply = { UniqueId: string; MessageTypeId: number; ErrorDetails?: { reason?: string } };
       const cid = `${mode}-handover`;
       const silent = await f.connect(0, cid); // never answers: commands queue on node-0
-      await eventually(
-        async () => (await ownerEntries(f)).get(cid)?.startsWith('node-0|') === true,
-        5000,
-        'owner node-0',
-      );
+      await waitForOwner(f, cid, 0, 5000);
       const ids = ['h1', 'h2', 'h3', 'h4'];
       for (const id of ids) await f.backend.publish(`ocpp/cs/${cid}`, command(id));
       await eventually(() => silent.inbox.length === 1, 5000, 'one command written on node-0');

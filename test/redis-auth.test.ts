@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { answerCalls, command, CLUSTER_TEST_ENV } from './harness/cluster.js';
 import { ChargePoint } from './harness/cp-client.js';
-import { MAIN_JS, spawnGateway, TEST_ENV, type GatewayProcess } from './harness/gateway.js';
+import { spawnGateway, watchGateway, type GatewayProcess } from './harness/gateway.js';
 import { Mosquitto } from './harness/mosquitto.js';
 import { MqttObserver, sleep } from './harness/mqtt-observer.js';
 import { RedisServer } from './harness/redis.js';
@@ -88,23 +87,14 @@ describe('Redis ACL user and password', () => {
   });
 
   it('with a wrong password it does not become ready and logs why', async () => {
-    const child = spawn(process.execPath, [MAIN_JS], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        ...TEST_ENV,
+    const out = await watchGateway(
+      {
         ...base(),
-        OCPP_GW_LOG_LEVEL: 'info',
         OCPP_GW_NODE_ID: 'acl-wrong',
         OCPP_GW_REDIS_URL: `redis://gw:wrong@127.0.0.1:${redis.port}`,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    await sleep(2500);
-    child.kill('SIGKILL');
-    await exited;
+      2500,
+    );
     assert.ok(!out.includes('"gateway ready"'), 'not ready without Redis');
     const why = out.split('\n').find((line) => line.includes('redis not reachable; retrying'));
     assert.match(why ?? '', /WRONGPASS/, 'the log line says the password was refused');

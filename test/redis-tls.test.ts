@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { answerCalls, command, CLUSTER_TEST_ENV } from './harness/cluster.js';
 import { ChargePoint } from './harness/cp-client.js';
-import { MAIN_JS, spawnGateway, TEST_ENV, type GatewayProcess } from './harness/gateway.js';
+import { spawnGateway, watchGateway, type GatewayProcess } from './harness/gateway.js';
 import { Mosquitto } from './harness/mosquitto.js';
 import { MqttObserver, sleep } from './harness/mqtt-observer.js';
 import { freePort } from './harness/ports.js';
@@ -77,22 +76,7 @@ describe('Redis over TLS (rediss://)', () => {
   });
 
   it('refuses a server whose certificate it cannot verify', async () => {
-    const child = spawn(process.execPath, [MAIN_JS], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        ...TEST_ENV,
-        ...env(),
-        OCPP_GW_LOG_LEVEL: 'info',
-        OCPP_GW_NODE_ID: 'tls-untrusted',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    await sleep(2500);
-    child.kill('SIGKILL');
-    await exited;
+    const out = await watchGateway({ ...env(), OCPP_GW_NODE_ID: 'tls-untrusted' }, 2500);
     assert.ok(!out.includes('"gateway ready"'), 'not ready with an unverifiable Redis');
     const why = out.split('\n').find((line) => line.includes('redis not reachable; retrying'));
     assert.match(why ?? '', /certificate/i, 'the log line names the certificate problem');

@@ -5,6 +5,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { MqttProtocolVersion } from '../config.js';
 import { DEFERRED_ACK, Inbox, type MessageHandler } from './inbox.js';
 import { PublishFlow } from './publish-flow.js';
+import { TurnBatch, type Corkable } from '../turn-batch.js';
 
 export interface MqttLinkOptions {
   readonly url: string;
@@ -44,7 +45,11 @@ const UNSUPPORTED_PROTOCOL = new Set([1, 132]);
  */
 export class MqttLink {
   private readonly flow: PublishFlow;
-  private corked = false;
+  /** The broker socket, corked per event-loop turn (turn-batch.ts). */
+  private readonly batch = new TurnBatch(() => {
+    const stream = this.client.stream as Partial<Corkable> | undefined;
+    return stream?.cork === undefined || stream.uncork === undefined ? [] : [stream as Corkable];
+  });
   /** Overflows since the last log line: one line per interval, not one per message. */
   private overflowCount = 0;
   private overflowLoggedAt = 0;
@@ -60,7 +65,7 @@ export class MqttLink {
   ) {
     this.flow = new PublishFlow(maxBacklog, {
       send: (entry, settled) => {
-        this.batchWrites();
+        this.batch.hold();
         const options =
           entry.properties === undefined
             ? { qos: entry.qos }
@@ -147,8 +152,8 @@ export class MqttLink {
           : undefined,
       customHandleAcks: inbox.customHandleAcks,
       keepalive: 30,
+      // A one-shot link (reconnect: false) retries only until its first CONNACK (see connect()).
       reconnectPeriod: 1000,
-      // A one-shot link retries only until its first CONNACK (see connect()).
       connectTimeout: 10_000,
       resubscribe: true,
       // Hot-path costs measured under load: mqtt.js's (disabled) debug logging is called several
@@ -220,24 +225,6 @@ export class MqttLink {
     return !this.client.connected && (this.client.disconnecting || this.client.options.reconnectPeriod === 0);
   }
 
-  /**
-   * Holds the broker socket corked until the end of this event-loop turn, so every publish made
-   * while uWS delivers one read's worth of frames leaves in one writev. mqtt-packet corks only
-   * until `nextTick`, which uWS runs after each message callback: one syscall per message
-   * (measured: 29 % of the node's CPU in writev at 13k msg/s before this).
-   */
-  private batchWrites(): void {
-    if (this.corked) return;
-    const stream = this.client.stream as { cork?: () => void; uncork?: () => void } | undefined;
-    if (stream?.cork === undefined || stream.uncork === undefined) return;
-    stream.cork();
-    this.corked = true;
-    setImmediate(() => {
-      this.corked = false;
-      stream.uncork?.();
-    });
-  }
-
   onMessage(handler: MessageHandler): void {
     this.inbox.onMessage(handler);
   }
@@ -263,7 +250,7 @@ export class MqttLink {
     const properties =
       this.protocolVersion === 5 && userProperties !== undefined ? { userProperties } : undefined;
     if (qos === 0) {
-      this.batchWrites();
+      this.batch.hold();
       // mqtt.js calls back with `null` on success.
       const options = properties === undefined ? { qos } : { qos, properties };
       this.client.publish(topic, payload, options, (error) => done(error ?? undefined));
@@ -281,19 +268,14 @@ export class MqttLink {
     return this.flow.backlogSize > 0 || this.flow.inFlight > 0 || this.inbox.unackedCount > 0;
   }
 
-  /** Waits up to `graceMs` (while connected) until nothing is {@link busy}. */
-  async settle(graceMs: number): Promise<void> {
-    const deadline = Date.now() + graceMs;
-    while (this.busy && this.client.connected && Date.now() < deadline) await sleep(20);
-  }
-
   /**
    * Waits up to `graceMs` for queued and in-flight publishes and pending PUBACKs, then
    * disconnects. `endSession` sets Session Expiry to 0 in the DISCONNECT (MQTT 5 §3.14.2.2.2):
    * the broker drops the session, so nothing waits for a node that will not return.
    */
   async end(graceMs = 5000, endSession = false): Promise<void> {
-    await this.settle(graceMs);
+    const deadline = Date.now() + graceMs;
+    while (this.busy && this.client.connected && Date.now() < deadline) await sleep(20);
     this.flow.failAll(new Error('gateway stopped before the broker acknowledged'));
     const properties = endSession && this.protocolVersion === 5 ? { sessionExpiryInterval: 0 } : undefined;
     await new Promise<void>((resolve) => {

@@ -1,6 +1,7 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Writable } from 'node:stream';
 import type { ClusterConfig } from '../config.js';
+import { TurnBatch } from '../turn-batch.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 
@@ -22,7 +23,8 @@ const retry = (attempt: number): number => Math.min(100 * attempt, 2000);
 export class RedisLink {
   private readonly reconnectHandlers: (() => void)[] = [];
   private wasLost = false;
-  private corked: Writable[] | undefined;
+  /** The command sockets, corked per event-loop turn (turn-batch.ts). */
+  private readonly batch = new TurnBatch(() => this.streams());
   /** `run_id` per master address, as last seen by {@link restarted}. */
   private readonly runIds = new Map<string, string>();
 
@@ -38,7 +40,7 @@ export class RedisLink {
     const client = cmd as unknown as { sendCommand: (...args: unknown[]) => unknown };
     const send = client.sendCommand.bind(cmd);
     client.sendCommand = (...args: unknown[]) => {
-      this.batchWrites();
+      this.batch.hold();
       return send(...args);
     };
     cmd.on('ready', () => {
@@ -82,7 +84,7 @@ export class RedisLink {
       maxRetriesPerRequest: subscriber ? null : 0,
       // Off: it batches only within one tick, and uWS runs the tick queue after every message,
       // so each "pipeline" held one command (measured: more CPU per forwarded command than
-      // without). batchWrites() batches per event-loop turn instead.
+      // without). TurnBatch batches per event-loop turn instead.
       enableAutoPipelining: false,
     };
     if (config.clusterNodes.length === 0 && config.redisUrl !== undefined) {
@@ -103,23 +105,7 @@ export class RedisLink {
     return new Cluster([...config.clusterNodes], clusterOptions);
   }
 
-  /**
-   * Holds the command connection's socket(s) corked until the end of this event-loop turn, so
-   * the Redis commands of every message handled in one turn leave in one write. Without it each
-   * command was a syscall of its own: a quarter of a node's CPU on the forwarded path (profile
-   * of bench/routing.ts). The same fix as the MQTT link's (bridge/mqtt-link.ts batchWrites).
-   */
-  private batchWrites(): void {
-    if (this.corked !== undefined) return;
-    const streams = this.streams();
-    for (const stream of streams) stream.cork();
-    this.corked = streams;
-    setImmediate(() => {
-      this.corked = undefined;
-      for (const stream of streams) stream.uncork();
-    });
-  }
-
+  /** The command connection's ready sockets (one per master on Redis Cluster). */
   private streams(): Writable[] {
     const clients = this.cmd instanceof Cluster ? this.cmd.nodes('master') : [this.cmd];
     const streams: Writable[] = [];

@@ -105,3 +105,21 @@ export function runGateway(
     });
   });
 }
+
+/**
+ * Runs main.js for `forMs` and kills it, for a gateway expected to wait (Redis refusing it, say);
+ * returns its stdout, the JSON log lines.
+ */
+export async function watchGateway(env: GatewayEnv, forMs: number): Promise<string> {
+  const child = spawn(process.execPath, [MAIN_JS], {
+    env: { PATH: process.env.PATH ?? '', ...TEST_ENV, OCPP_GW_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  await new Promise((resolve) => setTimeout(resolve, forMs));
+  child.kill('SIGKILL');
+  await exited;
+  return out;
+}

@@ -58,3 +58,34 @@ export function redisClient(fixture: ClusterFixture): Redis | Cluster {
   }
   return new Cluster([...(fixture.redisCluster?.nodes ?? [])], { redisOptions: { maxRetriesPerRequest: 1 } });
 }
+
+/** Waits until every one of `cids` has an owner entry; resolves to how long it took. */
+export async function waitForEntries(
+  fixture: ClusterFixture,
+  cids: readonly string[],
+  timeoutMs: number,
+  what: string,
+): Promise<number> {
+  return eventually(
+    async () => {
+      const entries = await ownerEntries(fixture);
+      return cids.every((cid) => entries.has(cid));
+    },
+    timeoutMs,
+    what,
+  );
+}
+
+/** Waits until the owner entry of `cid` names gateway `node-{index}`. */
+export async function waitForOwner(
+  fixture: ClusterFixture,
+  cid: string,
+  index: number,
+  timeoutMs: number,
+): Promise<number> {
+  return eventually(
+    async () => (await ownerEntries(fixture)).get(cid)?.startsWith(`node-${index}|`) === true,
+    timeoutMs,
+    `${cid} owned by node-${index}`,
+  );
+}
