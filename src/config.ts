@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { ConfigError, type ConfigProblem } from './errors.js';
-import { isSupportedSubprotocol, type Subprotocol } from './ocpp/versions.js';
+import { isSupportedSubprotocol, type Subprotocol } from './ocpp/versions/index.js';
 
 /**
  * The gateway's whole configuration, read once from `OCPP_GW_*` variables, validated (every

@@ -23,7 +23,7 @@ import { ClusterMetrics } from './observability/cluster-metrics.js';
 import { HttpServer } from './observability/http-server.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics, type NodeState } from './observability/metrics.js';
-import { SchemaValidator } from './ocpp/schema-validator.js';
+import { SchemaPolicy } from './ocpp/schema-policy.js';
 import { drainSessions } from './drain.js';
 
 /** How long a draining cluster node waits for its forwarded commands and publishes to finish. */
@@ -96,7 +96,11 @@ export class Gateway {
     const httpPort = await this.http.listen(config.http.host, config.http.port);
     const uwsModule = uws ?? (await loadUws());
     const mode = config.schemaValidation;
-    const validator = mode === 'disable' ? undefined : SchemaValidator.forVersion('ocpp1.6');
+    const schemas = new SchemaPolicy({
+      upstream: mode === 'upstream' || mode === 'all',
+      downstream: mode === 'downstream' || mode === 'all',
+      subprotocols: config.subprotocols,
+    });
 
     let url = config.mqtt.url;
     let protocolVersion = config.mqtt.protocolVersion;
@@ -140,8 +144,7 @@ export class Gateway {
       metrics,
       log,
       table: this.sessions,
-      upstreamSchema: mode === 'upstream' || mode === 'all' ? validator : undefined,
-      downstreamSchema: mode === 'downstream' || mode === 'all' ? validator : undefined,
+      schemas,
       maxQueueLength: config.maxQueueLength,
       callTimeoutMs: config.callTimeoutMs,
       heartbeatIntervalS: config.heartbeatIntervalS,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseFrame } from '../src/ocpp/frame.js';
+import { V16 } from '../src/ocpp/versions/v16.js';
 
 const TYPES = [2, 3, 4];
 
@@ -46,9 +47,9 @@ describe('parseFrame (OCPP-J 1.6 §4)', () => {
       const result = parseFrame(input, TYPES);
       assert.equal(result.ok, false);
       if (result.ok) return;
-      assert.equal(result.error.errorCode, code);
+      assert.equal(result.error.code(V16), code);
       assert.equal(result.replyId, replyId);
-      assert.deepEqual(result.error.toCallError('x')[4], {});
+      assert.deepEqual(result.error.toCallError('x', V16)[4], {});
     });
   }
 

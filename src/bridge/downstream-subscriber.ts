@@ -4,6 +4,7 @@ import { parseDownstream, type DownstreamMessage } from './envelope.js';
 import type { MqttLink } from './mqtt-link.js';
 import type { TopicMap } from './topic-map.js';
 import type { Settled, UpstreamPublisher } from './upstream-publisher.js';
+import { DEFAULT_VERSION } from '../ocpp/versions/index.js';
 
 /**
  * `settled` acknowledges the MQTT message: call it once the outcome is published. `redelivered`
@@ -59,7 +60,7 @@ export class DownstreamSubscriber {
         parsed.uniqueId,
         parsed.action,
         'malformed',
-        'FormationViolation',
+        DEFAULT_VERSION.errorCodes.malformed,
         `downstream message rejected: ${parsed.problem}`,
         ack,
       );

@@ -5,6 +5,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { callErrorPayload, callPayload, callResultPayload, gatewayErrorPayload } from './envelope.js';
 import type { MqttLink, UserProperties } from './mqtt-link.js';
 import type { TopicMap } from './topic-map.js';
+import { DEFAULT_VERSION } from '../ocpp/versions/index.js';
 
 /**
  * Runs once the broker has acknowledged (or refused) a publish. A downstream command's MQTT
@@ -160,7 +161,15 @@ export class UpstreamPublisher {
   ): void {
     const description = `command not delivered: ${reason}`;
     if (messageTypeId === 2) {
-      this.gatewayError(cid, uniqueId, action, reason, 'GenericError', description, settled);
+      this.gatewayError(
+        cid,
+        uniqueId,
+        action,
+        reason,
+        DEFAULT_VERSION.errorCodes.generic,
+        description,
+        settled,
+      );
       return;
     }
     this.metrics.commandFailed(reason);

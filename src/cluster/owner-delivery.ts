@@ -62,7 +62,7 @@ export class OwnerDelivery {
           message.uniqueId,
           message.action,
           'node_lost',
-          'GenericError',
+          session.version.errorCodes.generic,
           `command was written to the charge point by node ${node}, lost before its answer; not sent again`,
           finish,
         );

@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { ListenError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { VERSIONS } from '../ocpp/versions.js';
+import { VERSIONS } from '../ocpp/versions/index.js';
 import { checkHandshake } from './handshake.js';
 import { Session } from './session.js';
 import type { SessionContext } from './session-context.js';

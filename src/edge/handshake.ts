@@ -1,4 +1,4 @@
-import type { Subprotocol } from '../ocpp/versions.js';
+import type { Subprotocol } from '../ocpp/versions/index.js';
 
 /**
  * Upgrade rules (DESIGN §2), as a pure function of the request so every rule is testable

@@ -2,7 +2,7 @@ import type { DownstreamMessage } from '../bridge/envelope.js';
 import type { Settled, UpstreamPublisher } from '../bridge/upstream-publisher.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { SchemaValidator } from '../ocpp/schema-validator.js';
+import type { SchemaPolicy } from '../ocpp/schema-policy.js';
 import type { SessionTable } from './session-table.js';
 
 /**
@@ -15,10 +15,8 @@ export interface SessionContext {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly table: SessionTable;
-  /** Set when upstream frames are schema-checked (`upstream` or `all`). */
-  readonly upstreamSchema: SchemaValidator | undefined;
-  /** Set when downstream messages are schema-checked (`downstream` or `all`). */
-  readonly downstreamSchema: SchemaValidator | undefined;
+  /** Which payloads are schema-checked; each session asks for its own version's validator. */
+  readonly schemas: SchemaPolicy;
   readonly maxQueueLength: number;
   readonly callTimeoutMs: number;
   readonly heartbeatIntervalS: number;

@@ -3,7 +3,7 @@ import type { Settled } from '../bridge/upstream-publisher.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
 import { parseFrame, serializeFrame, type Frame, type JsonObject, type ParseResult } from '../ocpp/frame.js';
 import { OcppError } from '../ocpp/ocpp-error.js';
-import type { OcppVersionInfo } from '../ocpp/versions.js';
+import type { OcppVersion } from '../ocpp/versions/index.js';
 import { CallQueue, type PendingCall } from './call-queue.js';
 import type { CpSocket } from './cp-socket.js';
 import type { SessionContext } from './session-context.js';
@@ -49,7 +49,7 @@ export class Session {
 
   constructor(
     readonly cid: string,
-    readonly version: OcppVersionInfo,
+    readonly version: OcppVersion,
     readonly remoteAddress: string,
     readonly username: string | undefined,
     private readonly ctx: SessionContext,
@@ -84,12 +84,13 @@ export class Session {
     const receivedAt = Date.now();
     const startedAt = performance.now();
     this.lastReceivedAt = receivedAt;
-    const parsed = parseFrame(text, this.version.messageTypes);
+    const parsed = parseFrame(text, this.version.messageTypes, this.version.maxUniqueIdLength);
     if (!parsed.ok) {
       this.rejectFrame(parsed);
       return;
     }
-    const { publisher, upstreamSchema } = this.ctx;
+    const { publisher } = this.ctx;
+    const upstreamSchema = this.ctx.schemas.upstream(this.version);
     const frame = parsed.frame;
     switch (frame[0]) {
       case 2: {
@@ -101,7 +102,7 @@ export class Session {
         this.upCall = { id: frame[1], action: frame[2] };
         // The backend never saw it: tell the CP now so it can retry (OCPP-J 1.6 §4.2.3 InternalError).
         publisher.call(this, frame, parsed.payloadText, receivedAt, startedAt, () =>
-          this.answer(frame[1], new OcppError('InternalError', 'could not forward the CALL to the backend')),
+          this.answer(frame[1], new OcppError('internal', 'could not forward the CALL to the backend')),
         );
         return;
       }
@@ -115,7 +116,7 @@ export class Session {
             call.uniqueId,
             call.action,
             'invalid_reply',
-            invalid.errorCode,
+            invalid.code(this.version),
             invalid.message,
             call.settled,
           );
@@ -160,11 +161,11 @@ export class Session {
   private rejectFrame(parsed: Extract<ParseResult, { ok: false }>): void {
     const { error, replyId, replyTo } = parsed;
     this.ctx.log.debug(
-      { cpId: this.cid, errorCode: error.errorCode, reason: error.message },
+      { cpId: this.cid, errorCode: error.code(this.version), reason: error.message },
       'malformed frame',
     );
     if (replyId !== undefined) this.answer(replyId, error);
-    else this.ctx.metrics.frameErrors.labels(error.errorCode).inc();
+    else this.ctx.metrics.frameErrors.labels(error.code(this.version)).inc();
     const call = replyTo === undefined ? undefined : this.settle(replyTo);
     if (call !== undefined) {
       this.ctx.publisher.gatewayError(
@@ -172,7 +173,7 @@ export class Session {
         call.uniqueId,
         call.action,
         'invalid_reply',
-        error.errorCode,
+        error.code(this.version),
         error.message,
         call.settled,
       );
@@ -180,8 +181,8 @@ export class Session {
   }
 
   private answer(uniqueId: string, error: OcppError): void {
-    this.ctx.metrics.frameErrors.labels(error.errorCode).inc();
-    this.write(serializeFrame(error.toCallError(uniqueId)));
+    this.ctx.metrics.frameErrors.labels(error.code(this.version)).inc();
+    this.write(serializeFrame(error.toCallError(uniqueId, this.version)));
   }
 
   /**
@@ -222,14 +223,14 @@ export class Session {
     settled: Settled | undefined,
   ): void {
     const { ctx } = this;
-    const invalid = ctx.downstreamSchema?.validate(action, 'request', payload);
+    const invalid = ctx.schemas.downstream(this.version)?.validate(action, 'request', payload);
     if (invalid !== undefined) {
       ctx.publisher.gatewayError(
         this.cid,
         uniqueId,
         action,
         'schema_violation',
-        invalid.errorCode,
+        invalid.code(this.version),
         invalid.message,
         settled,
       );
@@ -243,7 +244,7 @@ export class Session {
           call.uniqueId,
           call.action,
           'timeout',
-          'GenericError',
+          this.version.errorCodes.generic,
           `no answer within ${ctx.callTimeoutMs} ms`,
           call.settled,
         ),
@@ -256,7 +257,7 @@ export class Session {
         uniqueId,
         action,
         'queue_full',
-        'GenericError',
+        this.version.errorCodes.generic,
         `more than ${ctx.maxQueueLength} commands waiting`,
         settled,
       );
@@ -266,7 +267,7 @@ export class Session {
         uniqueId,
         action,
         'backpressure',
-        'GenericError',
+        this.version.errorCodes.generic,
         'charge point socket is not writable',
         settled,
       );
@@ -284,7 +285,7 @@ export class Session {
     const upCall = this.upCall?.id === uniqueId ? this.upCall : undefined;
     if (upCall !== undefined) {
       this.upCall = undefined;
-      const invalid = ctx.downstreamSchema?.validate(upCall.action, 'response', payload);
+      const invalid = ctx.schemas.downstream(this.version)?.validate(upCall.action, 'response', payload);
       if (invalid !== undefined) {
         ctx.metrics.commandFailed('schema_violation');
         ctx.publisher.diagnostic(
@@ -293,7 +294,7 @@ export class Session {
             cid: this.cid,
             uniqueId,
             action: upCall.action,
-            errorCode: invalid.errorCode,
+            errorCode: invalid.code(this.version),
             description: invalid.message,
           },
           settled,

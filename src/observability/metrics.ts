@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { KNOWN_ACTIONS } from '../ocpp/actions.js';
+import { KNOWN_ACTIONS } from '../ocpp/versions/index.js';
 import { GATEWAY_REASONS, type GatewayReason } from '../ocpp/error-codes.js';
 
 /**

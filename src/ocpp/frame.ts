@@ -44,8 +44,8 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function validId(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= MAX_UNIQUE_ID_LENGTH;
+function validId(value: unknown, maxLength: number): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= maxLength;
 }
 
 function fail(error: OcppError, replyId: string | undefined, replyTo?: string): ParseResult {
@@ -55,39 +55,38 @@ function fail(error: OcppError, replyId: string | undefined, replyTo?: string): 
 /**
  * Parses one WebSocket text message into a frame. Never throws: malformed input becomes the
  * CALLERROR the spec names, with the id to answer under when one can be recovered.
- * `knownTypes` are the message types of the negotiated version (unknown ones: NotImplemented).
+ * `knownTypes` are the message types of the negotiated version (an unknown one is reported as
+ * `unknown_type`, which the version spells); `maxIdLength` is its UniqueId limit.
  */
-export function parseFrame(text: string, knownTypes: readonly number[]): ParseResult {
+export function parseFrame(
+  text: string,
+  knownTypes: readonly number[],
+  maxIdLength: number = MAX_UNIQUE_ID_LENGTH,
+): ParseResult {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     const id = LEADING_ID.exec(text)?.[1];
-    return fail(new OcppError('FormationViolation', 'message is not valid JSON'), id ?? UNKNOWN_MESSAGE_ID);
+    return fail(new OcppError('malformed', 'message is not valid JSON'), id ?? UNKNOWN_MESSAGE_ID);
   }
   if (!Array.isArray(value) || value.length === 0) {
-    return fail(
-      new OcppError('FormationViolation', 'message is not a non-empty JSON array'),
-      UNKNOWN_MESSAGE_ID,
-    );
+    return fail(new OcppError('malformed', 'message is not a non-empty JSON array'), UNKNOWN_MESSAGE_ID);
   }
   const type: unknown = value[0];
   const id: unknown = value[1];
-  const answerId = validId(id) ? id : UNKNOWN_MESSAGE_ID;
+  const answerId = validId(id, maxIdLength) ? id : UNKNOWN_MESSAGE_ID;
   if (typeof type !== 'number' || !Number.isInteger(type)) {
-    return fail(new OcppError('FormationViolation', 'MessageTypeId is not an integer'), answerId);
+    return fail(new OcppError('bad_type', 'MessageTypeId is not an integer'), answerId);
   }
   if (!knownTypes.includes(type)) {
     // OCPP-J 1.6 §4.1.3 knows only 2, 3 and 4; we answer rather than ignore (DESIGN §3).
-    return fail(new OcppError('NotImplemented', `MessageTypeId ${type} is not supported`), answerId);
+    return fail(new OcppError('unknown_type', `MessageTypeId ${type} is not supported`), answerId);
   }
-  if (!validId(id)) {
+  if (!validId(id, maxIdLength)) {
     const isReply = type !== MessageType.Call;
     return fail(
-      new OcppError(
-        'FormationViolation',
-        `UniqueId must be a string of 1..${MAX_UNIQUE_ID_LENGTH} characters`,
-      ),
+      new OcppError('bad_id', `UniqueId must be a string of 1..${maxIdLength} characters`),
       isReply ? undefined : UNKNOWN_MESSAGE_ID,
     );
   }
@@ -99,20 +98,19 @@ export function parseFrame(text: string, knownTypes: readonly number[]): ParseRe
     case MessageType.CallError:
       return parseCallError(value, id);
     default:
-      return fail(new OcppError('NotImplemented', `MessageTypeId ${type} is not supported`), id);
+      return fail(new OcppError('unknown_type', `MessageTypeId ${type} is not supported`), id);
   }
 }
 
 function parseCall(value: unknown[], id: string): ParseResult {
-  if (value.length < 4) return fail(new OcppError('ProtocolError', 'CALL needs 4 elements'), id);
-  if (value.length > 4) return fail(new OcppError('FormationViolation', 'CALL has more than 4 elements'), id);
+  if (value.length < 4) return fail(new OcppError('too_few_elements', 'CALL needs 4 elements'), id);
+  if (value.length > 4) return fail(new OcppError('bad_shape', 'CALL has more than 4 elements'), id);
   const action: unknown = value[2];
   const payload: unknown = value[3];
   if (typeof action !== 'string' || action.length === 0) {
-    return fail(new OcppError('FormationViolation', 'Action must be a non-empty string'), id);
+    return fail(new OcppError('bad_shape', 'Action must be a non-empty string'), id);
   }
-  if (!isObject(payload))
-    return fail(new OcppError('FormationViolation', 'Payload must be a JSON object'), id);
+  if (!isObject(payload)) return fail(new OcppError('bad_payload', 'Payload must be a JSON object'), id);
   return { ok: true, frame: [2, id, action, payload] };
 }
 
@@ -120,7 +118,7 @@ function parseCall(value: unknown[], id: string): ParseResult {
 function parseCallResult(value: unknown[], id: string): ParseResult {
   const payload: unknown = value[2];
   if (value.length !== 3 || !isObject(payload)) {
-    return fail(new OcppError('FormationViolation', 'CALLRESULT must be [3, id, {payload}]'), undefined, id);
+    return fail(new OcppError('bad_shape', 'CALLRESULT must be [3, id, {payload}]'), undefined, id);
   }
   return { ok: true, frame: [3, id, payload] };
 }
@@ -134,7 +132,7 @@ function parseCallError(value: unknown[], id: string): ParseResult {
     !isObject(details)
   ) {
     return fail(
-      new OcppError('FormationViolation', 'CALLERROR must be [4, id, code, description, {details}]'),
+      new OcppError('bad_shape', 'CALLERROR must be [4, id, code, description, {details}]'),
       undefined,
       id,
     );
