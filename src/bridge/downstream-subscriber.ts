@@ -55,15 +55,15 @@ export class DownstreamSubscriber {
     if (parsed.uniqueId !== undefined && parsed.messageTypeId === 2) {
       // A CALL the backend waits on: answer it on the Reply topic like any other failed command.
       this.metrics.downstreamMalformed.labels(parsed.problem).inc();
-      this.publisher.gatewayError(
+      this.publisher.gatewayError({
         cid,
-        parsed.uniqueId,
-        parsed.action,
-        'malformed',
-        DEFAULT_VERSION.errorCodes.malformed,
-        `downstream message rejected: ${parsed.problem}`,
+        uniqueId: parsed.uniqueId,
+        action: parsed.action,
+        reason: 'malformed',
+        errorCode: DEFAULT_VERSION.errorCodes.malformed,
+        description: `downstream message rejected: ${parsed.problem}`,
         ack,
-      );
+      });
       return;
     }
     const context = { topic, cid, uniqueId: parsed.uniqueId, messageTypeId: parsed.messageTypeId };

@@ -13,6 +13,19 @@ import { DEFAULT_VERSION } from '../ocpp/versions/index.js';
  */
 export type Settled = () => void;
 
+/** A gateway error reply: the gateway's answer to a downstream CALL that cannot end normally. */
+export interface GatewayErrorReply {
+  readonly cid: string;
+  readonly uniqueId: string;
+  readonly action: string | undefined;
+  readonly reason: GatewayReason;
+  /** The CALLERROR ErrorCode, spelled by the charge point's OCPP version. */
+  readonly errorCode: string;
+  readonly description: string;
+  /** Runs once the reply is published (or refused). */
+  readonly ack?: Settled | undefined;
+}
+
 /** What the publisher needs to know of the charge point a message came from. */
 export interface Origin {
   readonly cid: string;
@@ -124,15 +137,8 @@ export class UpstreamPublisher {
    * The gateway's answer for a downstream CALL that cannot end normally (DESIGN §3 "Nothing is
    * silent"): a CALLERROR on the charge point's error topic with origin and reason.
    */
-  gatewayError(
-    cid: string,
-    uniqueId: string,
-    action: string | undefined,
-    reason: GatewayReason,
-    errorCode: string,
-    description: string,
-    settled?: Settled,
-  ): void {
+  gatewayError(reply: GatewayErrorReply): void {
+    const { cid, uniqueId, action, reason, errorCode, description, ack } = reply;
     this.metrics.commandFailed(reason);
     const now = Date.now();
     const props: UserProperties = {
@@ -142,7 +148,7 @@ export class UpstreamPublisher {
     };
     const payload = gatewayErrorPayload(uniqueId, action, reason, errorCode, description);
     const topic = this.topics.callError(cid, uniqueId);
-    this.send(topic, payload, this.qos, props, performance.now(), undefined, settled);
+    this.send(topic, payload, this.qos, props, performance.now(), undefined, ack);
     this.log.info({ cpId: cid, msgId: uniqueId, action, reason }, 'downstream command answered by gateway');
   }
 
@@ -161,15 +167,8 @@ export class UpstreamPublisher {
   ): void {
     const description = `command not delivered: ${reason}`;
     if (messageTypeId === 2) {
-      this.gatewayError(
-        cid,
-        uniqueId,
-        action,
-        reason,
-        DEFAULT_VERSION.errorCodes.generic,
-        description,
-        settled,
-      );
+      const errorCode = DEFAULT_VERSION.errorCodes.generic;
+      this.gatewayError({ cid, uniqueId, action, reason, errorCode, description, ack: settled });
       return;
     }
     this.metrics.commandFailed(reason);

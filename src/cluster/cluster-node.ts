@@ -1,7 +1,7 @@
 import type { UpstreamPublisher } from '../bridge/upstream-publisher.js';
 import type { ClusterConfig } from '../config.js';
-import type { Session } from '../edge/session.js';
-import type { OwnershipHooks, SessionTable } from '../edge/session-table.js';
+import type { Session } from '../edge/session/session.js';
+import type { OwnershipHooks, SessionTable } from '../edge/session/session-table.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { RemoteClients } from '../observability/admin-api.js';
 import type { Logger } from '../observability/logger.js';

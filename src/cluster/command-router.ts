@@ -1,6 +1,6 @@
 import type { DownstreamMessage } from '../bridge/envelope.js';
 import type { Settled, UpstreamPublisher } from '../bridge/upstream-publisher.js';
-import type { Session } from '../edge/session.js';
+import type { Session } from '../edge/session/session.js';
 import type { ClusterMetrics, RouteResult } from '../observability/cluster-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';

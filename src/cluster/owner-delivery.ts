@@ -1,6 +1,6 @@
 import type { DownstreamMessage } from '../bridge/envelope.js';
 import type { Settled, UpstreamPublisher } from '../bridge/upstream-publisher.js';
-import type { Session } from '../edge/session.js';
+import type { Session } from '../edge/session/session.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { SentMarks } from './sent-marks.js';
 
@@ -57,15 +57,15 @@ export class OwnerDelivery {
         finish();
       } else {
         const node = holder.split('|')[0] ?? holder;
-        this.publisher.gatewayError(
-          session.cid,
-          message.uniqueId,
-          message.action,
-          'node_lost',
-          session.version.errorCodes.generic,
-          `command was written to the charge point by node ${node}, lost before its answer; not sent again`,
-          finish,
-        );
+        this.publisher.gatewayError({
+          cid: session.cid,
+          uniqueId: message.uniqueId,
+          action: message.action,
+          reason: 'node_lost',
+          errorCode: session.version.errorCodes.generic,
+          description: `command was written to the charge point by node ${node}, lost before its answer; not sent again`,
+          ack: finish,
+        });
       }
     });
   }

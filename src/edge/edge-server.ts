@@ -4,8 +4,8 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { VERSIONS } from '../ocpp/versions/index.js';
 import { checkHandshake } from './handshake.js';
-import { Session } from './session.js';
-import type { SessionContext } from './session-context.js';
+import { Session } from './session/session.js';
+import type { SessionContext } from './session/session-context.js';
 import { listenExclusive } from './uws.js';
 import type {
   HttpRequest,

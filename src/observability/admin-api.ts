@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SessionTable } from '../edge/session-table.js';
-import type { Session } from '../edge/session.js';
+import type { SessionTable } from '../edge/session/session-table.js';
+import type { Session } from '../edge/session/session.js';
 
 /** Charge points connected to other nodes (cluster mode): found and kicked through the registry. */
 export interface RemoteClients {

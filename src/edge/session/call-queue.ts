@@ -1,4 +1,4 @@
-import type { JsonObject } from '../ocpp/frame.js';
+import type { JsonObject } from '../../ocpp/frame.js';
 
 /** A downstream CALL on its way to a charge point. */
 export interface PendingCall {
@@ -17,6 +17,8 @@ export interface CallQueueHooks {
   write(call: PendingCall): boolean;
   /** The CP did not answer within the timeout. */
   timedOut(call: PendingCall): void;
+  /** A waiting CALL could not be written when its turn came (the socket refused it). */
+  unwritable(call: PendingCall): void;
   /** Queue depth changed by `delta` (for the node-wide gauge). */
   depthChanged(delta: number): void;
 }
@@ -81,11 +83,11 @@ export class CallQueue {
 
   private start(call: PendingCall): boolean {
     call.sentAt = performance.now();
+    // Outstanding only once written: a write over the backpressure limit closes the socket, and
+    // uWS runs the close handler inside that write, which must not find (and answer) this CALL;
+    // the caller answers it once, as unwritable.
+    if (!this.hooks.write(call)) return false;
     this.outstandingCall = call;
-    if (!this.hooks.write(call)) {
-      this.outstandingCall = undefined;
-      return false;
-    }
     call.timer = setTimeout(() => this.expire(call), this.timeoutMs);
     call.timer.unref();
     return true;
@@ -108,6 +110,7 @@ export class CallQueue {
     while (call !== undefined) {
       this.hooks.depthChanged(-1);
       if (this.start(call)) return;
+      this.hooks.unwritable(call);
       call = this.waiting.shift();
     }
   }

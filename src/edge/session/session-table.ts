@@ -1,4 +1,4 @@
-import type { LocalSessions } from '../cluster/command-router.js';
+import type { LocalSessions } from '../../cluster/command-router.js';
 import type { Session } from './session.js';
 
 /** Told when this node gains or loses a charge point (the ownership registry, DESIGN §4). */

@@ -1,0 +1,86 @@
+import type { DownstreamMessage } from '../../bridge/envelope.js';
+import type { Settled, UpstreamPublisher } from '../../bridge/upstream-publisher.js';
+import type { GatewayReason } from '../../ocpp/error-codes.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { SchemaPolicy } from '../../ocpp/schema-policy.js';
+import type { OcppVersion } from '../../ocpp/versions/index.js';
+import type { CallQueue, PendingCall } from './call-queue.js';
+
+export type SessionState = 'open' | 'booted' | 'closing' | 'closed';
+
+/** Why a session ended; bounded, used as a metric label and in the presence event. */
+export type CloseReason =
+  | 'remote'
+  | 'remote_error'
+  | 'keepalive_timeout'
+  | 'idle_timeout'
+  | 'replaced'
+  | 'kicked'
+  | 'shutdown'
+  | 'backpressure'
+  | 'binary_frame'
+  | 'frame_too_large'
+  | 'invalid_utf8';
+
+/**
+ * The table a session enters when its socket opens and leaves when it closes (newest wins:
+ * `add` returns the session it displaced).
+ */
+export interface SessionRegistration {
+  add(session: SessionCore): SessionCore | undefined;
+  remove(session: SessionCore): boolean;
+}
+
+/**
+ * What every session of a node shares. Held once per node and referenced by each session, so a
+ * session object carries only its own state (memory target: about 2 KiB per charge point).
+ */
+export interface SessionContext {
+  readonly nodeId: string;
+  readonly publisher: UpstreamPublisher;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly table: SessionRegistration;
+  /** Which payloads are schema-checked; each session asks for its own version's validator. */
+  readonly schemas: SchemaPolicy;
+  readonly maxQueueLength: number;
+  readonly callTimeoutMs: number;
+  readonly heartbeatIntervalS: number;
+  /** A new session's ownership epoch (cluster/registry.ts `epochSource`). */
+  readonly nextEpoch: () => string;
+  /**
+   * Routes a command again, as if it had just arrived from MQTT: how CALLs still waiting in a
+   * replaced session reach the charge point's new session, on this node or another.
+   */
+  readonly reroute: (cid: string, message: DownstreamMessage, settled: Settled) => void;
+}
+
+/** The CP's latest CALL, so a downstream CALLRESULT can be checked against its action. */
+export interface UpCall {
+  readonly id: string;
+  readonly action: string;
+}
+
+/**
+ * A session as its inbound and outbound halves see it (edge/session/inbound.ts, outbound.ts):
+ * its state, its socket write and its close, without the class that holds them.
+ */
+export interface SessionCore {
+  readonly cid: string;
+  readonly version: OcppVersion;
+  /** The version's `proto_ver`, for the user property on what is published. */
+  readonly protoVer: string;
+  readonly ctx: SessionContext;
+  readonly state: SessionState;
+  keepaliveS: number;
+  /** Downstream CALLs, made on the first one: most sessions never receive one. */
+  queue: CallQueue | undefined;
+  upCall: UpCall | undefined;
+  setState(next: SessionState): void;
+  /** Writes one OCPP message; false when it could not be written (closed, or over the backpressure limit). */
+  write(text: string): boolean;
+  close(code: number, text: string, reason: CloseReason): void;
+  /** Answers a downstream message that did not reach the charge point. */
+  undelivered(message: DownstreamMessage | PendingCall, reason: GatewayReason, settled?: Settled): void;
+}
