@@ -18,11 +18,12 @@ import { KeepaliveSweeper } from './edge/session/keepalive.js';
 import type { SessionContext } from './edge/session/session-context.js';
 import { SessionTable } from './edge/session/session-table.js';
 import { loadUws, type Uws } from './edge/uws.js';
-import { AdminApi } from './observability/admin-api.js';
+import { AdminApi } from './admin/admin-api.js';
 import { ClusterMetrics } from './observability/cluster-metrics.js';
 import { HttpServer } from './observability/http-server.js';
 import type { Logger } from './observability/logger.js';
-import { Metrics, type NodeState } from './observability/metrics.js';
+import type { NodeState } from './node-state.js';
+import { Metrics } from './observability/metrics.js';
 import { SchemaPolicy } from './ocpp/schema-policy.js';
 import { drainSessions } from './drain.js';
 
@@ -150,7 +151,7 @@ export class Gateway {
       heartbeatIntervalS: config.heartbeatIntervalS,
       nextEpoch: epochs.next,
       // Sessions exist only once the edge listens, after the router is set below.
-      reroute: (cid, message, settled) => router.route(cid, message, settled, false),
+      reroute: (cid, message, ack) => router.route(cid, message, { ack, redelivered: false }),
     };
     const subscriber = new DownstreamSubscriber(link, topics, publisher, metrics, log);
     let router: CommandRouter;
@@ -195,8 +196,8 @@ export class Gateway {
           this.redis,
           cluster.directory,
           (topic, payload, redelivered, ack) =>
-            subscriber.handle(topic, payload, redelivered, ack, (cid, message, settled, dup) =>
-              router.route(cid, message, settled, dup),
+            subscriber.handle(topic, payload, redelivered, ack, (cid, message, delivery) =>
+              router.route(cid, message, delivery),
             ),
           clusterMetrics,
           log,
@@ -206,8 +207,8 @@ export class Gateway {
       this.admin.setRemote(cluster);
       await cluster.start();
     }
-    this.downstreamFilter = await subscriber.start(sharedGroup, (cid, message, settled, redelivered) =>
-      router.route(cid, message, settled, redelivered),
+    this.downstreamFilter = await subscriber.start(sharedGroup, (cid, message, delivery) =>
+      router.route(cid, message, delivery),
     );
     this.edge = new EdgeServer(uwsModule, config, ctx, metrics, log);
     const wsPort = await this.edge.listen(config.host, config.port);

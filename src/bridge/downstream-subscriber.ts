@@ -1,21 +1,18 @@
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { parseDownstream, type DownstreamMessage } from './envelope.js';
+import type { Ack, Delivery, DownstreamMessage } from '../ocpp/message.js';
+import { parseDownstream } from './envelope.js';
 import type { MqttLink } from './mqtt-link.js';
 import type { TopicMap } from './topic-map.js';
-import type { Settled, UpstreamPublisher } from './upstream-publisher.js';
+import type { UpstreamPublisher } from './upstream-publisher.js';
 import { DEFAULT_VERSION } from '../ocpp/versions/index.js';
 
 /**
- * `settled` acknowledges the MQTT message: call it once the outcome is published. `redelivered`
- * is the MQTT DUP flag: the broker sent this before, so it may already have reached the CP.
+ * `delivery.ack` acknowledges the MQTT message: call it once the outcome is published.
+ * `delivery.redelivered` is the MQTT DUP flag: the broker sent this before, so it may already
+ * have reached the CP.
  */
-export type RouteCommand = (
-  cid: string,
-  message: DownstreamMessage,
-  settled: Settled,
-  redelivered: boolean,
-) => void;
+export type RouteCommand = (cid: string, message: DownstreamMessage, delivery: Delivery) => void;
 
 /**
  * The node's one downstream subscription (DESIGN §1): `$share/{group}/{mount}cs/+` at QoS 1 with
@@ -41,7 +38,7 @@ export class DownstreamSubscriber {
   }
 
   /** Also used for the messages of an adopted session (cluster/session-adopter.ts). */
-  handle(topic: string, payload: Buffer, dup: boolean, ack: Settled, route: RouteCommand): void {
+  handle(topic: string, payload: Buffer, dup: boolean, ack: Ack, route: RouteCommand): void {
     const cid = this.topics.cidFromDownstream(topic);
     if (cid === undefined) {
       this.malformed('bad_topic', { topic }, ack);
@@ -49,7 +46,7 @@ export class DownstreamSubscriber {
     }
     const parsed = parseDownstream(payload);
     if (parsed.ok) {
-      route(cid, parsed.message, ack, dup);
+      route(cid, parsed.message, { ack, redelivered: dup });
       return;
     }
     if (parsed.uniqueId !== undefined && parsed.messageTypeId === 2) {
@@ -70,7 +67,7 @@ export class DownstreamSubscriber {
     this.malformed(parsed.problem, context, ack);
   }
 
-  private malformed(problem: string, context: Record<string, unknown>, ack: Settled): void {
+  private malformed(problem: string, context: Record<string, unknown>, ack: Ack): void {
     this.metrics.downstreamMalformed.labels(problem).inc();
     this.log.warn({ ...context, problem }, 'malformed downstream message');
     this.publisher.diagnostic({ reason: 'malformed', problem, ...context }, ack);

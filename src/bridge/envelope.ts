@@ -1,22 +1,12 @@
 import type { CallErrorFrame, CallFrame, CallResultFrame, JsonObject } from '../ocpp/frame.js';
 import { MAX_UNIQUE_ID_LENGTH } from '../ocpp/frame.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
+import type { DownstreamMessage } from '../ocpp/message.js';
 
 /**
  * The EMQX MQTT payloads (reference §1.2-1.5): JSON objects with PascalCase keys. Upstream we
  * build them from frames; downstream we parse them into a typed command. Extra keys are ignored.
  */
-
-export type DownstreamMessage =
-  | { readonly type: 2; readonly uniqueId: string; readonly action: string; readonly payload: JsonObject }
-  | { readonly type: 3; readonly uniqueId: string; readonly payload: JsonObject }
-  | {
-      readonly type: 4;
-      readonly uniqueId: string;
-      readonly errorCode: string;
-      readonly errorDescription: string;
-      readonly errorDetails: JsonObject;
-    };
 
 export type DownstreamParse =
   | { readonly ok: true; readonly message: DownstreamMessage }

@@ -1,17 +1,12 @@
 import type { CallErrorFrame, CallFrame, CallResultFrame } from '../ocpp/frame.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
+import type { Ack } from '../ocpp/message.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { callErrorPayload, callPayload, callResultPayload, gatewayErrorPayload } from './envelope.js';
 import type { MqttLink, UserProperties } from './mqtt-link.js';
 import type { TopicMap } from './topic-map.js';
 import { DEFAULT_VERSION } from '../ocpp/versions/index.js';
-
-/**
- * Runs once the broker has acknowledged (or refused) a publish. A downstream command's MQTT
- * message is acknowledged only from here, once its outcome is out (DESIGN §4).
- */
-export type Settled = () => void;
 
 /** A gateway error reply: the gateway's answer to a downstream CALL that cannot end normally. */
 export interface GatewayErrorReply {
@@ -23,7 +18,7 @@ export interface GatewayErrorReply {
   readonly errorCode: string;
   readonly description: string;
   /** Runs once the reply is published (or refused). */
-  readonly ack?: Settled | undefined;
+  readonly ack?: Ack | undefined;
 }
 
 /** What the publisher needs to know of the charge point a message came from. */
@@ -62,7 +57,7 @@ export class UpstreamPublisher {
     props: UserProperties,
     startedAt: number,
     failed?: (error: Error) => void,
-    settled?: Settled,
+    ack?: Ack,
   ): void {
     this.link.publish(topic, payload, qos, props, (error) => {
       if (error !== undefined) {
@@ -72,7 +67,7 @@ export class UpstreamPublisher {
       } else {
         this.metrics.publishDuration.observe((performance.now() - startedAt) / 1000);
       }
-      settled?.();
+      ack?.();
     });
   }
 
@@ -104,7 +99,7 @@ export class UpstreamPublisher {
     action: string | undefined,
     receivedAt: number,
     startedAt: number,
-    settled?: Settled,
+    ack?: Ack,
   ): void {
     this.metrics.message('upstream', 'callresult', action);
     const topic = this.topics.callResult(origin.cid, frame[1]);
@@ -115,7 +110,7 @@ export class UpstreamPublisher {
       this.props(origin, receivedAt),
       startedAt,
       undefined,
-      settled,
+      ack,
     );
   }
 
@@ -125,12 +120,12 @@ export class UpstreamPublisher {
     action: string | undefined,
     receivedAt: number,
     startedAt: number,
-    settled?: Settled,
+    ack?: Ack,
   ): void {
     this.metrics.message('upstream', 'callerror', action);
     const topic = this.topics.callError(origin.cid, frame[1]);
     const props = this.props(origin, receivedAt);
-    this.send(topic, callErrorPayload(frame, action), this.qos, props, startedAt, undefined, settled);
+    this.send(topic, callErrorPayload(frame, action), this.qos, props, startedAt, undefined, ack);
   }
 
   /**
@@ -163,16 +158,16 @@ export class UpstreamPublisher {
     uniqueId: string,
     action: string | undefined,
     reason: GatewayReason,
-    settled?: Settled,
+    ack?: Ack,
   ): void {
     const description = `command not delivered: ${reason}`;
     if (messageTypeId === 2) {
       const errorCode = DEFAULT_VERSION.errorCodes.generic;
-      this.gatewayError({ cid, uniqueId, action, reason, errorCode, description, ack: settled });
+      this.gatewayError({ cid, uniqueId, action, reason, errorCode, description, ack: ack });
       return;
     }
     this.metrics.commandFailed(reason);
-    this.diagnostic({ reason, cid, uniqueId, messageTypeId }, settled);
+    this.diagnostic({ reason, cid, uniqueId, messageTypeId }, ack);
   }
 
   presence(cid: string, event: 'connected' | 'disconnected', body: Record<string, unknown>): void {
@@ -183,7 +178,7 @@ export class UpstreamPublisher {
   }
 
   /** Reports what cannot be answered on a Reply topic (a downstream message with no usable id). */
-  diagnostic(body: Record<string, unknown>, settled?: Settled): void {
+  diagnostic(body: Record<string, unknown>, ack?: Ack): void {
     const props: UserProperties = { origin: 'gateway', 'gateway-node': this.nodeId };
     this.send(
       this.topics.diagnosticsTopic,
@@ -192,7 +187,7 @@ export class UpstreamPublisher {
       props,
       performance.now(),
       undefined,
-      settled,
+      ack,
     );
   }
 }

@@ -3,7 +3,6 @@ import type { ClusterConfig } from '../config.js';
 import type { Session } from '../edge/session/session.js';
 import type { OwnershipHooks, SessionTable } from '../edge/session/session-table.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
-import type { RemoteClients } from '../observability/admin-api.js';
 import type { Logger } from '../observability/logger.js';
 import { CommandRouter } from './command-router.js';
 import { NodeDirectory, type DirectoryEvents } from './node-directory.js';
@@ -12,6 +11,7 @@ import { OwnerDelivery } from './owner-delivery.js';
 import type { RedisLink } from './redis-link.js';
 import { RedisRegistry } from './redis-registry.js';
 import type { RouteEnvelope } from './route-envelope.js';
+import { fromWire } from './route-deliver.js';
 import { RouteBus } from './route-bus.js';
 import { SentMarks } from './sent-marks.js';
 
@@ -30,7 +30,7 @@ const errText = (error: unknown): string => (error instanceof Error ? error.mess
  * takeovers, kicks, byes), re-asserts its entries when Redis comes back, and tells the router
  * when a peer is lost. Session adoption is wired in by the gateway through `events.dead`.
  */
-export class ClusterNode implements OwnershipHooks, RemoteClients {
+export class ClusterNode implements OwnershipHooks {
   readonly directory: NodeDirectory;
   readonly registry: RedisRegistry;
   readonly bus: RouteBus;
@@ -122,7 +122,10 @@ export class ClusterNode implements OwnershipHooks, RemoteClients {
           this.bus.notify(envelope.from, { v: 1, k: 'reply', from: this.nodeId, ref: envelope.ref, outcome });
         // A message for an older session of this charge point is stale: never written to the new one.
         if (session?.epoch !== envelope.epoch) reply('stale');
-        else this.ownerDelivery.deliver(session, envelope.msg, () => reply('done'), envelope.dup);
+        else {
+          const delivery = { ack: () => reply('done'), redelivered: envelope.dup };
+          this.ownerDelivery.deliver(session, fromWire(envelope.msg), delivery);
+        }
         return;
       }
       case 'reply':

@@ -1,6 +1,6 @@
-import type { DownstreamMessage } from '../bridge/envelope.js';
-import type { Settled, UpstreamPublisher } from '../bridge/upstream-publisher.js';
-import type { Session } from '../edge/session/session.js';
+import type { UpstreamPublisher } from '../bridge/upstream-publisher.js';
+import type { Ack, Delivery, DownstreamMessage } from '../ocpp/message.js';
+import type { LocalSessions } from '../edge/session/session-table.js';
 import type { ClusterMetrics, RouteResult } from '../observability/cluster-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
@@ -9,10 +9,7 @@ import type { OwnerCache } from './owner-cache.js';
 import type { OwnerDelivery } from './owner-delivery.js';
 import type { Owner, OwnershipRegistry } from './registry.js';
 import type { RouteBus } from './route-bus.js';
-
-export interface LocalSessions {
-  lookup(cid: string): Session | undefined;
-}
+import { toWire } from './route-deliver.js';
 
 /** What cluster mode adds to the router; absent in single-node mode. */
 export interface RouterCluster {
@@ -28,8 +25,7 @@ export interface RouterCluster {
 interface Forwarded {
   readonly cid: string;
   readonly message: DownstreamMessage;
-  readonly settled: Settled;
-  readonly redelivered: boolean;
+  readonly delivery: Delivery;
   readonly owner: string;
   readonly retried: boolean;
   readonly startedAt: number;
@@ -41,7 +37,7 @@ interface Forwarded {
  * Local owner: straight to the session. Otherwise the registry names the owner and the message
  * goes over the route bus; it stays pending here until the owner reports its outcome, and ends
  * with an error reply if it cannot: no owner (`offline`), Redis failing (`unroutable`), the owner
- * dying first (`node_lost`) or never answering (`timeout`). `settled` (the MQTT PUBACK) runs only
+ * dying first (`node_lost`) or never answering (`timeout`). `ack` (the MQTT PUBACK) runs only
  * once the outcome is published, by whichever node published it.
  */
 export class CommandRouter {
@@ -61,28 +57,28 @@ export class CommandRouter {
     return this.pending.size;
   }
 
-  route(cid: string, message: DownstreamMessage, settled: Settled, redelivered: boolean): void {
+  route(cid: string, message: DownstreamMessage, delivery: Delivery): void {
     const session = this.local.lookup(cid);
     if (session !== undefined) {
       this.cluster?.metrics.routed.labels('local').inc();
-      this.owner.deliver(session, message, settled, redelivered);
+      this.owner.deliver(session, message, delivery);
       return;
     }
     if (this.cluster === undefined) {
-      this.undeliverable(cid, message, 'offline', settled);
+      this.undeliverable(cid, message, 'offline', delivery.ack);
       return;
     }
-    void this.forward(this.cluster, cid, message, settled, redelivered, false);
+    void this.forward(this.cluster, cid, message, delivery, false);
   }
 
   private async forward(
     cluster: RouterCluster,
     cid: string,
     message: DownstreamMessage,
-    settled: Settled,
-    redelivered: boolean,
+    delivery: Delivery,
     retried: boolean,
   ): Promise<void> {
+    const { ack, redelivered } = delivery;
     // A retry always asks the registry: the guess that failed may have come from the cache.
     let owner: Owner | undefined = retried ? undefined : cluster.cache.get(cid);
     const cached = owner !== undefined;
@@ -90,15 +86,15 @@ export class CommandRouter {
       try {
         owner = await cluster.registry.lookup(cid);
       } catch {
-        this.undeliverable(cid, message, 'unroutable', settled);
+        this.undeliverable(cid, message, 'unroutable', ack);
         return;
       }
     }
     const session = this.local.lookup(cid);
     if (session !== undefined || owner === undefined || owner.nodeId === this.nodeId) {
       // Our own entry, or none: the charge point may have connected here meanwhile.
-      if (session !== undefined) this.owner.deliver(session, message, settled, redelivered);
-      else this.undeliverable(cid, message, 'offline', settled);
+      if (session !== undefined) this.owner.deliver(session, message, delivery);
+      else this.undeliverable(cid, message, 'offline', ack);
       return;
     }
     if (!cached) cluster.cache.set(cid, owner);
@@ -106,8 +102,7 @@ export class CommandRouter {
     const entry: Forwarded = {
       cid,
       message,
-      settled,
-      redelivered,
+      delivery,
       owner: owner.nodeId,
       retried,
       startedAt: performance.now(),
@@ -126,7 +121,7 @@ export class CommandRouter {
         cid,
         epoch: owner.epoch,
         dup: redelivered,
-        msg: message,
+        msg: toWire(message),
       } as const;
       const receivers = await cluster.bus.send(owner.nodeId, envelope);
       // Nobody subscribed on the owner's channel: its node is gone (DESIGN §4). A cached
@@ -145,17 +140,17 @@ export class CommandRouter {
     if (outcome === 'done') {
       this.cluster.metrics.routed.labels('forwarded').inc();
       this.cluster.metrics.routeRoundTrip.observe((performance.now() - entry.startedAt) / 1000);
-      entry.settled();
+      entry.delivery.ack();
       return;
     }
     // The session we addressed is gone (takeover or reconnect since the lookup): look again once.
     this.cluster.metrics.routed.labels('stale').inc();
     this.cluster.cache.forget(entry.cid);
     if (entry.retried) {
-      this.undeliverable(entry.cid, entry.message, 'offline', entry.settled);
+      this.undeliverable(entry.cid, entry.message, 'offline', entry.delivery.ack);
       return;
     }
-    void this.forward(this.cluster, entry.cid, entry.message, entry.settled, entry.redelivered, true);
+    void this.forward(this.cluster, entry.cid, entry.message, entry.delivery, true);
   }
 
   /** A cached owner did not answer the PUBLISH: forget it and ask the registry. */
@@ -163,7 +158,7 @@ export class CommandRouter {
     const entry = this.take(ref);
     if (entry === undefined) return;
     cluster.cache.forget(entry.cid);
-    void this.forward(cluster, entry.cid, entry.message, entry.settled, entry.redelivered, true);
+    void this.forward(cluster, entry.cid, entry.message, entry.delivery, true);
   }
 
   /** The owner's heartbeat expired (or it said `bye`): what it held will never be reported. */
@@ -194,18 +189,13 @@ export class CommandRouter {
 
   private fail(ref: number, reason: GatewayReason): void {
     const entry = this.take(ref);
-    if (entry !== undefined) this.undeliverable(entry.cid, entry.message, reason, entry.settled);
+    if (entry !== undefined) this.undeliverable(entry.cid, entry.message, reason, entry.delivery.ack);
   }
 
-  private undeliverable(
-    cid: string,
-    message: DownstreamMessage,
-    reason: GatewayReason,
-    settled: Settled,
-  ): void {
+  private undeliverable(cid: string, message: DownstreamMessage, reason: GatewayReason, ack: Ack): void {
     this.cluster?.metrics.routed.labels(routeResult(reason)).inc();
     const action = message.type === 2 ? message.action : undefined;
-    this.publisher.undelivered(cid, message.type, message.uniqueId, action, reason, settled);
+    this.publisher.undelivered(cid, message.type, message.uniqueId, action, reason, ack);
   }
 }
 

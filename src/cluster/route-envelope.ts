@@ -1,5 +1,7 @@
 import { Packr } from 'msgpackr';
-import type { DownstreamMessage } from '../bridge/envelope.js';
+import { decodeDeliverPayload, type WireDownstream } from './route-deliver.js';
+
+export { fromWire, toWire, type WireDownstream } from './route-deliver.js';
 
 /**
  * What nodes say to each other on the route bus (DESIGN §4), msgpackr-encoded. `v` is the
@@ -18,7 +20,7 @@ export type RouteEnvelope =
       readonly cid: string;
       readonly epoch: string;
       readonly dup: boolean;
-      readonly msg: DownstreamMessage;
+      readonly msg: WireDownstream;
     }
   /**
    * The outcome of a `deliver`: `done` (its outcome is published, by the owner), or `stale`
@@ -70,17 +72,17 @@ export function decodeEnvelope(payload: Buffer): DecodeResult {
   if (!isString(e.from)) return { ok: false, reason: 'shape' };
   let valid: boolean;
   switch (e.k) {
-    case 'deliver':
+    case 'deliver': {
+      const msg = decodeDeliverPayload(e.msg);
       valid =
         typeof e.ref === 'number' &&
         isString(e.cid) &&
         isString(e.epoch) &&
         typeof e.dup === 'boolean' &&
-        typeof e.msg === 'object' &&
-        e.msg !== null &&
-        [2, 3, 4].includes((e.msg as { type?: unknown }).type as number) &&
-        isString((e.msg as { uniqueId?: unknown }).uniqueId);
+        msg !== undefined;
+      if (valid) e.msg = msg;
       break;
+    }
     case 'reply':
       valid = typeof e.ref === 'number' && (e.outcome === 'done' || e.outcome === 'stale');
       break;

@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MqttLink, type MqttLinkOptions } from '../bridge/mqtt-link.js';
-import type { Settled } from '../bridge/upstream-publisher.js';
+import type { Ack } from '../ocpp/message.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { NodeDirectory } from './node-directory.js';
 import type { RedisLink } from './redis-link.js';
 
-export type HandleMessage = (topic: string, payload: Buffer, redelivered: boolean, ack: Settled) => void;
+export type HandleMessage = (topic: string, payload: Buffer, redelivered: boolean, ack: Ack) => void;
 
 export interface AdopterOptions {
   /** The node's own MQTT options; only the client id changes. */

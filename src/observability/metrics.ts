@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { KNOWN_ACTIONS } from '../ocpp/versions/index.js';
 import { GATEWAY_REASONS, type GatewayReason } from '../ocpp/error-codes.js';
+import type { NodeState } from '../node-state.js';
 
 /**
  * Every Prometheus metric of a node, `ocpp_gateway_*` in base units (DESIGN §5). Labels are bounded:
@@ -10,7 +11,6 @@ import { GATEWAY_REASONS, type GatewayReason } from '../ocpp/error-codes.js';
 
 export type Direction = 'upstream' | 'downstream';
 export type FrameKind = 'call' | 'callresult' | 'callerror';
-export type NodeState = 'starting' | 'ready' | 'draining' | 'stopped';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 

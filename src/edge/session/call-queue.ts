@@ -9,7 +9,7 @@ export interface PendingCall {
   sentAt: number;
   timer: NodeJS.Timeout | undefined;
   /** Runs once the command's outcome (the CP's answer or an error reply) is published. */
-  readonly settled: (() => void) | undefined;
+  readonly ack: (() => void) | undefined;
 }
 
 export interface CallQueueHooks {
@@ -53,9 +53,9 @@ export class CallQueue {
     uniqueId: string,
     action: string,
     payload: JsonObject,
-    settled: (() => void) | undefined,
+    ack: (() => void) | undefined,
   ): EnqueueOutcome {
-    const call: PendingCall = { uniqueId, action, payload, sentAt: 0, timer: undefined, settled };
+    const call: PendingCall = { uniqueId, action, payload, sentAt: 0, timer: undefined, ack };
     if (this.outstandingCall === undefined) return this.start(call) ? 'sent' : 'unwritable';
     if (this.waiting.length >= this.maxLength) return 'full';
     this.waiting.push(call);

@@ -77,7 +77,7 @@ function onCallResult(session: SessionCore, frame: CallResultFrame, at: Arrival)
       reason: 'invalid_reply',
       errorCode: invalid.code(session.version),
       description: invalid.message,
-      ack: call.settled,
+      ack: call.ack,
     });
     return;
   }
@@ -88,13 +88,13 @@ function onCallResult(session: SessionCore, frame: CallResultFrame, at: Arrival)
     call?.action,
     at.receivedAt,
     at.startedAt,
-    call?.settled,
+    call?.ack,
   );
 }
 
 function onCallError(session: SessionCore, frame: CallErrorFrame, at: Arrival): void {
   const call = settle(session, frame[1]);
-  session.ctx.publisher.callError(session, frame, call?.action, at.receivedAt, at.startedAt, call?.settled);
+  session.ctx.publisher.callError(session, frame, call?.action, at.receivedAt, at.startedAt, call?.ack);
 }
 
 /** The CP answered `uniqueId`: the outstanding downstream CALL it ends, if it is ours. */
@@ -125,7 +125,7 @@ function rejectFrame(session: SessionCore, parsed: Extract<ParseResult, { ok: fa
       reason: 'invalid_reply',
       errorCode: error.code(version),
       description: error.message,
-      ack: call.settled,
+      ack: call.ack,
     });
   }
 }

@@ -1,32 +1,32 @@
-import type { DownstreamMessage } from '../../bridge/envelope.js';
-import type { Settled } from '../../bridge/upstream-publisher.js';
+import type { DownstreamMessage } from '../../ocpp/message.js';
+import type { Ack } from '../../ocpp/message.js';
 import { serializeFrame, type Frame, type JsonObject } from '../../ocpp/frame.js';
 import { CallQueue, type PendingCall } from './call-queue.js';
 import type { SessionCore } from './session-context.js';
 
 /**
- * Backend → charge point: one downstream message per type. `settled` runs exactly once, when its
+ * Backend → charge point: one downstream message per type. `ack` runs exactly once, when its
  * outcome is out: for a CALL, the CP's answer or the gateway's error reply published; for a
  * CALLRESULT/CALLERROR, written to the socket (or reported).
  */
-export function deliver(session: SessionCore, message: DownstreamMessage, settled?: Settled): void {
+export function deliver(session: SessionCore, message: DownstreamMessage, ack?: Ack): void {
   if (session.state === 'closing' || session.state === 'closed') {
-    session.undelivered(message, 'offline', settled);
+    session.undelivered(message, 'offline', ack);
     return;
   }
   switch (message.type) {
     case 2:
-      deliverCall(session, message.uniqueId, message.action, message.payload, settled);
+      deliverCall(session, message.uniqueId, message.action, message.payload, ack);
       return;
     case 3:
-      deliverResult(session, message.uniqueId, message.payload, settled);
+      deliverResult(session, message.uniqueId, message.payload, ack);
       return;
     case 4:
       if (session.upCall?.id === message.uniqueId) session.upCall = undefined;
       writeReply(
         session,
         [4, message.uniqueId, message.errorCode, message.errorDescription, message.errorDetails],
-        settled,
+        ack,
       );
       return;
     default: {
@@ -41,7 +41,7 @@ function deliverCall(
   uniqueId: string,
   action: string,
   payload: JsonObject,
-  settled: Settled | undefined,
+  ack: Ack | undefined,
 ): void {
   const { ctx, version } = session;
   const invalid = ctx.schemas.downstream(version)?.validate(action, 'request', payload);
@@ -53,11 +53,11 @@ function deliverCall(
       reason: 'schema_violation',
       errorCode: invalid.code(version),
       description: invalid.message,
-      ack: settled,
+      ack: ack,
     });
     return;
   }
-  const outcome = callQueue(session).enqueue(uniqueId, action, payload, settled);
+  const outcome = callQueue(session).enqueue(uniqueId, action, payload, ack);
   if (outcome === 'full') {
     ctx.publisher.gatewayError({
       cid: session.cid,
@@ -66,10 +66,10 @@ function deliverCall(
       reason: 'queue_full',
       errorCode: version.errorCodes.generic,
       description: `more than ${ctx.maxQueueLength} commands waiting`,
-      ack: settled,
+      ack: ack,
     });
   } else if (outcome === 'unwritable') {
-    unwritable(session, { uniqueId, action, settled });
+    unwritable(session, { uniqueId, action, ack });
   }
 }
 
@@ -85,7 +85,7 @@ function callQueue(session: SessionCore): CallQueue {
         reason: 'timeout',
         errorCode: version.errorCodes.generic,
         description: `no answer within ${ctx.callTimeoutMs} ms`,
-        ack: call.settled,
+        ack: call.ack,
       }),
     unwritable: (call) => unwritable(session, call),
     depthChanged: (delta) => ctx.metrics.queueDepth.inc(delta),
@@ -94,7 +94,7 @@ function callQueue(session: SessionCore): CallQueue {
 }
 
 /** A CALL the socket refused: never written, so answered `backpressure` (and only that). */
-function unwritable(session: SessionCore, call: Pick<PendingCall, 'uniqueId' | 'action' | 'settled'>): void {
+function unwritable(session: SessionCore, call: Pick<PendingCall, 'uniqueId' | 'action' | 'ack'>): void {
   session.ctx.publisher.gatewayError({
     cid: session.cid,
     uniqueId: call.uniqueId,
@@ -102,7 +102,7 @@ function unwritable(session: SessionCore, call: Pick<PendingCall, 'uniqueId' | '
     reason: 'backpressure',
     errorCode: session.version.errorCodes.generic,
     description: 'charge point socket is not writable',
-    ack: call.settled,
+    ack: call.ack,
   });
 }
 
@@ -116,7 +116,7 @@ function deliverResult(
   session: SessionCore,
   uniqueId: string,
   payload: JsonObject,
-  settled: Settled | undefined,
+  ack: Ack | undefined,
 ): void {
   const { ctx, version } = session;
   const upCall = session.upCall?.id === uniqueId ? session.upCall : undefined;
@@ -134,13 +134,13 @@ function deliverResult(
           errorCode: invalid.code(version),
           description: invalid.message,
         },
-        settled,
+        ack,
       );
       return;
     }
   }
   applyHeartbeatRule(session, payload, upCall?.action);
-  writeReply(session, [3, uniqueId, payload], settled);
+  writeReply(session, [3, uniqueId, payload], ack);
 }
 
 /**
@@ -155,13 +155,13 @@ function applyHeartbeatRule(session: SessionCore, payload: JsonObject, action: s
   if (session.state === 'open') session.setState('booted');
 }
 
-function writeReply(session: SessionCore, frame: Frame, settled: Settled | undefined): void {
+function writeReply(session: SessionCore, frame: Frame, ack: Ack | undefined): void {
   const kind = frame[0] === 3 ? 'callresult' : 'callerror';
   if (session.write(serializeFrame(frame))) {
     session.ctx.metrics.message('downstream', kind, undefined);
-    settled?.();
+    ack?.();
   } else {
     const type = frame[0] === 3 ? 3 : 4;
-    session.ctx.publisher.undelivered(session.cid, type, frame[1], undefined, 'offline', settled);
+    session.ctx.publisher.undelivered(session.cid, type, frame[1], undefined, 'offline', ack);
   }
 }

@@ -1,5 +1,6 @@
-import type { DownstreamMessage } from '../../bridge/envelope.js';
-import type { Settled, UpstreamPublisher } from '../../bridge/upstream-publisher.js';
+import type { DownstreamMessage } from '../../ocpp/message.js';
+import type { UpstreamPublisher } from '../../bridge/upstream-publisher.js';
+import type { Ack } from '../../ocpp/message.js';
 import type { GatewayReason } from '../../ocpp/error-codes.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -53,7 +54,7 @@ export interface SessionContext {
    * Routes a command again, as if it had just arrived from MQTT: how CALLs still waiting in a
    * replaced session reach the charge point's new session, on this node or another.
    */
-  readonly reroute: (cid: string, message: DownstreamMessage, settled: Settled) => void;
+  readonly reroute: (cid: string, message: DownstreamMessage, ack: Ack) => void;
 }
 
 /** The CP's latest CALL, so a downstream CALLRESULT can be checked against its action. */
@@ -82,5 +83,5 @@ export interface SessionCore {
   write(text: string): boolean;
   close(code: number, text: string, reason: CloseReason): void;
   /** Answers a downstream message that did not reach the charge point. */
-  undelivered(message: DownstreamMessage | PendingCall, reason: GatewayReason, settled?: Settled): void;
+  undelivered(message: DownstreamMessage | PendingCall, reason: GatewayReason, ack?: Ack): void;
 }

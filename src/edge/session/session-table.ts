@@ -1,5 +1,9 @@
-import type { LocalSessions } from '../../cluster/command-router.js';
 import type { Session } from './session.js';
+
+/** The sessions of this node, as the command router sees them: the local owner of a charge point. */
+export interface LocalSessions {
+  lookup(cid: string): Session | undefined;
+}
 
 /** Told when this node gains or loses a charge point (the ownership registry, DESIGN §4). */
 export interface OwnershipHooks {

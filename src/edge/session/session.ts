@@ -1,5 +1,5 @@
-import type { DownstreamMessage } from '../../bridge/envelope.js';
-import type { Settled } from '../../bridge/upstream-publisher.js';
+import type { DownstreamMessage } from '../../ocpp/message.js';
+import type { Ack } from '../../ocpp/message.js';
 import type { GatewayReason } from '../../ocpp/error-codes.js';
 import type { OcppVersion } from '../../ocpp/versions/index.js';
 import type { CallQueue, PendingCall } from './call-queue.js';
@@ -77,9 +77,9 @@ export class Session implements SessionCore {
     this.close(1003, 'binary frames are not supported', 'binary_frame');
   }
 
-  /** Takes one downstream message (outbound.ts); `settled` runs once its outcome is out. */
-  deliver(message: DownstreamMessage, settled?: Settled): void {
-    deliver(this, message, settled);
+  /** Takes one downstream message (outbound.ts); `ack` runs once its outcome is out. */
+  deliver(message: DownstreamMessage, ack?: Ack): void {
+    deliver(this, message, ack);
   }
 
   /** Writes one OCPP message as one WebSocket text message (never concatenated, unlike EMQX). */
@@ -129,7 +129,7 @@ export class Session implements SessionCore {
           action: call.action,
           payload: call.payload,
         } as const;
-        ctx.reroute(this.cid, message, call.settled ?? noop);
+        ctx.reroute(this.cid, message, call.ack ?? noop);
       } else {
         this.undelivered(call, 'offline');
       }
@@ -142,11 +142,11 @@ export class Session implements SessionCore {
     ctx.log.debug({ cpId: this.cid, code, reason }, 'session closed');
   }
 
-  undelivered(message: DownstreamMessage | PendingCall, reason: GatewayReason, settled?: Settled): void {
-    // A PendingCall is always a CALL and carries its own `settled`; a DownstreamMessage says what it is.
+  undelivered(message: DownstreamMessage | PendingCall, reason: GatewayReason, ack?: Ack): void {
+    // A PendingCall is always a CALL and carries its own `ack`; a DownstreamMessage says what it is.
     const type = 'type' in message ? message.type : 2;
     const action = 'action' in message ? message.action : undefined;
-    const done = 'type' in message ? settled : message.settled;
+    const done = 'type' in message ? ack : message.ack;
     this.ctx.publisher.undelivered(this.cid, type, message.uniqueId, action, reason, done);
   }
 }
