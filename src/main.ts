@@ -1,6 +1,6 @@
-import { loadConfig } from './config.js';
+import { loadConfig } from './config/index.js';
 import { ConfigError, GatewayError } from './errors.js';
-import { Gateway } from './gateway.js';
+import { Gateway } from './gateway/gateway.js';
 import { createLogger } from './observability/logger.js';
 
 /** Process entry: configuration, wiring, signals; nothing else. */

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { checkHandshake, pickSubprotocol } from '../src/edge/handshake.js';
 import { tryUpgrade } from './harness/cp-client.js';
 import { startGateway } from './harness/gateway.js';
-import type { Gateway } from '../src/gateway.js';
+import type { Gateway } from '../src/gateway/gateway.js';
 
 const RULES = { path: '/ocpp', subprotocols: ['ocpp1.6' as const], requireSubprotocol: true };
 

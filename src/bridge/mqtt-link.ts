@@ -2,10 +2,10 @@ import { connect, type IClientOptions, type IConnackPacket, type MqttClient } fr
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { MqttProtocolVersion } from '../config.js';
+import type { MqttProtocolVersion } from '../config/index.js';
 import { DEFERRED_ACK, Inbox, type MessageHandler } from './inbox.js';
 import { PublishFlow } from './publish-flow.js';
-import { TurnBatch, type Corkable } from '../turn-batch.js';
+import { TurnBatch, type Corkable } from '../io/turn-batch.js';
 
 export interface MqttLinkOptions {
   readonly url: string;

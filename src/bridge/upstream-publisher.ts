@@ -21,6 +21,16 @@ export interface GatewayErrorReply {
   readonly ack?: Ack | undefined;
 }
 
+export interface UpstreamPublisherOptions {
+  readonly link: MqttLink;
+  readonly topics: TopicMap;
+  /** QoS of the charge points' frames (`OCPP_GW_UPSTREAM_QOS`). */
+  readonly qos: 0 | 1 | 2;
+  readonly nodeId: string;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+}
+
 /** What the publisher needs to know of the charge point a message came from. */
 export interface Origin {
   readonly cid: string;
@@ -33,14 +43,23 @@ export interface Origin {
  * never in the EMQX payload (DESIGN §2).
  */
 export class UpstreamPublisher {
-  constructor(
-    private readonly link: MqttLink,
-    private readonly topics: TopicMap,
-    private readonly qos: 0 | 1 | 2,
-    private readonly nodeId: string,
-    private readonly metrics: Metrics,
-    private readonly log: Logger,
-  ) {}
+  private readonly link: MqttLink;
+  private readonly topics: TopicMap;
+  private readonly qos: 0 | 1 | 2;
+  private readonly nodeId: string;
+  private readonly metrics: Metrics;
+  private readonly log: Logger;
+
+  constructor(options: UpstreamPublisherOptions) {
+    ({
+      link: this.link,
+      topics: this.topics,
+      qos: this.qos,
+      nodeId: this.nodeId,
+      metrics: this.metrics,
+      log: this.log,
+    } = options);
+  }
 
   private props(origin: Origin, receivedAt: number): UserProperties {
     return {

@@ -4,7 +4,6 @@ import type { LocalSessions } from '../edge/session/session-table.js';
 import type { ClusterMetrics, RouteResult } from '../observability/cluster-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
-import type { NodeDirectory } from './node-directory.js';
 import type { OwnerCache } from './owner-cache.js';
 import type { OwnerDelivery } from './owner-delivery.js';
 import type { Owner, OwnershipRegistry } from './registry.js';
@@ -17,9 +16,18 @@ export interface RouterCluster {
   /** Recent lookups; a miss or a wrong guess falls back to the registry (owner-cache.ts). */
   readonly cache: OwnerCache;
   readonly bus: RouteBus;
-  readonly directory: NodeDirectory;
   readonly routeTimeoutMs: number;
   readonly metrics: ClusterMetrics;
+}
+
+export interface CommandRouterOptions {
+  readonly nodeId: string;
+  readonly local: LocalSessions;
+  readonly owner: OwnerDelivery;
+  readonly publisher: UpstreamPublisher;
+  /** Absent in single-node mode: every charge point is local or offline. */
+  readonly cluster: RouterCluster | undefined;
+  readonly log: Logger;
 }
 
 interface Forwarded {
@@ -44,20 +52,30 @@ export class CommandRouter {
   private readonly pending = new Map<number, Forwarded>();
   private nextRef = 0;
 
-  constructor(
-    private readonly nodeId: string,
-    private readonly local: LocalSessions,
-    private readonly owner: OwnerDelivery,
-    private readonly publisher: UpstreamPublisher,
-    private readonly cluster: RouterCluster | undefined,
-    private readonly log: Logger,
-  ) {}
+  private readonly nodeId: string;
+  private readonly local: LocalSessions;
+  private readonly owner: OwnerDelivery;
+  private readonly publisher: UpstreamPublisher;
+  private readonly cluster: RouterCluster | undefined;
+  private readonly log: Logger;
+
+  constructor(options: CommandRouterOptions) {
+    ({
+      nodeId: this.nodeId,
+      local: this.local,
+      owner: this.owner,
+      publisher: this.publisher,
+      cluster: this.cluster,
+      log: this.log,
+    } = options);
+  }
 
   get pendingCount(): number {
     return this.pending.size;
   }
 
-  route(cid: string, message: DownstreamMessage, delivery: Delivery): void {
+  /** A property, not a method: handed as it is to the subscriber, the adopter and the sessions. */
+  readonly route = (cid: string, message: DownstreamMessage, delivery: Delivery): void => {
     const session = this.local.lookup(cid);
     if (session !== undefined) {
       this.cluster?.metrics.routed.labels('local').inc();
@@ -69,7 +87,7 @@ export class CommandRouter {
       return;
     }
     void this.forward(this.cluster, cid, message, delivery, false);
-  }
+  };
 
   private async forward(
     cluster: RouterCluster,

@@ -1,7 +1,8 @@
-import type { ClusterConfig } from '../config.js';
+import type { ClusterConfig } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { RedisLink } from './redis-link.js';
+import { redisKeys } from './keys.js';
 
 export interface DirectoryEvents {
   /** A node seen alive before has no heartbeat any more: its forwarded commands are lost. */
@@ -32,7 +33,7 @@ export class NodeDirectory {
     private readonly metrics: ClusterMetrics,
     private readonly log: Logger,
   ) {
-    this.membersKey = `${config.prefix}:nodes`;
+    this.membersKey = redisKeys.nodes(config.prefix);
     redis.onReconnect(() => {
       this.graceUntil = Date.now() + config.nodeTtlMs;
       void this.beat();
@@ -40,7 +41,7 @@ export class NodeDirectory {
   }
 
   private livenessKey(nodeId: string): string {
-    return `${this.config.prefix}:node:${nodeId}`;
+    return redisKeys.node(this.config.prefix, nodeId);
   }
 
   async start(): Promise<void> {

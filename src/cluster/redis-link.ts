@@ -1,7 +1,7 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Writable } from 'node:stream';
-import type { ClusterConfig } from '../config.js';
-import { TurnBatch } from '../turn-batch.js';
+import type { ClusterConfig } from '../config/index.js';
+import { TurnBatch } from '../io/turn-batch.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 

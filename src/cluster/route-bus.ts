@@ -2,6 +2,7 @@ import type { Logger } from '../observability/logger.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { RedisLink } from './redis-link.js';
 import { decodeEnvelope, encodeEnvelope, type RouteEnvelope } from './route-envelope.js';
+import { redisKeys } from './keys.js';
 
 export type EnvelopeHandler = (envelope: RouteEnvelope) => void;
 
@@ -20,7 +21,7 @@ export class RouteBus {
   ) {}
 
   channel(nodeId: string): string {
-    return `${this.prefix}:route:${nodeId}`;
+    return redisKeys.route(this.prefix, nodeId);
   }
 
   async start(handler: EnvelopeHandler): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Logger } from '../observability/logger.js';
 import type { RedisLink } from './redis-link.js';
 import { withScripts, type ScriptedRedis } from './redis-scripts.js';
+import { redisKeys } from './keys.js';
 
 /**
  * Written-marks of downstream CALLs (DESIGN §4): `{prefix}:sent:{cid}:{uniqueId}` names the node
@@ -36,7 +37,7 @@ export class SentMarks {
   }
 
   private key(cid: string, uniqueId: string): string {
-    return `${this.prefix}:sent:${cid}:${uniqueId}`;
+    return redisKeys.sent(this.prefix, cid, uniqueId);
   }
 
   /**

@@ -5,6 +5,7 @@ import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { NodeDirectory } from './node-directory.js';
 import type { RedisLink } from './redis-link.js';
+import { redisKeys } from './keys.js';
 
 export type HandleMessage = (topic: string, payload: Buffer, redelivered: boolean, ack: Ack) => void;
 
@@ -51,7 +52,7 @@ export class SessionAdopter {
 
   private async run(dead: string, clientId: string): Promise<void> {
     const { options, log } = this;
-    const lockKey = `${options.prefix}:adopt:${dead}`;
+    const lockKey = redisKeys.adopt(options.prefix, dead);
     try {
       const lock = await this.redis.cmd.set(lockKey, options.nodeId, 'PX', options.maxMs, 'NX');
       if (lock !== 'OK') return; // another survivor is on it

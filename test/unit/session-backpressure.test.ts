@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import type { MqttLink } from '../../src/bridge/mqtt-link.js';
 import { TopicMap } from '../../src/bridge/topic-map.js';
 import { UpstreamPublisher } from '../../src/bridge/upstream-publisher.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import type { CpSocket } from '../../src/edge/session/cp-socket.js';
 import { Session } from '../../src/edge/session/session.js';
 import { SessionTable } from '../../src/edge/session/session-table.js';
@@ -49,7 +49,14 @@ function sessionWithSocket(): { session: Session; socket: FakeSocket; published:
   } as unknown as MqttLink;
   const metrics = new Metrics('unit', 'test');
   const log = pino({ level: 'silent' });
-  const publisher = new UpstreamPublisher(link, new TopicMap(config.topics), 1, 'unit', metrics, log);
+  const publisher = new UpstreamPublisher({
+    link,
+    topics: new TopicMap(config.topics),
+    qos: 1,
+    nodeId: 'unit',
+    metrics,
+    log,
+  });
   const session = new Session('cp1', V16, '127.0.0.1', undefined, {
     nodeId: 'unit',
     publisher,
