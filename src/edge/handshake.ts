@@ -1,4 +1,5 @@
 import type { Subprotocol } from '../ocpp/versions.js';
+import { isTopicSafe } from './topic-safe.js';
 
 /**
  * Upgrade rules (DESIGN §2), as a pure function of the request so every rule is testable
@@ -32,11 +33,6 @@ export interface HandshakeRules {
   readonly requireSubprotocol: boolean;
 }
 
-// `/`, `+` and `#` would let one charge point publish into another's topics (topic injection);
-// control characters and NUL are invalid in MQTT topics ([MQTT-4.7.3-2]).
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const FORBIDDEN_ID = /[/+#\u0000-\u001f\u007f]/;
-
 export function decodeChargePointId(url: string, path: string): HandshakeResult | string {
   const prefix = `${path}/`;
   if (url === path) return { ok: false, status: 400, reason: 'clientid_cannot_be_empty' };
@@ -50,7 +46,7 @@ export function decodeChargePointId(url: string, path: string): HandshakeResult 
   }
   if (cid.length === 0) return { ok: false, status: 400, reason: 'clientid_cannot_be_empty' };
   if ([...cid].length > MAX_CP_ID_LENGTH) return { ok: false, status: 400, reason: 'clientid_too_long' };
-  if (FORBIDDEN_ID.test(cid)) return { ok: false, status: 400, reason: 'unsupported_clientid' };
+  if (!isTopicSafe(cid)) return { ok: false, status: 400, reason: 'unsupported_clientid' };
   return cid;
 }
 
