@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { checkHandshake, pickSubprotocol } from '../src/edge/handshake.js';
+import { checkHandshake, checkUpgrade, combineHeaderLines, pickSubprotocol } from '../src/edge/handshake.js';
 import { isTopicSafe } from '../src/edge/topic-safe.js';
 import { tryUpgrade } from './harness/cp-client.js';
 import { startGateway } from './harness/gateway.js';
@@ -87,6 +87,58 @@ describe('topic-safe ids (pure)', () => {
       (checkHandshake('/ocpp/a\uD800', 'ocpp1.6', RULES) as { reason: string }).reason,
       'unsupported_clientid',
     );
+  });
+});
+
+describe('upgrade request rules (pure)', () => {
+  const request = (lines: Array<[string, string]>) => ({
+    url: '/ocpp/c1',
+    headers: combineHeaderLines(lines),
+  });
+  it('combines repeated header lines in order (RFC 7230 §3.2.2)', () => {
+    const headers = combineHeaderLines([
+      ['sec-websocket-protocol', 'ocpp2.0.1'],
+      ['Sec-WebSocket-Protocol', 'ocpp1.6'],
+      ['host', 'h'],
+    ]);
+    assert.equal(headers.get('sec-websocket-protocol'), 'ocpp2.0.1, ocpp1.6');
+    assert.equal(headers.get('host'), 'h');
+  });
+  it('picks a subprotocol offered on a second header line', () => {
+    const verdict = checkUpgrade(
+      request([
+        ['sec-websocket-version', '13'],
+        ['sec-websocket-protocol', 'ocpp2.0.1'],
+        ['sec-websocket-protocol', 'ocpp1.6'],
+      ]),
+      RULES,
+    );
+    assert.deepEqual(verdict, { ok: true, cid: 'c1', subprotocol: 'ocpp1.6', echoProtocol: true });
+  });
+  it('answers a version other than 13, or none, with 426 (RFC 6455 §4.4)', () => {
+    for (const version of ['8', '12', '14', '13, 8', '']) {
+      const verdict = checkUpgrade(
+        request([
+          ['sec-websocket-version', version],
+          ['sec-websocket-protocol', 'ocpp1.6'],
+        ]),
+        RULES,
+      );
+      assert.deepEqual(verdict, { ok: false, status: 426, reason: 'unsupported_websocket_version' }, version);
+    }
+    const none = checkUpgrade(request([['sec-websocket-protocol', 'ocpp1.6']]), RULES);
+    assert.equal(none.ok ? 0 : none.status, 426);
+  });
+  it('treats an offer of only empty entries as no subprotocol', () => {
+    const verdict = checkUpgrade(
+      request([
+        ['sec-websocket-version', '13'],
+        ['sec-websocket-protocol', ''],
+        ['sec-websocket-protocol', ' '],
+      ]),
+      RULES,
+    );
+    assert.deepEqual(verdict, { ok: false, status: 400, reason: 'no_subprotocol' });
   });
 });
 

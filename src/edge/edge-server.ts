@@ -3,7 +3,7 @@ import { ListenError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { VERSIONS } from '../ocpp/versions.js';
-import { checkHandshake } from './handshake.js';
+import { WEBSOCKET_VERSION, checkUpgrade, combineHeaderLines, type HandshakeRejection } from './handshake.js';
 import { Session } from './session.js';
 import type { SessionContext } from './session-context.js';
 import { listenExclusive } from './uws.js';
@@ -24,6 +24,26 @@ interface SocketData {
 
 const textDecoder = new TextDecoder('utf-8');
 
+type RejectStatus = 400 | 404 | 426 | 503;
+type RejectReason = HandshakeRejection | 'draining';
+const REJECT_REASONS: readonly RejectReason[] = [
+  'unsupported_websocket_version',
+  'not_found',
+  'clientid_cannot_be_empty',
+  'clientid_too_long',
+  'unsupported_clientid',
+  'bad_percent_encoding',
+  'no_subprotocol',
+  'no_supported_subprotocol',
+  'draining',
+];
+const STATUS_LINES: Record<RejectStatus, string> = {
+  400: '400 Bad Request',
+  404: '404 Not Found',
+  426: '426 Upgrade Required',
+  503: '503 Service Unavailable',
+};
+
 /**
  * The WebSocket listener (uWS). Upgrade rules live in handshake.ts; here they meet the socket:
  * status codes on rejection, the negotiated subprotocol echoed in the 101, frame and
@@ -42,6 +62,8 @@ export class EdgeServer {
     private readonly log: Logger,
   ) {
     this.app = uws.App();
+    metrics.upgrades.labels('accepted', '').inc(0);
+    for (const reason of REJECT_REASONS) metrics.upgrades.labels('rejected', reason).inc(0);
     this.app.ws<SocketData>('/*', {
       compression: 0, // uWS.DISABLED: OCPP frames are small and deflate costs memory per socket
       // uWS drops a frame over maxPayloadLength without a close frame (the peer sees 1006).
@@ -84,13 +106,14 @@ export class EdgeServer {
 
   private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
     // Everything from `req` is read now: it is invalid after this callback returns.
-    const url = req.getUrl();
-    const protocolHeader = req.getHeader('sec-websocket-protocol');
+    const lines: Array<[string, string]> = [];
+    req.forEach((name, value) => lines.push([name, value]));
+    const request = { url: req.getUrl(), headers: combineHeaderLines(lines) };
     if (!this.accepting) {
       this.reject(res, 503, 'draining');
       return;
     }
-    const verdict = checkHandshake(url, protocolHeader, this.config);
+    const verdict = checkUpgrade(request, this.config);
     if (!verdict.ok) {
       this.reject(res, verdict.status, verdict.reason);
       return;
@@ -113,11 +136,14 @@ export class EdgeServer {
     );
   }
 
-  private reject(res: HttpResponse, status: 400 | 404 | 503, reason: string): void {
+  /** Answers and closes the connection, so a refused upgrade gives its descriptor back at once. */
+  private reject(res: HttpResponse, status: RejectStatus, reason: RejectReason): void {
     this.metrics.upgrades.labels('rejected', reason).inc();
-    const line =
-      status === 400 ? '400 Bad Request' : status === 404 ? '404 Not Found' : '503 Service Unavailable';
-    res.writeStatus(line).writeHeader('Content-Type', 'text/plain').end(reason);
+    res.writeStatus(STATUS_LINES[status]);
+    // RFC 6455 §4.4: name the version the server speaks; RFC 7231 §6.5.15: and the protocol.
+    if (status === 426)
+      res.writeHeader('Sec-WebSocket-Version', WEBSOCKET_VERSION).writeHeader('Upgrade', 'websocket');
+    res.writeHeader('Content-Type', 'text/plain').end(reason, true);
   }
 
   listen(host: string, port: number): Promise<number> {

@@ -39,10 +39,20 @@ export function upgradeRequest(target: string | Buffer, options: RawUpgradeOptio
   return Buffer.concat([Buffer.from('GET '), path, Buffer.from(` HTTP/1.1\r\n${head}`)]);
 }
 
-/** Sends `request` and resolves with the answer; rejects on timeout or a connection error. */
-export function sendRaw(port: number, request: Buffer, timeoutMs = 3000): Promise<RawAnswer> {
+/**
+ * Sends `request` (several pieces 50 ms apart, when given a list) and resolves with the answer;
+ * rejects on timeout or a connection error.
+ */
+export function sendRaw(
+  port: number,
+  request: Buffer | readonly Buffer[],
+  timeoutMs = 3000,
+): Promise<RawAnswer> {
+  const pieces = Buffer.isBuffer(request) ? [request] : request;
   return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    const socket = connect(port, '127.0.0.1', () => {
+      pieces.forEach((piece, i) => setTimeout(() => socket.writable && socket.write(piece), i * 50));
+    });
     let data = Buffer.alloc(0);
     let answer: { status: number; headers: Map<string, string>; bodyAt: number; length: number } | undefined;
     const timer = setTimeout(() => {
