@@ -6,7 +6,7 @@ import { VERSIONS } from '../ocpp/versions.js';
 import { WEBSOCKET_VERSION, checkUpgrade, combineHeaderLines, type HandshakeRejection } from './handshake.js';
 import { Session } from './session.js';
 import type { SessionContext } from './session-context.js';
-import { listenExclusive } from './uws.js';
+import { listenExclusive, loadedMaxHeaderBytes } from './uws.js';
 import type {
   HttpRequest,
   HttpResponse,
@@ -155,7 +155,18 @@ export class EdgeServer {
         }
         this.listenSocket = socket;
         const bound = this.uws.us_socket_local_port(socket);
-        this.log.info({ host, port: bound, path: this.config.path }, 'OCPP WebSocket listener open');
+        const maxHeaderBytes = loadedMaxHeaderBytes();
+        this.log.info(
+          { host, port: bound, path: this.config.path, maxHeaderBytes },
+          'OCPP WebSocket listener open',
+        );
+        if (maxHeaderBytes !== this.config.maxHeaderBytes) {
+          // In-process use without main.ts, which sets the limit before uWS loads.
+          this.log.warn(
+            { maxHeaderBytes, configured: this.config.maxHeaderBytes },
+            'uWS loaded with another header limit than OCPP_GW_MAX_HEADER_BYTES',
+          );
+        }
         resolve(bound);
       });
     });
