@@ -3,6 +3,7 @@ import { ListenError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { VERSIONS } from '../ocpp/versions.js';
+import { FdBudget } from './fd-budget.js';
 import { WEBSOCKET_VERSION, checkUpgrade, combineHeaderLines, type HandshakeRejection } from './handshake.js';
 import { Session } from './session.js';
 import type { SessionContext } from './session-context.js';
@@ -25,7 +26,7 @@ interface SocketData {
 const textDecoder = new TextDecoder('utf-8');
 
 type RejectStatus = 400 | 404 | 426 | 503;
-type RejectReason = HandshakeRejection | 'draining';
+type RejectReason = HandshakeRejection | 'draining' | 'fd_limit';
 const REJECT_REASONS: readonly RejectReason[] = [
   'unsupported_websocket_version',
   'not_found',
@@ -36,6 +37,7 @@ const REJECT_REASONS: readonly RejectReason[] = [
   'no_subprotocol',
   'no_supported_subprotocol',
   'draining',
+  'fd_limit',
 ];
 const STATUS_LINES: Record<RejectStatus, string> = {
   400: '400 Bad Request',
@@ -52,7 +54,10 @@ const STATUS_LINES: Record<RejectStatus, string> = {
 export class EdgeServer {
   private readonly app: TemplatedApp;
   private listenSocket: us_listen_socket | undefined;
+  private bound: { readonly host: string; readonly port: number } | undefined;
   private accepting = true;
+  private reopenFailing = false;
+  private readonly fds: FdBudget;
 
   constructor(
     private readonly uws: Uws,
@@ -62,6 +67,14 @@ export class EdgeServer {
     private readonly log: Logger,
   ) {
     this.app = uws.App();
+    this.fds = new FdBudget(
+      config.fdReserve,
+      { pause: () => this.closeListenSocket(), resume: () => this.reopen() },
+      log,
+    );
+    // Every socket of the app, from accept on (+1) to its close before an upgrade (-1); an
+    // upgraded socket leaves through the WebSocket `close` handler instead.
+    this.app.filter((_res, count) => (count > 0 ? this.fds.socketOpened() : this.fds.socketClosed()));
     metrics.upgrades.labels('accepted', '').inc(0);
     for (const reason of REJECT_REASONS) metrics.upgrades.labels('rejected', reason).inc(0);
     this.app.ws<SocketData>('/*', {
@@ -92,7 +105,10 @@ export class EdgeServer {
           session.close(1011, 'internal error', 'remote_error');
         }
       },
-      close: (ws, code) => ws.getUserData().session.onClosed(code),
+      close: (ws, code) => {
+        this.fds.socketClosed();
+        ws.getUserData().session.onClosed(code);
+      },
     });
     // Anything that is not a WebSocket upgrade.
     this.app.any('/*', (res, req) => {
@@ -111,6 +127,10 @@ export class EdgeServer {
     const request = { url: req.getUrl(), headers: combineHeaderLines(lines) };
     if (!this.accepting) {
       this.reject(res, 503, 'draining');
+      return;
+    }
+    if (this.fds.refusing) {
+      this.reject(res, 503, 'fd_limit');
       return;
     }
     const verdict = checkUpgrade(request, this.config);
@@ -155,6 +175,7 @@ export class EdgeServer {
         }
         this.listenSocket = socket;
         const bound = this.uws.us_socket_local_port(socket);
+        this.bound = { host, port: bound };
         const maxHeaderBytes = loadedMaxHeaderBytes();
         this.log.info(
           { host, port: bound, path: this.config.path, maxHeaderBytes },
@@ -167,22 +188,47 @@ export class EdgeServer {
             'uWS loaded with another header limit than OCPP_GW_MAX_HEADER_BYTES',
           );
         }
+        this.fds.start();
         resolve(bound);
       });
     });
   }
 
+  private closeListenSocket(): void {
+    if (this.listenSocket === undefined) return;
+    this.uws.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
+  }
+
+  /** Reopens the listener on the port it had (after the descriptor budget closed it). */
+  private reopen(): boolean {
+    if (!this.accepting || this.listenSocket !== undefined || this.bound === undefined) return true;
+    const { host, port } = this.bound;
+    listenExclusive(this.uws, this.app, host, port, (socket) => {
+      if (socket !== false) this.listenSocket = socket;
+    });
+    if (this.listenSocket === undefined) {
+      // Once per episode; the descriptor budget retries on every count.
+      if (!this.reopenFailing)
+        this.log.error({ host, port }, 'OCPP WebSocket listener could not reopen; retrying');
+      this.reopenFailing = true;
+      return false;
+    }
+    if (this.reopenFailing) this.log.info({ host, port }, 'OCPP WebSocket listener reopened');
+    this.reopenFailing = false;
+    return true;
+  }
+
   /** Stops accepting (new upgrades get 503) and closes the listen socket; open sockets stay. */
   stopListening(): void {
     this.accepting = false;
-    if (this.listenSocket !== undefined) {
-      this.uws.us_listen_socket_close(this.listenSocket);
-      this.listenSocket = undefined;
-    }
+    this.fds.stop();
+    this.closeListenSocket();
   }
 
   /** Last resort after drain: uWS `close()` ends whatever is left without close codes. */
   closeAll(): void {
+    this.fds.stop();
     this.app.close();
   }
 }
