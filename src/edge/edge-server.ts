@@ -79,9 +79,12 @@ export class EdgeServer {
     for (const reason of REJECT_REASONS) metrics.upgrades.labels('rejected', reason).inc(0);
     this.app.ws<SocketData>('/*', {
       compression: 0, // uWS.DISABLED: OCPP frames are small and deflate costs memory per socket
-      // uWS drops a frame over maxPayloadLength without a close frame (the peer sees 1006).
-      // We let frames up to twice the limit through and close those over it with 1009
-      // ourselves (RFC 6455 §7.4.1); the uWS cap stays as the memory backstop.
+      // uWS refuses a message over maxPayloadLength itself, at the frame header or when the
+      // fragments add up past it, by dropping the TCP connection without a close frame (the peer
+      // sees 1006); it has no hook to send one. We let messages up to twice the limit through
+      // and close those with 1009 ourselves (RFC 6455 §7.4.1); the uWS cap is the memory
+      // backstop per socket. Invalid UTF-8 in a text message is dropped the same way before it
+      // reaches `message` (uWS checks every text message), so no 1007 can be sent.
       maxPayloadLength: config.maxFrameBytes * 2,
       maxBackpressure: config.maxBackpressureBytes,
       closeOnBackpressureLimit: false,
