@@ -4,9 +4,10 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { VERSIONS } from '../ocpp/versions.js';
 import { FdBudget } from './fd-budget.js';
-import { WEBSOCKET_VERSION, checkUpgrade, combineHeaderLines, type HandshakeRejection } from './handshake.js';
+import { checkUpgrade, combineHeaderLines } from './handshake.js';
 import { Session } from './session.js';
 import type { SessionContext } from './session-context.js';
+import { REJECT_REASONS, writeRejection, type RejectReason, type RejectStatus } from './upgrade-rejection.js';
 import { listenExclusive, loadedMaxHeaderBytes } from './uws.js';
 import type {
   HttpRequest,
@@ -24,27 +25,6 @@ interface SocketData {
 }
 
 const textDecoder = new TextDecoder('utf-8');
-
-type RejectStatus = 400 | 404 | 426 | 503;
-type RejectReason = HandshakeRejection | 'draining' | 'fd_limit';
-const REJECT_REASONS: readonly RejectReason[] = [
-  'unsupported_websocket_version',
-  'not_found',
-  'clientid_cannot_be_empty',
-  'clientid_too_long',
-  'unsupported_clientid',
-  'bad_percent_encoding',
-  'no_subprotocol',
-  'no_supported_subprotocol',
-  'draining',
-  'fd_limit',
-];
-const STATUS_LINES: Record<RejectStatus, string> = {
-  400: '400 Bad Request',
-  404: '404 Not Found',
-  426: '426 Upgrade Required',
-  503: '503 Service Unavailable',
-};
 
 /**
  * The WebSocket listener (uWS). Upgrade rules live in handshake.ts; here they meet the socket:
@@ -159,14 +139,9 @@ export class EdgeServer {
     );
   }
 
-  /** Answers and closes the connection, so a refused upgrade gives its descriptor back at once. */
   private reject(res: HttpResponse, status: RejectStatus, reason: RejectReason): void {
     this.metrics.upgrades.labels('rejected', reason).inc();
-    res.writeStatus(STATUS_LINES[status]);
-    // RFC 6455 §4.4: name the version the server speaks; RFC 7231 §6.5.15: and the protocol.
-    if (status === 426)
-      res.writeHeader('Sec-WebSocket-Version', WEBSOCKET_VERSION).writeHeader('Upgrade', 'websocket');
-    res.writeHeader('Content-Type', 'text/plain').end(reason, true);
+    writeRejection(res, status, reason);
   }
 
   listen(host: string, port: number): Promise<number> {

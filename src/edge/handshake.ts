@@ -18,15 +18,18 @@ export type HandshakeResult =
     }
   | { readonly ok: false; readonly status: 400 | 404 | 426; readonly reason: HandshakeRejection };
 
-export type HandshakeRejection =
-  | 'unsupported_websocket_version'
-  | 'not_found'
-  | 'clientid_cannot_be_empty'
-  | 'clientid_too_long'
-  | 'unsupported_clientid'
-  | 'bad_percent_encoding'
-  | 'no_subprotocol'
-  | 'no_supported_subprotocol';
+export const HANDSHAKE_REJECTIONS = [
+  'unsupported_websocket_version',
+  'not_found',
+  'clientid_cannot_be_empty',
+  'clientid_too_long',
+  'unsupported_clientid',
+  'bad_percent_encoding',
+  'no_subprotocol',
+  'no_supported_subprotocol',
+] as const;
+
+export type HandshakeRejection = (typeof HANDSHAKE_REJECTIONS)[number];
 
 export interface HandshakeRules {
   readonly path: string;
