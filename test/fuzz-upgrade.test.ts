@@ -4,31 +4,18 @@ import fc from 'fast-check';
 import { spawnGateway, type GatewayProcess } from './harness/gateway.js';
 import { Mosquitto } from './harness/mosquitto.js';
 import { MqttObserver } from './harness/mqtt-observer.js';
+import { brokerAccepts, expected, target, type Case, type Piece } from './harness/handshake-model.js';
 import { rawUpgrade } from './harness/raw-upgrade.js';
 
 /**
  * Property: every upgrade gets 101 or the status its request calls for, and no id the gateway
  * accepts can make mosquitto refuse a publish (issue 8 item 1: one such id took the MQTT link
  * down for good). Paths and ids are fuzzed down to single code points and bytes; the expected
- * verdict comes from a model written here, not from the gateway's code. Seed: FUZZ_SEED, else
- * a fixed one, so a run repeats; fast-check prints seed and path of a failure.
+ * verdict comes from harness/handshake-model.ts, not from the gateway's code. Seed: FUZZ_SEED,
+ * else a fixed one, so a run repeats; fast-check prints seed and path of a failure.
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 8_2026);
 const RUNS = 300;
-
-/** One code point of the id and how it travels in the request target. */
-type Piece =
-  | { readonly kind: 'pct'; readonly char: string }
-  | { readonly kind: 'raw'; readonly char: string }
-  | { readonly kind: 'broken'; readonly text: string };
-
-interface Case {
-  readonly prefix: string;
-  readonly pieces: readonly Piece[];
-  readonly query: string;
-  readonly version: string | null;
-  readonly protocolLines: readonly string[];
-}
 
 /** Code points any broker takes in a topic level: the body of most ids. */
 const safeCodePoint = fc.oneof(
@@ -115,71 +102,6 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
     { weight: 1, arbitrary: fc.constantFrom([], ['ocpp2.0.1', 'ocpp1.6'], ['ocpp2.0.1'], ['', ' ']) },
   ),
 });
-
-/** UTF-8 of one code point; a lone surrogate as its three generalised-UTF-8 bytes. */
-function utf8(char: string): Buffer {
-  const cp = char.codePointAt(0) ?? 0;
-  if (cp >= 0xd800 && cp <= 0xdfff)
-    return Buffer.from([0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f)]);
-  return Buffer.from(char, 'utf8');
-}
-const percent = (bytes: Buffer): string =>
-  [...bytes].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
-
-function target(c: Case): Buffer {
-  const parts = c.pieces.map((p) =>
-    p.kind === 'raw' ? utf8(p.char) : Buffer.from(p.kind === 'pct' ? percent(utf8(p.char)) : p.text),
-  );
-  return Buffer.concat([Buffer.from(c.prefix), ...parts, Buffer.from(c.query)]);
-}
-
-/**
- * What an MQTT broker may refuse in a topic, as mosquitto 2 checks a UTF-8 string: no
- * surrogates, no U+0000-U+001F or U+007F-U+009F, no noncharacters; plus `/ + #` for an id.
- */
-function brokerAccepts(id: string): boolean {
-  for (let i = 0; i < id.length;) {
-    const cp = id.codePointAt(i) ?? 0;
-    i += cp > 0xffff ? 2 : 1;
-    if (cp === 0x2f || cp === 0x2b || cp === 0x23) return false;
-    if (cp <= 0x1f || (cp >= 0x7f && cp <= 0x9f)) return false;
-    if (cp >= 0xd800 && cp <= 0xdfff) return false;
-    if ((cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) === 0xfffe) return false;
-  }
-  return true;
-}
-
-type Expected = { status: 101; id: string } | { status: 400 | 404 | 426; reason: string };
-
-/** The README's handshake table, in its order. */
-function expected(c: Case): Expected {
-  if (c.version?.trim() !== '13') return { status: 426, reason: 'unsupported_websocket_version' };
-  // The server reads the path up to the query, raw bytes decoded as UTF-8.
-  const url =
-    c.prefix +
-    c.pieces
-      .map((p) => (p.kind === 'raw' ? p.char : p.kind === 'pct' ? percent(utf8(p.char)) : p.text))
-      .join('');
-  if (url === '/ocpp') return { status: 400, reason: 'clientid_cannot_be_empty' };
-  if (!url.startsWith('/ocpp/')) return { status: 404, reason: 'not_found' };
-  let id: string;
-  try {
-    id = decodeURIComponent(url.slice('/ocpp/'.length));
-  } catch {
-    return { status: 400, reason: 'bad_percent_encoding' };
-  }
-  if (id === '') return { status: 400, reason: 'clientid_cannot_be_empty' };
-  if ([...id].length > 48) return { status: 400, reason: 'clientid_too_long' };
-  if (!brokerAccepts(id)) return { status: 400, reason: 'unsupported_clientid' };
-  const offered = c.protocolLines
-    .join(',')
-    .split(',')
-    .map((e) => e.trim())
-    .filter((e) => e !== '');
-  if (offered.length === 0) return { status: 400, reason: 'no_subprotocol' };
-  if (!offered.includes('ocpp1.6')) return { status: 400, reason: 'no_supported_subprotocol' };
-  return { status: 101, id };
-}
 
 describe('upgrade fuzz against real mosquitto', () => {
   let broker: Mosquitto;
