@@ -85,7 +85,7 @@ export class EdgeServer {
             { cpId: session.cid, err: error instanceof Error ? error.stack : String(error) },
             'frame handler failed',
           );
-          session.close(1011, 'internal error', 'remote_error');
+          session.close(1011, 'internal error', 'internal_error');
         }
       },
       close: (ws, code) => {
