@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { checkHandshake, checkUpgrade, combineHeaderLines, pickSubprotocol } from '../src/edge/handshake.js';
-import { isTopicSafe } from '../src/edge/topic-safe.js';
+import { isTopicSafe } from '../src/ocpp/identifiers.js';
 import { tryUpgrade } from './harness/cp-client.js';
 import { startGateway } from './harness/gateway.js';
 import type { Gateway } from '../src/gateway.js';

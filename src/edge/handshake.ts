@@ -1,5 +1,5 @@
 import type { Subprotocol } from '../ocpp/versions.js';
-import { isTopicSafe } from './topic-safe.js';
+import { isTopicSafe } from '../ocpp/identifiers.js';
 
 /**
  * Upgrade rules (DESIGN §2), as a pure function of the request so every rule is testable
