@@ -1,6 +1,7 @@
 import type { UpstreamPublisher } from '../bridge/upstream-publisher.js';
 import type { Ack, Delivery, DownstreamMessage } from '../ocpp/message.js';
 import type { LocalSessions } from '../edge/session/session-table.js';
+import { EnvelopeEncodeError } from '../errors.js';
 import type { ClusterMetrics, RouteResult } from '../observability/cluster-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
@@ -146,8 +147,9 @@ export class CommandRouter {
       // owner may just be out of date: ask the registry once before answering offline.
       if (receivers === 0 && cached) this.retry(ref, cluster);
       else if (receivers === 0) this.fail(ref, 'offline');
-    } catch {
-      this.fail(ref, 'unroutable');
+    } catch (error) {
+      // The command itself cannot be packed: no retry or other node can help it.
+      this.fail(ref, error instanceof EnvelopeEncodeError ? 'malformed' : 'unroutable');
     }
   }
 
@@ -220,6 +222,7 @@ export class CommandRouter {
 /** The router itself ends a message only for these reasons; anything else counts as offline. */
 const ROUTER_REASONS: ReadonlySet<GatewayReason> = new Set([
   'unroutable',
+  'malformed',
   'node_lost',
   'timeout',
   'shutdown',

@@ -1,4 +1,5 @@
 import { Packr } from 'msgpackr';
+import { EnvelopeEncodeError } from '../errors.js';
 import { decodeDeliverPayload, type WireDownstream } from './route-deliver.js';
 
 export { fromWire, toWire, type WireDownstream } from './route-deliver.js';
@@ -48,8 +49,17 @@ export type RouteEnvelope =
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
+/**
+ * msgpackr recurses and throws on very deep values. A downstream message is within the JSON
+ * limits (ocpp/json-limits.ts) before it gets here; should one not be, the caller learns it from
+ * this error's type and answers the command `malformed` instead of `unroutable`.
+ */
 export function encodeEnvelope(envelope: RouteEnvelope): Buffer {
-  return packr.pack(envelope);
+  try {
+    return packr.pack(envelope);
+  } catch (error) {
+    throw new EnvelopeEncodeError(envelope.k, error);
+  }
 }
 
 export type DecodeResult =

@@ -57,6 +57,8 @@ export function loadConfig(env: Env = process.env): Config {
     subprotocols: parseSubprotocols(r),
     requireSubprotocol: r.bool('REQUIRE_SUBPROTOCOL', true),
     maxFrameBytes: r.int('MAX_FRAME_BYTES', 262_144, 1024, 16 * 1024 * 1024),
+    maxHeaderBytes: r.int('MAX_HEADER_BYTES', 16_384, 1024, 262_144),
+    fdReserve: r.int('FD_RESERVE', 128, 16, 1_048_576),
     maxBackpressureBytes: r.int('MAX_BACKPRESSURE_BYTES', 1_048_576, 4096, 64 * 1024 * 1024),
     idleTimeoutS: r.int('IDLE_TIMEOUT_S', 120, 8, 960),
     heartbeatIntervalS: r.int('HEARTBEAT_INTERVAL_S', 60, 0, 86_400),

@@ -19,6 +19,16 @@ export interface Config {
   /** Reject upgrades without Sec-WebSocket-Protocol (400). @default true */
   readonly requireSubprotocol: boolean;
   readonly maxFrameBytes: number;
+  /**
+   * Largest upgrade request head (request line, header lines, blank line); uWS answers a larger
+   * one with 431. Applied through UWS_HTTP_MAX_HEADERS_SIZE before uWS loads. @default 16384
+   */
+  readonly maxHeaderBytes: number;
+  /**
+   * Descriptors kept free below the soft RLIMIT_NOFILE for the HTTP port, MQTT and Redis
+   * reconnects and the process itself; upgrades past `limit - reserve` get 503. @default 128
+   */
+  readonly fdReserve: number;
   readonly maxBackpressureBytes: number;
   /** uWS idle timeout; the gateway pings automatically before it. @default 120 */
   readonly idleTimeoutS: number;

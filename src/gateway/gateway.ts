@@ -121,6 +121,7 @@ export class Gateway {
       table: sessions,
       schemas,
       maxQueueLength: config.maxQueueLength,
+      maxFrameBytes: config.maxFrameBytes,
       callTimeoutMs: config.callTimeoutMs,
       heartbeatIntervalS: config.heartbeatIntervalS,
       nextEpoch: epochs.next,

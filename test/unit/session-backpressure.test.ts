@@ -65,6 +65,7 @@ function sessionWithSocket(): { session: Session; socket: FakeSocket; published:
     table: new SessionTable(),
     schemas: new SchemaPolicy({ upstream: false, downstream: false, subprotocols: [] }),
     maxQueueLength: 10,
+    maxFrameBytes: 262_144,
     callTimeoutMs: 60_000,
     heartbeatIntervalS: 60,
     nextEpoch: () => '1',

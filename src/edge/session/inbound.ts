@@ -55,11 +55,12 @@ function onCall(session: SessionCore, frame: CallFrame, at: Arrival): void {
     answer(session, frame[1], invalid);
     return;
   }
-  session.upCall = { id: frame[1], action: frame[2] };
   // The backend never saw it: tell the CP now so it can retry (OCPP-J 1.6 §4.2.3 InternalError).
-  ctx.publisher.call(session, frame, at.payloadText, at.receivedAt, at.startedAt, () =>
+  const published = ctx.publisher.call(session, frame, at.payloadText, at.receivedAt, at.startedAt, () =>
     answer(session, frame[1], new OcppError('internal', 'could not forward the CALL to the backend')),
   );
+  if (published) session.upCall = { id: frame[1], action: frame[2] };
+  else answer(session, frame[1], UNENCODABLE);
 }
 
 function onCallResult(session: SessionCore, frame: CallResultFrame, at: Arrival): void {
@@ -81,20 +82,18 @@ function onCallResult(session: SessionCore, frame: CallResultFrame, at: Arrival)
     });
     return;
   }
-  ctx.publisher.callResult(
-    session,
-    frame,
-    at.payloadText,
-    call?.action,
-    at.receivedAt,
-    at.startedAt,
-    call?.ack,
-  );
+  const { action, ack } = call ?? {};
+  if (!ctx.publisher.callResult(session, frame, at.payloadText, action, at.receivedAt, at.startedAt, ack)) {
+    replyRejected(session, call, UNENCODABLE);
+  }
 }
 
 function onCallError(session: SessionCore, frame: CallErrorFrame, at: Arrival): void {
   const call = settle(session, frame[1]);
-  session.ctx.publisher.callError(session, frame, call?.action, at.receivedAt, at.startedAt, call?.ack);
+  const { publisher } = session.ctx;
+  if (!publisher.callError(session, frame, call?.action, at.receivedAt, at.startedAt, call?.ack)) {
+    replyRejected(session, call, UNENCODABLE);
+  }
 }
 
 /** The CP answered `uniqueId`: the outstanding downstream CALL it ends, if it is ours. */
@@ -115,22 +114,33 @@ function rejectFrame(session: SessionCore, parsed: Extract<ParseResult, { ok: fa
     'malformed frame',
   );
   if (replyId !== undefined) answer(session, replyId, error);
-  else ctx.metrics.frameErrors.labels(error.code(version)).inc();
-  const call = replyTo === undefined ? undefined : settle(session, replyTo);
-  if (call !== undefined) {
-    ctx.publisher.gatewayError({
-      cid: session.cid,
-      uniqueId: call.uniqueId,
-      action: call.action,
-      reason: 'invalid_reply',
-      errorCode: error.code(version),
-      description: error.message,
-      ack: call.ack,
-    });
-  }
+  else replyRejected(session, replyTo === undefined ? undefined : settle(session, replyTo), error);
+}
+
+/**
+ * A CALLRESULT/CALLERROR that cannot be bridged is never answered (OCPP-J 1.6 §4.2.3: a CALLERROR
+ * answers a CALL), only counted; if it ended a downstream CALL, that command's outcome is still
+ * owed to the backend: an `invalid_reply` error reply.
+ */
+function replyRejected(session: SessionCore, call: PendingCall | undefined, error: OcppError): void {
+  const { ctx, version } = session;
+  ctx.metrics.frameErrors.labels(error.code(version)).inc();
+  if (call === undefined) return;
+  ctx.publisher.gatewayError({
+    cid: session.cid,
+    uniqueId: call.uniqueId,
+    action: call.action,
+    reason: 'invalid_reply',
+    errorCode: error.code(version),
+    description: error.message,
+    ack: call.ack,
+  });
 }
 
 function answer(session: SessionCore, uniqueId: string, error: OcppError): void {
   session.ctx.metrics.frameErrors.labels(error.code(session.version)).inc();
   session.write(serializeFrame(error.toCallError(uniqueId, session.version)));
 }
+
+/** A frame that parsed but cannot be encoded again for MQTT (guarded; the JSON limits prevent it). */
+const UNENCODABLE = new OcppError('bad_payload', 'frame cannot be encoded for MQTT');

@@ -1,7 +1,8 @@
 import type { DownstreamMessage } from '../../ocpp/message.js';
 import type { Ack } from '../../ocpp/message.js';
-import { serializeFrame, type Frame, type JsonObject } from '../../ocpp/frame.js';
-import { CallQueue, type PendingCall } from './call-queue.js';
+import { encodeFrame, type Frame, type JsonObject } from '../../ocpp/frame.js';
+import type { GatewayReason } from '../../ocpp/error-codes.js';
+import { CallQueue, type PendingCall, type WriteFailure } from './call-queue.js';
 import type { SessionCore } from './session-context.js';
 
 /**
@@ -68,8 +69,6 @@ function deliverCall(
       description: `more than ${ctx.maxQueueLength} commands waiting`,
       ack: ack,
     });
-  } else if (outcome === 'unwritable') {
-    unwritable(session, { uniqueId, action, ack });
   }
 }
 
@@ -87,29 +86,46 @@ function callQueue(session: SessionCore): CallQueue {
         description: `no answer within ${ctx.callTimeoutMs} ms`,
         ack: call.ack,
       }),
-    unwritable: (call) => unwritable(session, call),
+    notWritten: (call, failure) => notWritten(session, call, failure),
     depthChanged: (delta) => ctx.metrics.queueDepth.inc(delta),
   });
   return session.queue;
 }
 
-/** A CALL the socket refused: never written, so answered `backpressure` (and only that). */
-function unwritable(session: SessionCore, call: Pick<PendingCall, 'uniqueId' | 'action' | 'ack'>): void {
-  session.ctx.publisher.gatewayError({
+/**
+ * The queue could not write `call`: its outcome is an error reply, and the queue moves on. A CALL
+ * the socket refused was never written, so it is answered `backpressure` (and only that).
+ */
+function notWritten(session: SessionCore, call: PendingCall, failure: WriteFailure): void {
+  const { ctx, version } = session;
+  const [reason, errorCode, description]: [GatewayReason, string, string] =
+    failure === 'unwritable'
+      ? ['backpressure', version.errorCodes.generic, 'charge point socket is not writable']
+      : failure === 'malformed'
+        ? ['malformed', version.errorCodes.malformed, 'command cannot be encoded as an OCPP-J frame']
+        : [
+            'too_large',
+            version.errorCodes.generic,
+            `frame would exceed OCPP_GW_MAX_FRAME_BYTES (${ctx.maxFrameBytes})`,
+          ];
+  ctx.publisher.gatewayError({
     cid: session.cid,
     uniqueId: call.uniqueId,
     action: call.action,
-    reason: 'backpressure',
-    errorCode: session.version.errorCodes.generic,
-    description: 'charge point socket is not writable',
+    reason,
+    errorCode,
+    description,
     ack: call.ack,
   });
 }
 
-function writeCall(session: SessionCore, call: PendingCall): boolean {
-  const written = session.write(serializeFrame([2, call.uniqueId, call.action, call.payload]));
-  if (written) session.ctx.metrics.message('downstream', 'call', call.action);
-  return written;
+function writeCall(session: SessionCore, call: PendingCall): WriteFailure | undefined {
+  const { ctx } = session;
+  const encoded = encodeFrame([2, call.uniqueId, call.action, call.payload], ctx.maxFrameBytes);
+  if (!encoded.ok) return encoded.problem === 'unencodable' ? 'malformed' : 'too_large';
+  if (!session.write(encoded.text)) return 'unwritable';
+  ctx.metrics.message('downstream', 'call', call.action);
+  return undefined;
 }
 
 function deliverResult(
@@ -139,8 +155,7 @@ function deliverResult(
       return;
     }
   }
-  applyHeartbeatRule(session, payload, upCall?.action);
-  writeReply(session, [3, uniqueId, payload], ack);
+  if (writeReply(session, [3, uniqueId, payload], ack)) applyHeartbeatRule(session, payload, upCall?.action);
 }
 
 /**
@@ -155,13 +170,24 @@ function applyHeartbeatRule(session: SessionCore, payload: JsonObject, action: s
   if (session.state === 'open') session.setState('booted');
 }
 
-function writeReply(session: SessionCore, frame: Frame, ack: Ack | undefined): void {
-  const kind = frame[0] === 3 ? 'callresult' : 'callerror';
-  if (session.write(serializeFrame(frame))) {
-    session.ctx.metrics.message('downstream', kind, undefined);
-    ack?.();
-  } else {
-    const type = frame[0] === 3 ? 3 : 4;
-    session.ctx.publisher.undelivered(session.cid, type, frame[1], undefined, 'offline', ack);
+/**
+ * Writes a backend CALLRESULT/CALLERROR; what cannot be written is reported on the diagnostics
+ * topic (there is no Reply topic for a reply). True when written.
+ */
+function writeReply(session: SessionCore, frame: Frame, ack: Ack | undefined): boolean {
+  const { ctx } = session;
+  const type = frame[0] === 3 ? 3 : 4;
+  const encoded = encodeFrame(frame, ctx.maxFrameBytes);
+  if (!encoded.ok) {
+    const reason = encoded.problem === 'unencodable' ? 'malformed' : 'too_large';
+    ctx.publisher.undelivered(session.cid, type, frame[1], undefined, reason, ack);
+    return false;
   }
+  if (!session.write(encoded.text)) {
+    ctx.publisher.undelivered(session.cid, type, frame[1], undefined, 'offline', ack);
+    return false;
+  }
+  ctx.metrics.message('downstream', type === 3 ? 'callresult' : 'callerror', undefined);
+  ack?.();
+  return true;
 }

@@ -7,22 +7,11 @@ import type { Metrics } from '../../observability/metrics.js';
 import type { SchemaPolicy } from '../../ocpp/schema-policy.js';
 import type { OcppVersion } from '../../ocpp/versions/index.js';
 import type { CallQueue, PendingCall } from './call-queue.js';
+import type { CloseReason } from './close-reason.js';
 
 export type SessionState = 'open' | 'booted' | 'closing' | 'closed';
 
-/** Why a session ended; bounded, used as a metric label and in the presence event. */
-export type CloseReason =
-  | 'remote'
-  | 'remote_error'
-  | 'keepalive_timeout'
-  | 'idle_timeout'
-  | 'replaced'
-  | 'kicked'
-  | 'shutdown'
-  | 'backpressure'
-  | 'binary_frame'
-  | 'frame_too_large'
-  | 'invalid_utf8';
+export type { CloseReason } from './close-reason.js';
 
 /**
  * The table a session enters when its socket opens and leaves when it closes (newest wins:
@@ -46,6 +35,8 @@ export interface SessionContext {
   /** Which payloads are schema-checked; each session asks for its own version's validator. */
   readonly schemas: SchemaPolicy;
   readonly maxQueueLength: number;
+  /** OCPP_GW_MAX_FRAME_BYTES: the limit on frames read holds for frames written too. */
+  readonly maxFrameBytes: number;
   readonly callTimeoutMs: number;
   readonly heartbeatIntervalS: number;
   /** A new session's ownership epoch (cluster/registry.ts `epochSource`). */

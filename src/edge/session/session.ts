@@ -7,9 +7,11 @@ import type { CpSocket } from './cp-socket.js';
 import { receive } from './inbound.js';
 import { deliver } from './outbound.js';
 import { presenceBody } from './presence.js';
-import type { CloseReason, SessionContext, SessionCore, SessionState, UpCall } from './session-context.js';
+import { reasonFromCode, type CloseReason } from './close-reason.js';
+import type { SessionContext, SessionCore, SessionState, UpCall } from './session-context.js';
 
-export type { CloseReason, SessionState } from './session-context.js';
+export type { CloseReason } from './close-reason.js';
+export type { SessionState } from './session-context.js';
 
 /**
  * One charge point's socket: `open -> booted -> closing -> closed` (DESIGN §3). This file holds
@@ -146,24 +148,9 @@ export class Session implements SessionCore {
     // A PendingCall is always a CALL and carries its own `ack`; a DownstreamMessage says what it is.
     const type = 'type' in message ? message.type : 2;
     const action = 'action' in message ? message.action : undefined;
-    const done = 'type' in message ? ack : message.ack;
-    this.ctx.publisher.undelivered(this.cid, type, message.uniqueId, action, reason, done);
+    const messageAck = 'type' in message ? ack : message.ack;
+    this.ctx.publisher.undelivered(this.cid, type, message.uniqueId, action, reason, messageAck);
   }
 }
 
 function noop(): void {}
-
-function reasonFromCode(code: number): CloseReason {
-  switch (code) {
-    case 1000:
-    case 1001:
-    case 1005: // RFC 6455 §7.4.1: the close frame carried no code
-      return 'remote';
-    case 1009:
-      return 'frame_too_large';
-    case 1007:
-      return 'invalid_utf8';
-    default:
-      return 'remote_error';
-  }
-}
