@@ -5,7 +5,7 @@ import { decodeEnvelope, encodeEnvelope, type RouteEnvelope } from '../src/clust
 import { fromWire, toWire } from '../src/cluster/route-deliver.js';
 import type { DownstreamMessage } from '../src/ocpp/message.js';
 
-/** The route bus's wire format (DESIGN §4): every kind round-trips; anything else is rejected. */
+/** The route bus's wire format (docs/architecture.md §5.4): every kind round-trips; anything else is rejected. */
 describe('route envelopes (msgpackr, versioned)', () => {
   const samples: RouteEnvelope[] = [
     {

@@ -1,7 +1,7 @@
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Ack, Delivery, DownstreamMessage } from '../ocpp/message.js';
-import { parseDownstream } from './envelope.js';
+import { DOWNSTREAM_PROBLEMS, parseDownstream } from './envelope.js';
 import type { MqttLink } from './mqtt-link.js';
 import type { TopicMap } from './topic-map.js';
 import type { UpstreamPublisher } from './upstream-publisher.js';
@@ -15,10 +15,10 @@ import { DEFAULT_VERSION } from '../ocpp/versions/index.js';
 export type RouteCommand = (cid: string, message: DownstreamMessage, delivery: Delivery) => void;
 
 /**
- * The node's one downstream subscription (DESIGN §1): `$share/{group}/{mount}cs/+` at QoS 1 with
+ * The node's one downstream subscription (docs/architecture.md §2.4): `$share/{group}/{mount}cs/+` at QoS 1 with
  * MQTT 5, the plain filter on the embedded broker. Each message names its charge point in the
  * topic; malformed ones are answered (usable id on a CALL) or reported on the diagnostics topic,
- * never dropped in silence (EMQX drops them, reference §1.6).
+ * never dropped in silence (EMQX drops them, docs/architecture.md §7.8; rules §2.5).
  */
 export class DownstreamSubscriber {
   constructor(
@@ -27,7 +27,10 @@ export class DownstreamSubscriber {
     private readonly publisher: UpstreamPublisher,
     private readonly metrics: Metrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    // Labelled counters start at 0 for every known label (docs/architecture.md §6.5).
+    for (const problem of DOWNSTREAM_PROBLEMS) metrics.downstreamMalformed.labels(problem).inc(0);
+  }
 
   async start(sharedGroup: string | undefined, route: RouteCommand): Promise<string> {
     const filter = this.topics.sharedFilter(sharedGroup);

@@ -40,7 +40,7 @@ export interface Origin {
 /**
  * Everything the gateway publishes: the charge point's frames (EMQX layout), the gateway's own
  * error replies, presence events and diagnostics. Metadata rides in MQTT 5 user properties,
- * never in the EMQX payload (DESIGN §2).
+ * never in the EMQX payload (docs/architecture.md §2.6).
  */
 export class UpstreamPublisher {
   private readonly link: MqttLink;
@@ -81,7 +81,7 @@ export class UpstreamPublisher {
     this.link.publish(topic, payload, qos, props, (error) => {
       if (error !== undefined) {
         this.metrics.publishFailures.inc();
-        this.log.error({ topic, err: error.message }, 'mqtt publish failed');
+        this.log.error({ topic, err: error }, 'mqtt publish failed');
         failed?.(error);
       } else {
         this.metrics.publishDuration.observe((performance.now() - startedAt) / 1000);
@@ -146,8 +146,8 @@ export class UpstreamPublisher {
   }
 
   /**
-   * The gateway's answer for a downstream CALL that cannot end normally (DESIGN §3 "Nothing is
-   * silent"): a CALLERROR on the charge point's error topic with origin and reason.
+   * The gateway's answer for a downstream CALL that cannot end normally, so that no command ends
+   * in silence (docs/architecture.md §3.4; payload §2.7): a CALLERROR on the charge point's error topic with origin and reason.
    */
   gatewayError(reply: GatewayErrorReply): void {
     const { cid, uniqueId, action, reason, errorCode, description, ack } = reply;
@@ -165,7 +165,8 @@ export class UpstreamPublisher {
   }
 
   /**
-   * A downstream message that did not reach its charge point (DESIGN §3 "Nothing is silent"). A
+   * A downstream message that did not reach its charge point, never dropped in silence
+   * (docs/architecture.md §3.4; diagnostics §2.9). A
    * CALL is answered with a gateway error reply; a CALLRESULT/CALLERROR has no Reply topic to go
    * to, so it is counted and reported on the diagnostics topic.
    */

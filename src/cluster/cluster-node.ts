@@ -16,8 +16,6 @@ import { fromWire } from './route-deliver.js';
 import { RouteBus } from './route-bus.js';
 import { SentMarks } from './sent-marks.js';
 
-const errText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
 export interface ClusterNodeOptions {
   readonly redis: RedisLink;
   readonly config: ClusterConfig;
@@ -36,7 +34,7 @@ export interface ClusterNodeOptions {
 }
 
 /**
- * A node's part in the cluster (DESIGN §4): claims and releases ownership as sockets come and
+ * A node's part in the cluster (docs/architecture.md §5): claims and releases ownership as sockets come and
  * go, answers the route bus (deliveries for its sockets, outcomes of what it forwarded,
  * takeovers, kicks, byes), re-asserts its entries when Redis comes back, and tells the router
  * when a peer is lost. Session adoption is wired in by the gateway through `events.dead`.
@@ -70,7 +68,7 @@ export class ClusterNode implements OwnershipHooks {
     this.directory = new NodeDirectory(redis, config, nodeId, mqttClientId, events, metrics, log);
     this.registry = new RedisRegistry(redis, config, nodeId, this.directory, log);
     this.bus = new RouteBus(redis, config.prefix, nodeId, metrics, log);
-    // Long enough for a dead node to be noticed and its session adopted (DESIGN §4).
+    // Long enough for a dead node to be noticed and its session adopted (docs/architecture.md §5.7).
     const doneTtlMs = Math.max(TUNING.minDoneMarkTtlMs, 5 * config.nodeTtlMs);
     const marks = new SentMarks(redis, config.prefix, `${nodeId}|${run}`, markTtlMs, doneTtlMs, log);
     const owner = new OwnerDelivery(publisher, marks, metrics);
@@ -123,14 +121,14 @@ export class ClusterNode implements OwnershipHooks {
         this.bus.notify(previous.nodeId, envelope);
       },
       // Redis is away: the entry is written when it comes back (reassert).
-      (error: unknown) => this.log.debug({ cpId: session.cid, err: errText(error) }, 'claim deferred'),
+      (error: unknown) => this.log.debug({ cpId: session.cid, err: error }, 'claim deferred'),
     );
   }
 
   /** SessionTable hook: a socket closed; its entry goes only if it is still this session's. */
   released(session: Session): void {
     this.registry.release(session.cid, session.epoch).catch((error: unknown) => {
-      this.log.debug({ cpId: session.cid, err: errText(error) }, 'release failed; entry left to expire');
+      this.log.debug({ cpId: session.cid, err: error }, 'release failed; entry left to expire');
     });
   }
 
@@ -190,7 +188,7 @@ export class ClusterNode implements OwnershipHooks {
     } catch (error) {
       if (this.stopped) return;
       const delayMs = Math.min(TUNING.reassertRetryBaseMs * 2 ** (attempt - 1), TUNING.reassertRetryMaxMs);
-      this.log.warn({ why, attempt, delayMs, err: errText(error) }, 'ownership re-assert failed; retrying');
+      this.log.warn({ why, attempt, delayMs, err: error }, 'ownership re-assert failed; retrying');
       this.retryTimer = setTimeout(() => void this.reassert(why, attempt + 1), delayMs);
       this.retryTimer.unref();
     }

@@ -1,7 +1,9 @@
 import type { UpstreamPublisher } from '../bridge/upstream-publisher.js';
 import type { Ack, Delivery, DownstreamMessage } from '../ocpp/message.js';
 import type { LocalSessions } from '../edge/session/session-table.js';
+import { TUNING } from '../config/tuning.js';
 import { EnvelopeEncodeError } from '../errors.js';
+import { RateLimitedWarn } from '../observability/rate-limited-warn.js';
 import type { ClusterMetrics, RouteResult } from '../observability/cluster-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
@@ -42,7 +44,7 @@ interface Forwarded {
 }
 
 /**
- * Routes each downstream message to the node that owns the charge point (DESIGN §1, §4).
+ * Routes each downstream message to the node that owns the charge point (docs/architecture.md §5.5).
  * Local owner: straight to the session. Otherwise the registry names the owner and the message
  * goes over the route bus; it stays pending here until the owner reports its outcome, and ends
  * with an error reply if it cannot: no owner (`offline`), Redis failing (`unroutable`), the owner
@@ -60,6 +62,10 @@ export class CommandRouter {
   private readonly cluster: RouterCluster | undefined;
   private readonly log: Logger;
 
+  // Redis failing on the routing path: every command fails alike, so one line per interval says so.
+  private readonly lookupFailed: RateLimitedWarn;
+  private readonly sendFailed: RateLimitedWarn;
+
   constructor(options: CommandRouterOptions) {
     ({
       nodeId: this.nodeId,
@@ -69,6 +75,9 @@ export class CommandRouter {
       cluster: this.cluster,
       log: this.log,
     } = options);
+    const every = TUNING.routingWarnIntervalMs;
+    this.lookupFailed = new RateLimitedWarn(this.log, 'owner lookup failed: commands unroutable', every);
+    this.sendFailed = new RateLimitedWarn(this.log, 'route bus send failed: commands unroutable', every);
   }
 
   get pendingCount(): number {
@@ -104,7 +113,8 @@ export class CommandRouter {
     if (!cached) {
       try {
         owner = await cluster.registry.lookup(cid);
-      } catch {
+      } catch (error) {
+        this.lookupFailed.note(error, { cpId: cid });
         this.undeliverable(cid, message, 'unroutable', ack);
         return;
       }
@@ -143,13 +153,15 @@ export class CommandRouter {
         msg: toWire(message),
       } as const;
       const receivers = await cluster.bus.send(owner.nodeId, envelope);
-      // Nobody subscribed on the owner's channel: its node is gone (DESIGN §4). A cached
+      // Nobody subscribed on the owner's channel: its node is gone (docs/architecture.md §5.4). A cached
       // owner may just be out of date: ask the registry once before answering offline.
       if (receivers === 0 && cached) this.retry(ref, cluster);
       else if (receivers === 0) this.fail(ref, 'offline');
     } catch (error) {
       // The command itself cannot be packed: no retry or other node can help it.
-      this.fail(ref, error instanceof EnvelopeEncodeError ? 'malformed' : 'unroutable');
+      const encodable = !(error instanceof EnvelopeEncodeError);
+      if (encodable) this.sendFailed.note(error, { cpId: cid, owner: owner.nodeId });
+      this.fail(ref, encodable ? 'unroutable' : 'malformed');
     }
   }
 

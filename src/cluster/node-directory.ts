@@ -12,7 +12,7 @@ export interface DirectoryEvents {
 }
 
 /**
- * Node liveness (DESIGN §4): `{prefix}:node:{nodeId}` with a TTL refreshed every heartbeat, and
+ * Node liveness (docs/architecture.md §5.3): `{prefix}:node:{nodeId}` with a TTL refreshed every heartbeat, and
  * `{prefix}:nodes`, a hash of registered nodes to their MQTT client ids (what a survivor needs to
  * adopt a dead node's session). Each beat also refreshes this node's view of who is alive, which
  * registry lookups use so that a stale owner entry costs no extra round trip.
@@ -64,7 +64,7 @@ export class NodeDirectory {
       ]);
       await this.refresh();
     } catch (error) {
-      this.log.debug({ err: error instanceof Error ? error.message : String(error) }, 'heartbeat failed');
+      this.log.debug({ err: error }, 'heartbeat failed');
     }
   }
 

@@ -6,7 +6,8 @@ import type { SentMarks } from './sent-marks.js';
 
 /**
  * The owner's side of a downstream message: hands it to the session, after the written-mark
- * check for CALLs in cluster mode (DESIGN §4, "a redelivered command is not sent twice").
+ * check for CALLs in cluster mode, so a redelivered command is not written twice
+ * (docs/architecture.md §5.7).
  *
  * A redelivery of a command still in progress here joins it: one outcome acknowledges both.
  * A redelivery of a command this run already finished is acknowledged without a second answer.

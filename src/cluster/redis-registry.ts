@@ -10,7 +10,7 @@ import { redisKeys } from './keys.js';
 const REASSERT_SLICE = 500;
 
 /**
- * The Redis ownership registry (DESIGN §4): `{prefix}:owner:{cid}` -> `{nodeId}|{epoch}`.
+ * The Redis ownership registry (docs/architecture.md §5.2): `{prefix}:owner:{cid}` -> `{nodeId}|{epoch}`.
  * Entries carry a long TTL (`OCPP_GW_OWNER_TTL_S`) so charge points that never return do not
  * stay forever; the node re-asserts its entries periodically and whenever Redis comes back.
  * An entry naming a dead node is stale: lookups ignore it and compare-delete it.

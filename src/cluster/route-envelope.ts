@@ -5,7 +5,7 @@ import { decodeDeliverPayload, type WireDownstream } from './route-deliver.js';
 export { fromWire, toWire, type WireDownstream } from './route-deliver.js';
 
 /**
- * What nodes say to each other on the route bus (DESIGN §4), msgpackr-encoded. `v` is the
+ * What nodes say to each other on the route bus (docs/architecture.md §5.4), msgpackr-encoded. `v` is the
  * envelope version: a node drops (and counts) envelopes of a version it does not know, so a
  * rolling upgrade that changes the shape must bump it and keep reading the old one for a release.
  */

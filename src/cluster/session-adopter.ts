@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger.js';
 import type { NodeDirectory } from './node-directory.js';
 import type { RedisLink } from './redis-link.js';
 import { redisKeys } from './keys.js';
+import { AdoptionError } from '../errors.js';
 
 export type HandleMessage = (topic: string, payload: Buffer, redelivered: boolean, ack: Ack) => void;
 
@@ -22,10 +23,8 @@ export interface AdopterOptions {
   readonly maxMs: number;
 }
 
-const errText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
 /**
- * Adopts a dead node's MQTT session (DESIGN §4): connects with the dead node's client id (clean
+ * Adopts a dead node's MQTT session (docs/architecture.md §5.8): connects with the dead node's client id (clean
  * start false), so the broker hands over what it still holds for it (messages the dead node
  * never acknowledged, redelivered with DUP, and those queued for it since); handles each like
  * any downstream message; then ends the session (expiry 0) so nothing waits for a node that will
@@ -70,7 +69,7 @@ export class SessionAdopter {
       link = await Promise.race([
         MqttLink.connect({ ...options.mqtt, clientId, reconnect: false }, log, undefined),
         sleep(10_000, undefined, { ref: false }).then(() => {
-          throw new Error('broker did not accept the adopted session within 10 s');
+          throw new AdoptionError('the broker did not accept the adopted session within 10 s');
         }),
       ]);
       let last = Date.now();
@@ -102,7 +101,7 @@ export class SessionAdopter {
       log.warn({ node: dead, messages: handled, ms: Date.now() - startedAt }, 'adopted session ended');
     } catch (error) {
       this.metrics.adoptions.labels('failed').inc();
-      log.error({ node: dead, err: errText(error) }, 'session adoption failed; retrying later');
+      log.error({ node: dead, err: error }, 'session adoption failed; retrying later');
       await link?.end(0).catch(() => undefined);
     } finally {
       await this.redis.cmd.del(lockKey).catch(() => 0);

@@ -20,7 +20,7 @@ export function parseClusterNodes(r: Reader): { host: string; port: number }[] {
   return nodes;
 }
 
-/** Cluster mode (DESIGN §4) is on when a Redis URL or Redis Cluster seed nodes are given. */
+/** Cluster mode (docs/architecture.md §1.3) is on when a Redis URL or Redis Cluster seed nodes are given. */
 export function parseCluster(r: Reader, callTimeoutMs: number): ClusterConfig | undefined {
   const redisUrl = r.url('REDIS_URL', ['redis', 'rediss']);
   const clusterNodes = parseClusterNodes(r);

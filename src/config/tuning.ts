@@ -23,4 +23,6 @@ export const TUNING = Object.freeze({
   reassertRetryBaseMs: 250,
   /** ...up to this. */
   reassertRetryMaxMs: 10_000,
+  /** Redis failing on the routing path: at most one warning line per this interval, with a count. */
+  routingWarnIntervalMs: 10_000,
 });

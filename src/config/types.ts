@@ -53,7 +53,7 @@ export interface Config {
     readonly maxBacklog: number;
     /**
      * MQTT session kept by the broker for this node after a disconnect (MQTT 5 Session Expiry
-     * Interval); 0 = clean session. Unacknowledged commands stay with the broker (DESIGN §4).
+     * Interval); 0 = clean session. Unacknowledged commands stay with the broker (docs/architecture.md §4.3).
      */
     readonly sessionExpiryS: number;
     readonly embeddedHost: string;
@@ -94,6 +94,6 @@ export interface ClusterConfig {
   readonly ownerTtlS: number;
   /** How long a routing node waits for the owner's outcome before answering `timeout`. */
   readonly routeTimeoutMs: number;
-  /** Adopt the MQTT session of a dead node to answer the commands it held (DESIGN §4). */
+  /** Adopt the MQTT session of a dead node to answer the commands it held (docs/architecture.md §5.8). */
   readonly adoptSessions: boolean;
 }

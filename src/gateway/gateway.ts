@@ -32,7 +32,7 @@ export interface GatewayPorts {
 
 /**
  * One gateway node: wires the edge (uWS), the MQTT bridge and the router, and owns the node
- * lifecycle `starting -> ready -> draining -> stopped` (DESIGN §5). Only main.ts and tests
+ * lifecycle `starting -> ready -> draining -> stopped` (docs/architecture.md §6.2). Only main.ts and tests
  * construct it.
  */
 export class Gateway {
@@ -140,7 +140,7 @@ export class Gateway {
   }
 
   /**
-   * SIGTERM path (DESIGN §5): readiness goes 503, the listener closes, sockets close with 1012
+   * SIGTERM path (docs/architecture.md §6.2): readiness goes 503, the listener closes, sockets close with 1012
    * in batches over `drainSeconds`, then MQTT is flushed and everything stops.
    */
   async shutdown(): Promise<void> {

@@ -20,7 +20,7 @@ export interface NodeStatus {
 
 /**
  * `/metrics` (Prometheus), `/healthz` (liveness: the process answers; never depends on MQTT or
- * Redis, DESIGN §5) and `/readyz` (readiness: state `ready`, the broker and Redis connected).
+ * Redis, docs/architecture.md §6.3) and `/readyz` (readiness: state `ready`, the broker and Redis connected).
  * Plain node:http: this port sees a scrape every few seconds, not the charge-point load.
  */
 export class HttpServer {
@@ -34,10 +34,7 @@ export class HttpServer {
   ) {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
-        this.log.error(
-          { err: error instanceof Error ? error.message : String(error) },
-          'http handler failed',
-        );
+        this.log.error({ err: error }, 'http handler failed');
         if (!res.headersSent) res.writeHead(500).end();
       });
     });

@@ -1,6 +1,6 @@
 /**
  * Why the gateway itself ended a downstream command; carried in `ErrorDetails.reason`.
- * `node_lost`: the node that held the command died before its outcome was known (DESIGN §4).
+ * `node_lost`: the node that held the command died before its outcome was known (docs/architecture.md §3.4; details §5.5, §5.7).
  * `malformed`: not a valid command, or one that cannot be encoded as an OCPP-J frame.
  * `too_large`: its frame would be over OCPP_GW_MAX_FRAME_BYTES, the limit on what the gateway reads.
  */

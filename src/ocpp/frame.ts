@@ -103,7 +103,7 @@ export function parseFrame(
     return fail(new OcppError('bad_type', 'MessageTypeId is not an integer'), answerId);
   }
   if (!knownTypes.includes(type)) {
-    // OCPP-J 1.6 §4.1.3 knows only 2, 3 and 4; we answer rather than ignore (DESIGN §3).
+    // OCPP-J 1.6 §4.1.3 knows only 2, 3 and 4; we answer rather than ignore (docs/architecture.md §3.5).
     return fail(new OcppError('unknown_type', `MessageTypeId ${type} is not supported`), answerId);
   }
   if (idCheck !== undefined) {
@@ -183,7 +183,7 @@ const TAIL = /\]\s*$/;
  * The payload's own JSON text, cut out of a message that JSON.parse has already accepted as a
  * well-formed CALL/CALLRESULT: everything between the head tokens and the closing bracket is the
  * payload value. Bridging it as-is skips a JSON.stringify per message and keeps the payload
- * byte-transparent (EMQX re-encodes it, reference §1.7). Undefined if the shape is unexpected.
+ * byte-transparent (EMQX re-encodes it, docs/architecture.md §7.11). Undefined if the shape is unexpected.
  */
 export function rawPayload(text: string, head: RegExp): string | undefined {
   const start = head.exec(text)?.[0].length;

@@ -1,4 +1,3 @@
-import type { CallErrorFrame } from './frame.js';
 import type { OcppProblem } from './problem.js';
 import type { OcppVersion } from './versions/version.js';
 
@@ -23,7 +22,8 @@ export class OcppError extends Error {
     return version.errorCodes[this.problem];
   }
 
-  toCallError(uniqueId: string, version: OcppVersion): CallErrorFrame {
+  /** `[4, id, code, description, details]`, a CallErrorFrame of ocpp/frame.ts (not imported: frame.ts imports this file). */
+  toCallError(uniqueId: string, version: OcppVersion): [4, string, string, string, Record<string, unknown>] {
     return [4, uniqueId, this.code(version), this.message, this.details];
   }
 }

@@ -100,8 +100,7 @@ function onCallError(session: SessionCore, frame: CallErrorFrame, at: Arrival): 
 function settle(session: SessionCore, uniqueId: string): PendingCall | undefined {
   const call = session.queue?.settle(uniqueId);
   if (call !== undefined) {
-    const seconds = (performance.now() - call.sentAt) / 1000;
-    session.ctx.metrics.callDuration.labels(call.action).observe(seconds);
+    session.ctx.metrics.callAnswered(call.action, (performance.now() - call.sentAt) / 1000);
   }
   return call;
 }

@@ -160,7 +160,7 @@ function deliverResult(
 
 /**
  * EMQX adopts the heartbeat interval from any downstream CALLRESULT with `status: Accepted` and
- * an `interval` (reference §2.6, structural match); an Accepted BootNotification boots the session.
+ * an `interval` (docs/architecture.md §3.7, structural match; where we differ: §7.13); an Accepted BootNotification boots the session.
  */
 function applyHeartbeatRule(session: SessionCore, payload: JsonObject, action: string | undefined): void {
   const { status, interval } = payload;

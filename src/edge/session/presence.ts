@@ -10,7 +10,7 @@ export interface PresenceSource {
 
 /**
  * Presence event body: the fields of EMQX's `$SYS/.../clients/{cid}/connected|disconnected`
- * message (reference §5.2) plus the node id. Published for every close, server-side ones too.
+ * message (docs/architecture.md §2.8; topic choice §7.14) plus the node id. Published for every close, server-side ones too.
  */
 export function presenceBody(
   session: PresenceSource,

@@ -14,19 +14,19 @@ export type { CloseReason } from './close-reason.js';
 export type { SessionState } from './session-context.js';
 
 /**
- * One charge point's socket: `open -> booted -> closing -> closed` (DESIGN §3). This file holds
+ * One charge point's socket: `open -> booted -> closing -> closed` (docs/architecture.md §3.1). This file holds
  * the state, the socket write with its backpressure limit, the close and presence; what the CP
  * sends is handled in inbound.ts, what the backend sends in outbound.ts, which answers every
  * downstream CALL it cannot complete with a gateway error reply.
  */
 export class Session implements SessionCore {
   state: SessionState = 'open';
-  /** Date.now() of the last OCPP text frame; pings do not count (reference §2.6). */
+  /** Date.now() of the last OCPP text frame; pings do not count (docs/architecture.md §3.7). */
   lastReceivedAt: number;
   keepaliveS: number;
   readonly connectedAt: number;
   /**
-   * This socket's ownership epoch (DESIGN §4 `{nodeId}|{epoch}`): unique per session, so a
+   * This socket's ownership epoch (`{nodeId}|{epoch}`, docs/architecture.md §5.2; stale epochs §3.8): unique per session, so a
    * message addressed to an older session of the same charge point is recognised as stale.
    */
   readonly epoch: string;
