@@ -5,7 +5,7 @@ import { NativeModuleError } from '../src/errors.js';
 import { ChargePoint } from './harness/cp-client.js';
 import { runGateway, spawnGateway, TEST_ENV } from './harness/gateway.js';
 import { Mosquitto } from './harness/mosquitto.js';
-import { sleep } from './harness/mqtt-observer.js';
+import { sleep } from './harness/time.js';
 
 describe('native uWS binding', () => {
   it('loads the real binary', async () => {
