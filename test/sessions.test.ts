@@ -5,7 +5,7 @@ import { KeepaliveSweeper } from '../src/edge/keepalive.js';
 import type { Session } from '../src/edge/session.js';
 import { SessionTable } from '../src/edge/session-table.js';
 import { ACK, BOOT, setup, type Fixture } from './harness/fixture.js';
-import { sleep } from './harness/time.js';
+import { sleep, withTimeout } from './harness/time.js';
 
 type Presence = {
   clientid: string;
@@ -163,7 +163,7 @@ describe('keepalive (EMQX heartbeat rule)', () => {
       await sleep(20);
       const pong = once(cp.ws, 'pong');
       cp.ws.ping();
-      await pong;
+      await withTimeout(pong, 2000, `pong ${i}`);
     }
     assert.equal(s.lastReceivedAt, before, 'three answered pings left lastReceivedAt alone');
     new KeepaliveSweeper(only(s), 2).sweep(before + 2000);
