@@ -23,6 +23,16 @@ export interface Config {
   /** Reject upgrades without Sec-WebSocket-Protocol (400). @default true */
   readonly requireSubprotocol: boolean;
   readonly maxFrameBytes: number;
+  /**
+   * Largest upgrade request head (request line, header lines, blank line); uWS answers a larger
+   * one with 431. Applied through UWS_HTTP_MAX_HEADERS_SIZE before uWS loads. @default 16384
+   */
+  readonly maxHeaderBytes: number;
+  /**
+   * Descriptors kept free below the soft RLIMIT_NOFILE for the HTTP port, MQTT and Redis
+   * reconnects and the process itself; upgrades past `limit - reserve` get 503. @default 128
+   */
+  readonly fdReserve: number;
   readonly maxBackpressureBytes: number;
   /** uWS idle timeout; the gateway pings automatically before it. @default 120 */
   readonly idleTimeoutS: number;
@@ -298,6 +308,8 @@ export function loadConfig(env: Env = process.env): Config {
     subprotocols: parseSubprotocols(r),
     requireSubprotocol: r.bool('REQUIRE_SUBPROTOCOL', true),
     maxFrameBytes: r.int('MAX_FRAME_BYTES', 262_144, 1024, 16 * 1024 * 1024),
+    maxHeaderBytes: r.int('MAX_HEADER_BYTES', 16_384, 1024, 262_144),
+    fdReserve: r.int('FD_RESERVE', 128, 16, 1_048_576),
     maxBackpressureBytes: r.int('MAX_BACKPRESSURE_BYTES', 1_048_576, 4096, 64 * 1024 * 1024),
     idleTimeoutS: r.int('IDLE_TIMEOUT_S', 120, 8, 960),
     heartbeatIntervalS: r.int('HEARTBEAT_INTERVAL_S', 60, 0, 86_400),

@@ -9,7 +9,8 @@ export type GatewayErrorCode =
   | 'GW_ERR_LISTEN'
   | 'GW_ERR_MQTT_UNAVAILABLE'
   | 'GW_ERR_SCHEMA_LOAD'
-  | 'GW_ERR_SHUTDOWN';
+  | 'GW_ERR_SHUTDOWN'
+  | 'GW_ERR_ENVELOPE_ENCODE';
 
 export class GatewayError extends Error {
   readonly code: GatewayErrorCode;
@@ -76,5 +77,15 @@ export class MqttUnavailableError extends GatewayError {
 export class SchemaLoadError extends GatewayError {
   constructor(detail: string, cause?: unknown) {
     super('GW_ERR_SCHEMA_LOAD', `OCPP JSON schemas failed to compile: ${detail}`, { cause });
+  }
+}
+
+/** A route envelope could not be packed (msgpackr throws on very deep values): its content is at fault. */
+export class EnvelopeEncodeError extends GatewayError {
+  readonly kind: string;
+
+  constructor(kind: string, cause: unknown) {
+    super('GW_ERR_ENVELOPE_ENCODE', `route envelope "${kind}" could not be encoded`, { cause });
+    this.kind = kind;
   }
 }

@@ -143,6 +143,7 @@ export class Gateway {
       upstreamSchema: mode === 'upstream' || mode === 'all' ? validator : undefined,
       downstreamSchema: mode === 'downstream' || mode === 'all' ? validator : undefined,
       maxQueueLength: config.maxQueueLength,
+      maxFrameBytes: config.maxFrameBytes,
       callTimeoutMs: config.callTimeoutMs,
       heartbeatIntervalS: config.heartbeatIntervalS,
       nextEpoch: epochs.next,

@@ -1,4 +1,5 @@
 import { loadConfig } from './config.js';
+import { setMaxHeaderBytes } from './edge/uws.js';
 import { ConfigError, GatewayError } from './errors.js';
 import { Gateway } from './gateway.js';
 import { createLogger } from './observability/logger.js';
@@ -23,6 +24,8 @@ function readConfig(): ReturnType<typeof loadConfig> {
 }
 
 const config = readConfig();
+// Before the gateway loads uWS: uWS reads its header limit once, at load.
+setMaxHeaderBytes(config.maxHeaderBytes);
 const log = createLogger(config);
 const gateway = new Gateway(config, log);
 

@@ -71,7 +71,8 @@ describe('raw payload text (byte-transparent bridging)', () => {
   it('cuts the payload out of a CALL exactly as sent', () => {
     assert.equal(payloadOf('[2,"a","Heartbeat",{}]'), '{}');
     assert.equal(
-      payloadOf(' [ 2 , "a\\"]," , "Data,Transfer" , {"x":[1,"]"],"y":1.0e3} ] '),
+      // The Action slot holds an escape (`\u0054` is T): a comma there is no action name any more.
+      payloadOf(' [ 2 , "a\\"]," , "Data\\u0054ransfer" , {"x":[1,"]"],"y":1.0e3} ] '),
       '{"x":[1,"]"],"y":1.0e3}',
     );
     assert.equal(payloadOf('[2,"\\u0041",\n"Heartbeat",\n{"k":"\\u00e9"}\n]\n'), '{"k":"\\u00e9"}');
@@ -90,6 +91,52 @@ describe('raw payload text (byte-transparent bridging)', () => {
       if (!result.ok) continue;
       const payload = result.frame[0] === 2 ? result.frame[3] : result.frame[2];
       assert.deepEqual(JSON.parse(result.payloadText ?? 'null'), payload);
+    }
+  });
+});
+
+describe('values that may reach a topic (Action, UniqueId)', () => {
+  it('answers a CALL whose Action is not letters and digits, under its id', () => {
+    for (const action of ['Heart/beat', 'Heart#', 'Heart+', 'Heart beat', 'Heart\u0085', 'A'.repeat(65)]) {
+      const result = parseFrame(JSON.stringify([2, 'a1', action, {}]), TYPES);
+      assert.ok(!result.ok, action);
+      if (result.ok) continue;
+      assert.equal(result.error.errorCode, 'FormationViolation', action);
+      assert.equal(result.replyId, 'a1', action);
+    }
+    for (const action of ['Heartbeat', 'Get15118EVCertificate', 'A'.repeat(64)]) {
+      assert.equal(parseFrame(JSON.stringify([2, 'a1', action, {}]), TYPES).ok, true, action);
+    }
+  });
+
+  it('answers a CALL whose UniqueId is unsafe in a topic under that id; a reply is only counted', () => {
+    const unsafe = [
+      'a/b',
+      'a#',
+      'a+',
+      '\u0000',
+      'a\u001f',
+      'a\u007f',
+      'a\u0085',
+      'a\ufdd0',
+      'a\ufffe',
+      'a\u{1ffff}',
+      'a\udc00',
+    ];
+    for (const id of unsafe) {
+      const call = parseFrame(JSON.stringify([2, id, 'Heartbeat', {}]), TYPES);
+      assert.ok(!call.ok && call.error.errorCode === 'FormationViolation' && call.replyId === id, id);
+      for (const reply of [
+        [3, id, {}],
+        [4, id, 'GenericError', '', {}],
+      ]) {
+        const result = parseFrame(JSON.stringify(reply), TYPES);
+        // No replyTo either: an unsafe id cannot be one the gateway sent.
+        assert.ok(!result.ok && result.replyId === undefined && result.replyTo === undefined, id);
+      }
+    }
+    for (const id of ['a-b_c.d:e', '😀', 'é', '019b6a4e-3c5d-7000-8000-000000000000']) {
+      assert.equal(parseFrame(JSON.stringify([2, id, 'Heartbeat', {}]), TYPES).ok, true, id);
     }
   });
 });

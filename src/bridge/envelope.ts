@@ -1,6 +1,8 @@
 import type { CallErrorFrame, CallFrame, CallResultFrame, JsonObject } from '../ocpp/frame.js';
 import { MAX_UNIQUE_ID_LENGTH } from '../ocpp/frame.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
+import { isTopicSafe } from '../ocpp/identifiers.js';
+import { jsonProblem } from '../ocpp/json-limits.js';
 
 /**
  * The EMQX MQTT payloads (reference §1.2-1.5): JSON objects with PascalCase keys. Upstream we
@@ -18,14 +20,36 @@ export type DownstreamMessage =
       readonly errorDetails: JsonObject;
     };
 
+/** Why a downstream message was refused: the `reason` label of the malformed-message counter. */
+export const DOWNSTREAM_PROBLEMS = [
+  'bad_topic',
+  'not_json',
+  'not_object',
+  'bad_unique_id',
+  'bad_message_type',
+  'bad_action',
+  'bad_payload',
+  'bad_error_code',
+  'bad_error_description',
+  'bad_error_details',
+  'too_deep',
+  'number_out_of_range',
+] as const;
+
+export type DownstreamProblem = (typeof DOWNSTREAM_PROBLEMS)[number];
+
 export type DownstreamParse =
   | { readonly ok: true; readonly message: DownstreamMessage }
   | {
       readonly ok: false;
-      readonly problem: string;
-      /** Present when the message had a usable UniqueId, so the failure can be answered. */
+      readonly problem: DownstreamProblem;
+      /**
+       * Present when the message had a usable UniqueId, so the failure can be answered: one
+       * that is safe in a topic, since the error reply topic may hold `${id}`.
+       */
       readonly uniqueId: string | undefined;
-      readonly messageTypeId: unknown;
+      /** As sent when a number or a short string (it is reported), else undefined. */
+      readonly messageTypeId: number | string | undefined;
       readonly action: string | undefined;
     };
 
@@ -58,39 +82,50 @@ export function parseDownstream(payload: Buffer | string): DownstreamParse {
   const type = value.MessageTypeId;
   const rawId = value.UniqueId;
   const uniqueId =
-    typeof rawId === 'string' && rawId.length > 0 && rawId.length <= MAX_UNIQUE_ID_LENGTH ? rawId : undefined;
+    typeof rawId === 'string' &&
+    rawId.length > 0 &&
+    rawId.length <= MAX_UNIQUE_ID_LENGTH &&
+    isTopicSafe(rawId)
+      ? rawId
+      : undefined;
   const action = typeof value.Action === 'string' && value.Action !== '' ? value.Action : undefined;
-  const bad = (problem: string): DownstreamParse => ({
+  const reported =
+    typeof type === 'number' || (typeof type === 'string' && type.length <= 16) ? type : undefined;
+  const bad = (problem: DownstreamProblem): DownstreamParse => ({
     ok: false,
     problem,
     uniqueId,
-    messageTypeId: type,
+    messageTypeId: reported,
     action,
   });
   if (uniqueId === undefined) return bad('bad_unique_id');
   // EMQX matches the integer exactly: "2" or 2.5 are not a message type (reference §1.5).
   switch (type) {
-    case 2:
+    case 2: {
       if (action === undefined) return bad('bad_action');
-      if (!isObject(value.Payload)) return bad('bad_payload');
-      return { ok: true, message: { type: 2, uniqueId, action, payload: value.Payload } };
-    case 3:
-      if (!isObject(value.Payload)) return bad('bad_payload');
-      return { ok: true, message: { type: 3, uniqueId, payload: value.Payload } };
+      const payload = value.Payload;
+      if (!isObject(payload)) return bad('bad_payload');
+      const problem = jsonProblem(payload);
+      if (problem !== undefined) return bad(problem);
+      return { ok: true, message: { type: 2, uniqueId, action, payload } };
+    }
+    case 3: {
+      const payload = value.Payload;
+      if (!isObject(payload)) return bad('bad_payload');
+      const problem = jsonProblem(payload);
+      if (problem !== undefined) return bad(problem);
+      return { ok: true, message: { type: 3, uniqueId, payload } };
+    }
     case 4: {
-      const { ErrorCode: code, ErrorDescription: description, ErrorDetails: details } = value;
+      const { ErrorCode: code, ErrorDescription: description, ErrorDetails: details = {} } = value;
       if (typeof code !== 'string' || code === '') return bad('bad_error_code');
       if (typeof description !== 'string') return bad('bad_error_description');
-      if (details !== undefined && !isObject(details)) return bad('bad_error_details');
+      if (!isObject(details)) return bad('bad_error_details');
+      const problem = jsonProblem(details);
+      if (problem !== undefined) return bad(problem);
       return {
         ok: true,
-        message: {
-          type: 4,
-          uniqueId,
-          errorCode: code,
-          errorDescription: description,
-          errorDetails: details ?? {},
-        },
+        message: { type: 4, uniqueId, errorCode: code, errorDescription: description, errorDetails: details },
       };
     }
     default:
@@ -110,10 +145,22 @@ export function toFrame(message: DownstreamMessage): CallFrame | CallResultFrame
   }
 }
 
+/**
+ * The payload builders return undefined for a value JSON.stringify cannot encode (it throws on
+ * very deep values; frame.ts refuses those, this keeps a slip from costing the outcome).
+ */
+function encode(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
 /** `payloadText`: the CP's own payload JSON (frame.ts `rawPayload`), spliced in unchanged. */
-export function callPayload(frame: CallFrame, payloadText: string | undefined): string {
+export function callPayload(frame: CallFrame, payloadText: string | undefined): string | undefined {
   if (payloadText === undefined) {
-    return JSON.stringify({ MessageTypeId: 2, UniqueId: frame[1], Action: frame[2], Payload: frame[3] });
+    return encode({ MessageTypeId: 2, UniqueId: frame[1], Action: frame[2], Payload: frame[3] });
   }
   return `{"MessageTypeId":2,"UniqueId":${JSON.stringify(frame[1])},"Action":${JSON.stringify(frame[2])},"Payload":${payloadText}}`;
 }
@@ -123,9 +170,9 @@ export function callResultPayload(
   frame: CallResultFrame,
   action: string | undefined,
   payloadText: string | undefined,
-): string {
+): string | undefined {
   if (payloadText === undefined) {
-    return JSON.stringify(
+    return encode(
       action === undefined
         ? { MessageTypeId: 3, UniqueId: frame[1], Payload: frame[2] }
         : { MessageTypeId: 3, UniqueId: frame[1], Payload: frame[2], Action: action },
@@ -136,7 +183,7 @@ export function callResultPayload(
 }
 
 /** EMQX drops `ErrorDetails` upstream; we keep it (reference §1.4, DESIGN §6). */
-export function callErrorPayload(frame: CallErrorFrame, action: string | undefined): string {
+export function callErrorPayload(frame: CallErrorFrame, action: string | undefined): string | undefined {
   const body: JsonObject = {
     MessageTypeId: 4,
     UniqueId: frame[1],
@@ -145,7 +192,7 @@ export function callErrorPayload(frame: CallErrorFrame, action: string | undefin
     ErrorDetails: frame[4],
   };
   if (action !== undefined) body.Action = action;
-  return JSON.stringify(body);
+  return encode(body);
 }
 
 /** A CALLERROR the gateway makes itself when a downstream CALL cannot end normally. */
@@ -156,6 +203,14 @@ export function gatewayErrorPayload(
   errorCode: string,
   description: string,
 ): string {
-  const frame: CallErrorFrame = [4, uniqueId, errorCode, description, { origin: 'gateway', reason }];
-  return callErrorPayload(frame, action);
+  const body: JsonObject = {
+    MessageTypeId: 4,
+    UniqueId: uniqueId,
+    ErrorCode: errorCode,
+    ErrorDescription: description,
+    ErrorDetails: { origin: 'gateway', reason },
+  };
+  if (action !== undefined) body.Action = action;
+  // Strings and a flat object: JSON.stringify cannot fail here.
+  return JSON.stringify(body);
 }

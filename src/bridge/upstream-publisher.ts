@@ -62,7 +62,10 @@ export class UpstreamPublisher {
     });
   }
 
-  /** `failed` runs when the broker refused the publish or the backlog was full. */
+  /**
+   * `failed` runs when the broker refused the publish or the backlog was full. The charge-point
+   * frames return false, publishing nothing, when the frame cannot be encoded (envelope.ts).
+   */
   call(
     origin: Origin,
     frame: CallFrame,
@@ -70,17 +73,13 @@ export class UpstreamPublisher {
     receivedAt: number,
     startedAt: number,
     failed: (error: Error) => void,
-  ): void {
+  ): boolean {
+    const payload = callPayload(frame, payloadText);
+    if (payload === undefined) return false;
     this.metrics.message('upstream', 'call', frame[2]);
     const topic = this.topics.call(origin.cid, frame[2], frame[1]);
-    this.send(
-      topic,
-      callPayload(frame, payloadText),
-      this.qos,
-      this.props(origin, receivedAt),
-      startedAt,
-      failed,
-    );
+    this.send(topic, payload, this.qos, this.props(origin, receivedAt), startedAt, failed);
+    return true;
   }
 
   callResult(
@@ -91,18 +90,14 @@ export class UpstreamPublisher {
     receivedAt: number,
     startedAt: number,
     settled?: Settled,
-  ): void {
+  ): boolean {
+    const payload = callResultPayload(frame, action, payloadText);
+    if (payload === undefined) return false;
     this.metrics.message('upstream', 'callresult', action);
     const topic = this.topics.callResult(origin.cid, frame[1]);
-    this.send(
-      topic,
-      callResultPayload(frame, action, payloadText),
-      this.qos,
-      this.props(origin, receivedAt),
-      startedAt,
-      undefined,
-      settled,
-    );
+    const props = this.props(origin, receivedAt);
+    this.send(topic, payload, this.qos, props, startedAt, undefined, settled);
+    return true;
   }
 
   callError(
@@ -112,11 +107,14 @@ export class UpstreamPublisher {
     receivedAt: number,
     startedAt: number,
     settled?: Settled,
-  ): void {
+  ): boolean {
+    const payload = callErrorPayload(frame, action);
+    if (payload === undefined) return false;
     this.metrics.message('upstream', 'callerror', action);
     const topic = this.topics.callError(origin.cid, frame[1]);
     const props = this.props(origin, receivedAt);
-    this.send(topic, callErrorPayload(frame, action), this.qos, props, startedAt, undefined, settled);
+    this.send(topic, payload, this.qos, props, startedAt, undefined, settled);
+    return true;
   }
 
   /**

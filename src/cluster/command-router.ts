@@ -1,4 +1,5 @@
 import type { DownstreamMessage } from '../bridge/envelope.js';
+import { EnvelopeEncodeError } from '../errors.js';
 import type { Settled, UpstreamPublisher } from '../bridge/upstream-publisher.js';
 import type { Session } from '../edge/session.js';
 import type { ClusterMetrics, RouteResult } from '../observability/cluster-metrics.js';
@@ -133,8 +134,9 @@ export class CommandRouter {
       // owner may just be out of date: ask the registry once before answering offline.
       if (receivers === 0 && cached) this.retry(ref, cluster);
       else if (receivers === 0) this.fail(ref, 'offline');
-    } catch {
-      this.fail(ref, 'unroutable');
+    } catch (error) {
+      // The command itself cannot be packed: no retry or other node can help it.
+      this.fail(ref, error instanceof EnvelopeEncodeError ? 'malformed' : 'unroutable');
     }
   }
 
@@ -212,6 +214,7 @@ export class CommandRouter {
 /** The router itself ends a message only for these reasons; anything else counts as offline. */
 const ROUTER_REASONS: ReadonlySet<GatewayReason> = new Set([
   'unroutable',
+  'malformed',
   'node_lost',
   'timeout',
   'shutdown',

@@ -1,5 +1,6 @@
 import { Packr } from 'msgpackr';
 import type { DownstreamMessage } from '../bridge/envelope.js';
+import { EnvelopeEncodeError } from '../errors.js';
 
 /**
  * What nodes say to each other on the route bus (DESIGN §4), msgpackr-encoded. `v` is the
@@ -46,8 +47,17 @@ export type RouteEnvelope =
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
+/**
+ * msgpackr recurses and throws on very deep values. A downstream message is within the JSON
+ * limits (ocpp/json-limits.ts) before it gets here; should one not be, the caller learns it from
+ * this error's type and answers the command `malformed` instead of `unroutable`.
+ */
 export function encodeEnvelope(envelope: RouteEnvelope): Buffer {
-  return packr.pack(envelope);
+  try {
+    return packr.pack(envelope);
+  } catch (error) {
+    throw new EnvelopeEncodeError(envelope.k, error);
+  }
 }
 
 export type DecodeResult =

@@ -12,16 +12,25 @@ export interface PendingCall {
   readonly settled: (() => void) | undefined;
 }
 
+/**
+ * Why a CALL was not written: the socket would not take it (`unwritable`), it cannot be encoded
+ * as a frame (`malformed`), or its frame is over the frame size limit (`too_large`).
+ */
+export type WriteFailure = 'unwritable' | 'malformed' | 'too_large';
+
 export interface CallQueueHooks {
-  /** Writes the CALL to the socket; false when it could not be written. */
-  write(call: PendingCall): boolean;
+  /** Writes the CALL to the socket; undefined when written, else why not. */
+  write(call: PendingCall): WriteFailure | undefined;
+  /** A CALL was not written; it has left the queue and its outcome is the caller's to publish. */
+  notWritten(call: PendingCall, failure: WriteFailure): void;
   /** The CP did not answer within the timeout. */
   timedOut(call: PendingCall): void;
   /** Queue depth changed by `delta` (for the node-wide gauge). */
   depthChanged(delta: number): void;
 }
 
-export type EnqueueOutcome = 'sent' | 'queued' | 'full' | 'unwritable';
+/** `not_written`: {@link CallQueueHooks.notWritten} has been told why. */
+export type EnqueueOutcome = 'sent' | 'queued' | 'full' | 'not_written';
 
 /**
  * Per-charge-point serialisation of downstream CALLs (OCPP-J 1.6 §4.1.1: one CALL outstanding
@@ -54,7 +63,7 @@ export class CallQueue {
     settled: (() => void) | undefined,
   ): EnqueueOutcome {
     const call: PendingCall = { uniqueId, action, payload, sentAt: 0, timer: undefined, settled };
-    if (this.outstandingCall === undefined) return this.start(call) ? 'sent' : 'unwritable';
+    if (this.outstandingCall === undefined) return this.start(call) ? 'sent' : 'not_written';
     if (this.waiting.length >= this.maxLength) return 'full';
     this.waiting.push(call);
     this.hooks.depthChanged(1);
@@ -79,13 +88,26 @@ export class CallQueue {
     return { outstanding, waiting };
   }
 
+  /**
+   * Writes `call` and makes it the outstanding one; a CALL that cannot be written is handed to
+   * `notWritten` instead, so it is answered and the next one can go. It becomes outstanding only
+   * once written: a write that closes the socket (backpressure) clears the queue meanwhile.
+   */
   private start(call: PendingCall): boolean {
     call.sentAt = performance.now();
-    this.outstandingCall = call;
-    if (!this.hooks.write(call)) {
-      this.outstandingCall = undefined;
+    let failure: WriteFailure | undefined;
+    try {
+      failure = this.hooks.write(call);
+    } catch {
+      // Nothing that writes a frame should throw; if it does, this command is the one that
+      // cannot be written, and the queue must not stay blocked behind it.
+      failure = 'malformed';
+    }
+    if (failure !== undefined) {
+      this.hooks.notWritten(call, failure);
       return false;
     }
+    this.outstandingCall = call;
     call.timer = setTimeout(() => this.expire(call), this.timeoutMs);
     call.timer.unref();
     return true;

@@ -3,10 +3,12 @@ import { ListenError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { VERSIONS } from '../ocpp/versions.js';
-import { checkHandshake } from './handshake.js';
+import { FdBudget } from './fd-budget.js';
+import { checkUpgrade, combineHeaderLines } from './handshake.js';
 import { Session } from './session.js';
 import type { SessionContext } from './session-context.js';
-import { listenExclusive } from './uws.js';
+import { REJECT_REASONS, writeRejection, type RejectReason, type RejectStatus } from './upgrade-rejection.js';
+import { listenExclusive, loadedMaxHeaderBytes } from './uws.js';
 import type {
   HttpRequest,
   HttpResponse,
@@ -32,7 +34,10 @@ const textDecoder = new TextDecoder('utf-8');
 export class EdgeServer {
   private readonly app: TemplatedApp;
   private listenSocket: us_listen_socket | undefined;
+  private bound: { readonly host: string; readonly port: number } | undefined;
   private accepting = true;
+  private reopenFailing = false;
+  private readonly fds: FdBudget;
 
   constructor(
     private readonly uws: Uws,
@@ -42,11 +47,24 @@ export class EdgeServer {
     private readonly log: Logger,
   ) {
     this.app = uws.App();
+    this.fds = new FdBudget(
+      config.fdReserve,
+      { pause: () => this.closeListenSocket(), resume: () => this.reopen() },
+      log,
+    );
+    // Every socket of the app, from accept on (+1) to its close before an upgrade (-1); an
+    // upgraded socket leaves through the WebSocket `close` handler instead.
+    this.app.filter((_res, count) => (count > 0 ? this.fds.socketOpened() : this.fds.socketClosed()));
+    metrics.upgrades.labels('accepted', '').inc(0);
+    for (const reason of REJECT_REASONS) metrics.upgrades.labels('rejected', reason).inc(0);
     this.app.ws<SocketData>('/*', {
       compression: 0, // uWS.DISABLED: OCPP frames are small and deflate costs memory per socket
-      // uWS drops a frame over maxPayloadLength without a close frame (the peer sees 1006).
-      // We let frames up to twice the limit through and close those over it with 1009
-      // ourselves (RFC 6455 §7.4.1); the uWS cap stays as the memory backstop.
+      // uWS refuses a message over maxPayloadLength itself, at the frame header or when the
+      // fragments add up past it, by dropping the TCP connection without a close frame (the peer
+      // sees 1006); it has no hook to send one. We let messages up to twice the limit through
+      // and close those with 1009 ourselves (RFC 6455 §7.4.1); the uWS cap is the memory
+      // backstop per socket. Invalid UTF-8 in a text message is dropped the same way before it
+      // reaches `message` (uWS checks every text message), so no 1007 can be sent.
       maxPayloadLength: config.maxFrameBytes * 2,
       maxBackpressure: config.maxBackpressureBytes,
       closeOnBackpressureLimit: false,
@@ -67,10 +85,13 @@ export class EdgeServer {
             { cpId: session.cid, err: error instanceof Error ? error.stack : String(error) },
             'frame handler failed',
           );
-          session.close(1011, 'internal error', 'remote_error');
+          session.close(1011, 'internal error', 'internal_error');
         }
       },
-      close: (ws, code) => ws.getUserData().session.onClosed(code),
+      close: (ws, code) => {
+        this.fds.socketClosed();
+        ws.getUserData().session.onClosed(code);
+      },
     });
     // Anything that is not a WebSocket upgrade.
     this.app.any('/*', (res, req) => {
@@ -84,13 +105,18 @@ export class EdgeServer {
 
   private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
     // Everything from `req` is read now: it is invalid after this callback returns.
-    const url = req.getUrl();
-    const protocolHeader = req.getHeader('sec-websocket-protocol');
+    const lines: Array<[string, string]> = [];
+    req.forEach((name, value) => lines.push([name, value]));
+    const request = { url: req.getUrl(), headers: combineHeaderLines(lines) };
     if (!this.accepting) {
       this.reject(res, 503, 'draining');
       return;
     }
-    const verdict = checkHandshake(url, protocolHeader, this.config);
+    if (this.fds.refusing) {
+      this.reject(res, 503, 'fd_limit');
+      return;
+    }
+    const verdict = checkUpgrade(request, this.config);
     if (!verdict.ok) {
       this.reject(res, verdict.status, verdict.reason);
       return;
@@ -113,11 +139,9 @@ export class EdgeServer {
     );
   }
 
-  private reject(res: HttpResponse, status: 400 | 404 | 503, reason: string): void {
+  private reject(res: HttpResponse, status: RejectStatus, reason: RejectReason): void {
     this.metrics.upgrades.labels('rejected', reason).inc();
-    const line =
-      status === 400 ? '400 Bad Request' : status === 404 ? '404 Not Found' : '503 Service Unavailable';
-    res.writeStatus(line).writeHeader('Content-Type', 'text/plain').end(reason);
+    writeRejection(res, status, reason);
   }
 
   listen(host: string, port: number): Promise<number> {
@@ -129,23 +153,60 @@ export class EdgeServer {
         }
         this.listenSocket = socket;
         const bound = this.uws.us_socket_local_port(socket);
-        this.log.info({ host, port: bound, path: this.config.path }, 'OCPP WebSocket listener open');
+        this.bound = { host, port: bound };
+        const maxHeaderBytes = loadedMaxHeaderBytes();
+        this.log.info(
+          { host, port: bound, path: this.config.path, maxHeaderBytes },
+          'OCPP WebSocket listener open',
+        );
+        if (maxHeaderBytes !== this.config.maxHeaderBytes) {
+          // In-process use without main.ts, which sets the limit before uWS loads.
+          this.log.warn(
+            { maxHeaderBytes, configured: this.config.maxHeaderBytes },
+            'uWS loaded with another header limit than OCPP_GW_MAX_HEADER_BYTES',
+          );
+        }
+        this.fds.start();
         resolve(bound);
       });
     });
   }
 
+  private closeListenSocket(): void {
+    if (this.listenSocket === undefined) return;
+    this.uws.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
+  }
+
+  /** Reopens the listener on the port it had (after the descriptor budget closed it). */
+  private reopen(): boolean {
+    if (!this.accepting || this.listenSocket !== undefined || this.bound === undefined) return true;
+    const { host, port } = this.bound;
+    listenExclusive(this.uws, this.app, host, port, (socket) => {
+      if (socket !== false) this.listenSocket = socket;
+    });
+    if (this.listenSocket === undefined) {
+      // Once per episode; the descriptor budget retries on every count.
+      if (!this.reopenFailing)
+        this.log.error({ host, port }, 'OCPP WebSocket listener could not reopen; retrying');
+      this.reopenFailing = true;
+      return false;
+    }
+    if (this.reopenFailing) this.log.info({ host, port }, 'OCPP WebSocket listener reopened');
+    this.reopenFailing = false;
+    return true;
+  }
+
   /** Stops accepting (new upgrades get 503) and closes the listen socket; open sockets stay. */
   stopListening(): void {
     this.accepting = false;
-    if (this.listenSocket !== undefined) {
-      this.uws.us_listen_socket_close(this.listenSocket);
-      this.listenSocket = undefined;
-    }
+    this.fds.stop();
+    this.closeListenSocket();
   }
 
   /** Last resort after drain: uWS `close()` ends whatever is left without close codes. */
   closeAll(): void {
+    this.fds.stop();
     this.app.close();
   }
 }

@@ -1,4 +1,5 @@
 import type { Subprotocol } from '../ocpp/versions.js';
+import { isTopicSafe } from '../ocpp/identifiers.js';
 
 /**
  * Upgrade rules (DESIGN §2), as a pure function of the request so every rule is testable
@@ -15,16 +16,20 @@ export type HandshakeResult =
       readonly subprotocol: Subprotocol;
       readonly echoProtocol: boolean;
     }
-  | { readonly ok: false; readonly status: 400 | 404; readonly reason: HandshakeRejection };
+  | { readonly ok: false; readonly status: 400 | 404 | 426; readonly reason: HandshakeRejection };
 
-export type HandshakeRejection =
-  | 'not_found'
-  | 'clientid_cannot_be_empty'
-  | 'clientid_too_long'
-  | 'unsupported_clientid'
-  | 'bad_percent_encoding'
-  | 'no_subprotocol'
-  | 'no_supported_subprotocol';
+export const HANDSHAKE_REJECTIONS = [
+  'unsupported_websocket_version',
+  'not_found',
+  'clientid_cannot_be_empty',
+  'clientid_too_long',
+  'unsupported_clientid',
+  'bad_percent_encoding',
+  'no_subprotocol',
+  'no_supported_subprotocol',
+] as const;
+
+export type HandshakeRejection = (typeof HANDSHAKE_REJECTIONS)[number];
 
 export interface HandshakeRules {
   readonly path: string;
@@ -32,10 +37,30 @@ export interface HandshakeRules {
   readonly requireSubprotocol: boolean;
 }
 
-// `/`, `+` and `#` would let one charge point publish into another's topics (topic injection);
-// control characters and NUL are invalid in MQTT topics ([MQTT-4.7.3-2]).
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const FORBIDDEN_ID = /[/+#\u0000-\u001f\u007f]/;
+/** The only WebSocket version there is (RFC 6455 §4.1, §11.6). */
+export const WEBSOCKET_VERSION = '13';
+
+/** Everything a verdict needs from the upgrade request, copied out of uWS's `req`. */
+export interface UpgradeRequest {
+  /** Path as uWS reports it: without the query string, bytes decoded as UTF-8. */
+  readonly url: string;
+  /** Lower-case header names, repeated lines combined by {@link combineHeaderLines}. */
+  readonly headers: ReadonlyMap<string, string>;
+}
+
+/**
+ * Combines repeated header lines into one comma-separated value, in order (RFC 7230 §3.2.2),
+ * so a client that sends `Sec-WebSocket-Protocol` on two lines is heard in full.
+ */
+export function combineHeaderLines(lines: Iterable<readonly [string, string]>): Map<string, string> {
+  const headers = new Map<string, string>();
+  for (const [name, value] of lines) {
+    const key = name.toLowerCase();
+    const previous = headers.get(key);
+    headers.set(key, previous === undefined ? value : `${previous}, ${value}`);
+  }
+  return headers;
+}
 
 export function decodeChargePointId(url: string, path: string): HandshakeResult | string {
   const prefix = `${path}/`;
@@ -50,7 +75,7 @@ export function decodeChargePointId(url: string, path: string): HandshakeResult 
   }
   if (cid.length === 0) return { ok: false, status: 400, reason: 'clientid_cannot_be_empty' };
   if ([...cid].length > MAX_CP_ID_LENGTH) return { ok: false, status: 400, reason: 'clientid_too_long' };
-  if (FORBIDDEN_ID.test(cid)) return { ok: false, status: 400, reason: 'unsupported_clientid' };
+  if (!isTopicSafe(cid)) return { ok: false, status: 400, reason: 'unsupported_clientid' };
   return cid;
 }
 
@@ -70,7 +95,7 @@ export function pickSubprotocol(header: string, supported: readonly Subprotocol[
 export function checkHandshake(url: string, protocolHeader: string, rules: HandshakeRules): HandshakeResult {
   const cid = decodeChargePointId(url, rules.path);
   if (typeof cid !== 'string') return cid;
-  if (protocolHeader.trim() === '') {
+  if (protocolHeader.split(',').every((entry) => entry.trim() === '')) {
     if (rules.requireSubprotocol) return { ok: false, status: 400, reason: 'no_subprotocol' };
     // Accepted without echoing a protocol: echoing one the client did not offer breaks
     // strict clients (RFC 6455 §4.1), which EMQX 5.10 does.
@@ -80,4 +105,16 @@ export function checkHandshake(url: string, protocolHeader: string, rules: Hands
   const subprotocol = pickSubprotocol(protocolHeader, rules.subprotocols);
   if (subprotocol === undefined) return { ok: false, status: 400, reason: 'no_supported_subprotocol' };
   return { ok: true, cid, subprotocol, echoProtocol: true };
+}
+
+/**
+ * The whole upgrade verdict: the WebSocket version first (a client that speaks another version
+ * cannot use any path), then path, id and subprotocol. A missing or other version gets 426 with
+ * `Sec-WebSocket-Version: 13` (RFC 6455 §4.2.2, §4.4); the caller adds that header.
+ */
+export function checkUpgrade(request: UpgradeRequest, rules: HandshakeRules): HandshakeResult {
+  if ((request.headers.get('sec-websocket-version') ?? '').trim() !== WEBSOCKET_VERSION) {
+    return { ok: false, status: 426, reason: 'unsupported_websocket_version' };
+  }
+  return checkHandshake(request.url, request.headers.get('sec-websocket-protocol') ?? '', rules);
 }

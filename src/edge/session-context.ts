@@ -20,6 +20,8 @@ export interface SessionContext {
   /** Set when downstream messages are schema-checked (`downstream` or `all`). */
   readonly downstreamSchema: SchemaValidator | undefined;
   readonly maxQueueLength: number;
+  /** OCPP_GW_MAX_FRAME_BYTES: the limit on frames read holds for frames written too. */
+  readonly maxFrameBytes: number;
   readonly callTimeoutMs: number;
   readonly heartbeatIntervalS: number;
   /** A new session's ownership epoch (cluster/registry.ts `epochSource`). */

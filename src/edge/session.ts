@@ -1,29 +1,24 @@
 import type { DownstreamMessage } from '../bridge/envelope.js';
 import type { Settled } from '../bridge/upstream-publisher.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
-import { parseFrame, serializeFrame, type Frame, type JsonObject, type ParseResult } from '../ocpp/frame.js';
+import {
+  encodeFrame,
+  parseFrame,
+  serializeFrame,
+  type Frame,
+  type JsonObject,
+  type ParseResult,
+} from '../ocpp/frame.js';
 import { OcppError } from '../ocpp/ocpp-error.js';
 import type { OcppVersionInfo } from '../ocpp/versions.js';
-import { CallQueue, type PendingCall } from './call-queue.js';
+import { CallQueue, type PendingCall, type WriteFailure } from './call-queue.js';
+import { reasonFromCode, type CloseReason } from './close-reason.js';
 import type { CpSocket } from './cp-socket.js';
 import type { SessionContext } from './session-context.js';
 import { presenceBody } from './presence.js';
 
+export type { CloseReason } from './close-reason.js';
 export type SessionState = 'open' | 'booted' | 'closing' | 'closed';
-
-/** Why a session ended; bounded, used as a metric label and in the presence event. */
-export type CloseReason =
-  | 'remote'
-  | 'remote_error'
-  | 'keepalive_timeout'
-  | 'idle_timeout'
-  | 'replaced'
-  | 'kicked'
-  | 'shutdown'
-  | 'backpressure'
-  | 'binary_frame'
-  | 'frame_too_large'
-  | 'invalid_utf8';
 
 /**
  * One charge point's socket: `open -> booted -> closing -> closed` (DESIGN §3). It bridges the
@@ -98,11 +93,12 @@ export class Session {
           this.answer(frame[1], invalid);
           return;
         }
-        this.upCall = { id: frame[1], action: frame[2] };
         // The backend never saw it: tell the CP now so it can retry (OCPP-J 1.6 §4.2.3 InternalError).
-        publisher.call(this, frame, parsed.payloadText, receivedAt, startedAt, () =>
+        const published = publisher.call(this, frame, parsed.payloadText, receivedAt, startedAt, () =>
           this.answer(frame[1], new OcppError('InternalError', 'could not forward the CALL to the backend')),
         );
+        if (published) this.upCall = { id: frame[1], action: frame[2] };
+        else this.answer(frame[1], UNENCODABLE);
         return;
       }
       case 3: {
@@ -121,20 +117,18 @@ export class Session {
           );
           return;
         }
-        publisher.callResult(
-          this,
-          frame,
-          parsed.payloadText,
-          call?.action,
-          receivedAt,
-          startedAt,
-          call?.settled,
-        );
+        const payload = parsed.payloadText;
+        const { action, settled } = call ?? {};
+        if (!publisher.callResult(this, frame, payload, action, receivedAt, startedAt, settled)) {
+          this.replyRejected(call, UNENCODABLE);
+        }
         return;
       }
       case 4: {
         const call = this.settle(frame[1]);
-        publisher.callError(this, frame, call?.action, receivedAt, startedAt, call?.settled);
+        if (!publisher.callError(this, frame, call?.action, receivedAt, startedAt, call?.settled)) {
+          this.replyRejected(call, UNENCODABLE);
+        }
         return;
       }
       default: {
@@ -164,19 +158,26 @@ export class Session {
       'malformed frame',
     );
     if (replyId !== undefined) this.answer(replyId, error);
-    else this.ctx.metrics.frameErrors.labels(error.errorCode).inc();
-    const call = replyTo === undefined ? undefined : this.settle(replyTo);
-    if (call !== undefined) {
-      this.ctx.publisher.gatewayError(
-        this.cid,
-        call.uniqueId,
-        call.action,
-        'invalid_reply',
-        error.errorCode,
-        error.message,
-        call.settled,
-      );
-    }
+    else this.replyRejected(replyTo === undefined ? undefined : this.settle(replyTo), error);
+  }
+
+  /**
+   * A CALLRESULT/CALLERROR that cannot be bridged is never answered (OCPP-J 1.6 §4.2.3: a
+   * CALLERROR answers a CALL), only counted; if it ended a downstream CALL, that command's
+   * outcome is still owed to the backend: an `invalid_reply` error reply.
+   */
+  private replyRejected(call: PendingCall | undefined, error: OcppError): void {
+    this.ctx.metrics.frameErrors.labels(error.errorCode).inc();
+    if (call === undefined) return;
+    this.ctx.publisher.gatewayError(
+      this.cid,
+      call.uniqueId,
+      call.action,
+      'invalid_reply',
+      error.errorCode,
+      error.message,
+      call.settled,
+    );
   }
 
   private answer(uniqueId: string, error: OcppError): void {
@@ -237,6 +238,7 @@ export class Session {
     }
     this.queue ??= new CallQueue(ctx.maxQueueLength, ctx.callTimeoutMs, {
       write: (call) => this.writeCall(call),
+      notWritten: (call, failure) => this.notWritten(call, failure),
       timedOut: (call) =>
         ctx.publisher.gatewayError(
           this.cid,
@@ -260,23 +262,27 @@ export class Session {
         `more than ${ctx.maxQueueLength} commands waiting`,
         settled,
       );
-    } else if (outcome === 'unwritable') {
-      ctx.publisher.gatewayError(
-        this.cid,
-        uniqueId,
-        action,
-        'backpressure',
-        'GenericError',
-        'charge point socket is not writable',
-        settled,
-      );
     }
   }
 
-  private writeCall(call: PendingCall): boolean {
-    const written = this.write(serializeFrame([2, call.uniqueId, call.action, call.payload]));
-    if (written) this.ctx.metrics.message('downstream', 'call', call.action);
-    return written;
+  private writeCall(call: PendingCall): WriteFailure | undefined {
+    const encoded = encodeFrame([2, call.uniqueId, call.action, call.payload], this.ctx.maxFrameBytes);
+    if (!encoded.ok) return encoded.problem === 'unencodable' ? 'malformed' : 'too_large';
+    if (!this.write(encoded.text)) return 'unwritable';
+    this.ctx.metrics.message('downstream', 'call', call.action);
+    return undefined;
+  }
+
+  /** The queue could not write `call`: its outcome is an error reply, and the queue moves on. */
+  private notWritten(call: PendingCall, failure: WriteFailure): void {
+    const { publisher, maxFrameBytes } = this.ctx;
+    const [reason, code, description]: [GatewayReason, string, string] =
+      failure === 'unwritable'
+        ? ['backpressure', 'GenericError', 'charge point socket is not writable']
+        : failure === 'malformed'
+          ? ['malformed', 'FormationViolation', 'command cannot be encoded as an OCPP-J frame']
+          : ['too_large', 'GenericError', `frame would exceed OCPP_GW_MAX_FRAME_BYTES (${maxFrameBytes})`];
+    publisher.gatewayError(this.cid, call.uniqueId, call.action, reason, code, description, call.settled);
   }
 
   private deliverResult(uniqueId: string, payload: JsonObject, settled: Settled | undefined): void {
@@ -301,8 +307,7 @@ export class Session {
         return;
       }
     }
-    this.applyHeartbeatRule(payload, upCall?.action);
-    this.writeReply([3, uniqueId, payload], settled);
+    if (this.writeReply([3, uniqueId, payload], settled)) this.applyHeartbeatRule(payload, upCall?.action);
   }
 
   /**
@@ -317,15 +322,25 @@ export class Session {
     if (this.state === 'open') this.setState('booted');
   }
 
-  private writeReply(frame: Frame, settled: Settled | undefined): void {
-    const kind = frame[0] === 3 ? 'callresult' : 'callerror';
-    if (this.write(serializeFrame(frame))) {
-      this.ctx.metrics.message('downstream', kind, undefined);
-      settled?.();
-    } else {
-      const type = frame[0] === 3 ? 3 : 4;
-      this.ctx.publisher.undelivered(this.cid, type, frame[1], undefined, 'offline', settled);
+  /**
+   * Writes a backend CALLRESULT/CALLERROR; what cannot be written is reported on the diagnostics
+   * topic (there is no Reply topic for a reply). True when written.
+   */
+  private writeReply(frame: Frame, settled: Settled | undefined): boolean {
+    const type = frame[0] === 3 ? 3 : 4;
+    const encoded = encodeFrame(frame, this.ctx.maxFrameBytes);
+    if (!encoded.ok) {
+      const reason = encoded.problem === 'unencodable' ? 'malformed' : 'too_large';
+      this.ctx.publisher.undelivered(this.cid, type, frame[1], undefined, reason, settled);
+      return false;
     }
+    if (!this.write(encoded.text)) {
+      this.ctx.publisher.undelivered(this.cid, type, frame[1], undefined, 'offline', settled);
+      return false;
+    }
+    this.ctx.metrics.message('downstream', type === 3 ? 'callresult' : 'callerror', undefined);
+    settled?.();
+    return true;
   }
 
   /** Writes one OCPP message as one WebSocket text message (never concatenated, unlike EMQX). */
@@ -399,17 +414,5 @@ export class Session {
 
 function noop(): void {}
 
-function reasonFromCode(code: number): CloseReason {
-  switch (code) {
-    case 1000:
-    case 1001:
-    case 1005: // RFC 6455 §7.4.1: the close frame carried no code
-      return 'remote';
-    case 1009:
-      return 'frame_too_large';
-    case 1007:
-      return 'invalid_utf8';
-    default:
-      return 'remote_error';
-  }
-}
+/** A frame that parsed but cannot be encoded again for MQTT (guarded; the JSON limits prevent it). */
+const UNENCODABLE = new OcppError('FormationViolation', 'frame cannot be encoded for MQTT');

@@ -19,12 +19,34 @@ export type {
 /** Status codes of `WebSocket.send` (uWS index.d.ts): 0 backpressure, 1 sent, 2 dropped. */
 export const SendStatus = { Backpressure: 0, Success: 1, Dropped: 2 } as const;
 
+/** uWS's own default when UWS_HTTP_MAX_HEADERS_SIZE is unset (HttpParser.h). */
+const UWS_DEFAULT_HEADER_BYTES = 4096;
+const HEADER_SIZE_VARIABLE = 'UWS_HTTP_MAX_HEADERS_SIZE';
+let headerBytesAtLoad: number | undefined;
+
+/**
+ * Sets the largest request head (request line, header lines and the blank line, in bytes) uWS
+ * accepts before answering 431. uWS reads UWS_HTTP_MAX_HEADERS_SIZE once, in a static
+ * initialiser that runs when the native module is loaded, so this must run before
+ * {@link loadUws}; afterwards it changes nothing ({@link loadedMaxHeaderBytes} tells).
+ */
+export function setMaxHeaderBytes(bytes: number): void {
+  process.env[HEADER_SIZE_VARIABLE] = String(bytes);
+}
+
+/** The header limit the loaded uWS runs with; undefined before {@link loadUws}. */
+export function loadedMaxHeaderBytes(): number | undefined {
+  return headerBytesAtLoad;
+}
+
 /**
  * Loads the native binding. Refuses to continue when it does not load, rather than run on a
  * slow JavaScript fallback as some forks do (brief: no silent fallback).
  */
 export async function loadUws(specifier = 'uWebSockets.js'): Promise<Uws> {
   let mod: Uws;
+  // Read before the import: what the static initialiser sees (uWS parses it with atoi).
+  const configured = Number.parseInt(process.env[HEADER_SIZE_VARIABLE] ?? '', 10);
   try {
     mod = (await import(specifier)) as Uws;
   } catch (error) {
@@ -33,6 +55,8 @@ export async function loadUws(specifier = 'uWebSockets.js'): Promise<Uws> {
   if (typeof mod.App !== 'function' || typeof mod.us_listen_socket_close !== 'function') {
     throw new NativeModuleError(new Error(`${specifier} does not export the uWS.js API`));
   }
+  headerBytesAtLoad ??=
+    Number.isInteger(configured) && configured > 0 ? configured : UWS_DEFAULT_HEADER_BYTES;
   return mod;
 }
 

@@ -9,6 +9,7 @@ export const ROUTE_RESULTS = [
   'node_lost',
   'timeout',
   'shutdown',
+  'malformed',
   'stale',
   'duplicate',
 ] as const;

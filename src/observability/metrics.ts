@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { DOWNSTREAM_PROBLEMS } from '../bridge/envelope.js';
+import { CLOSE_REASONS } from '../edge/close-reason.js';
 import { KNOWN_ACTIONS } from '../ocpp/actions.js';
 import { GATEWAY_REASONS, type GatewayReason } from '../ocpp/error-codes.js';
 
@@ -64,6 +66,7 @@ export class Metrics {
       labelNames: ['reason'],
       registers,
     });
+    for (const reason of CLOSE_REASONS) this.disconnects.labels(reason).inc(0);
     this.messages = new Counter({
       name: 'ocpp_gateway_messages_total',
       help: 'OCPP messages bridged, by direction, message type and action',
@@ -102,6 +105,7 @@ export class Metrics {
       labelNames: ['reason'],
       registers,
     });
+    for (const problem of DOWNSTREAM_PROBLEMS) this.downstreamMalformed.labels(problem).inc(0);
     this.mqttConnected = new Gauge({
       name: 'ocpp_gateway_mqtt_connected',
       help: '1 while the MQTT client is connected',

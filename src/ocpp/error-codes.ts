@@ -17,6 +17,8 @@ export type OcppErrorCode =
 /**
  * Why the gateway itself ended a downstream command; carried in `ErrorDetails.reason`.
  * `node_lost`: the node that held the command died before its outcome was known (DESIGN §4).
+ * `malformed`: not a valid command, or one that cannot be encoded as an OCPP-J frame.
+ * `too_large`: its frame would be over OCPP_GW_MAX_FRAME_BYTES, the limit on what the gateway reads.
  */
 export const GATEWAY_REASONS = [
   'offline',
@@ -24,6 +26,7 @@ export const GATEWAY_REASONS = [
   'timeout',
   'unroutable',
   'malformed',
+  'too_large',
   'schema_violation',
   'invalid_reply',
   'backpressure',

@@ -1,3 +1,5 @@
+import { isActionName, isTopicSafe, MAX_ACTION_LENGTH } from './identifiers.js';
+import { jsonProblem, MAX_JSON_DEPTH, type JsonProblem } from './json-limits.js';
 import { OcppError } from './ocpp-error.js';
 
 /**
@@ -44,9 +46,27 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function validId(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= MAX_UNIQUE_ID_LENGTH;
+/** `shape`: not a string of 1..128 characters; `unsafe`: a string that must not reach a topic. */
+function idProblem(value: unknown): 'shape' | 'unsafe' | undefined {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_UNIQUE_ID_LENGTH) return 'shape';
+  return isTopicSafe(value) ? undefined : 'unsafe';
 }
+
+const ID_RULES = {
+  shape: `UniqueId must be a string of 1..${MAX_UNIQUE_ID_LENGTH} characters`,
+  unsafe: 'UniqueId must not contain / + #, control characters or Unicode non-characters',
+} as const;
+
+function jsonError(problem: JsonProblem, what: string): OcppError {
+  const description =
+    problem === 'too_deep'
+      ? `${what} is nested deeper than ${MAX_JSON_DEPTH} levels`
+      : `${what} holds a number outside the range of a double`;
+  return new OcppError('FormationViolation', description);
+}
+
+// JSON.parse reads `2.0` and `2e0` as 2; the MessageTypeId must be the integer literal itself.
+const INTEGER_TYPE = /^\s*\[\s*-?\d+\s*[,\]]/;
 
 function fail(error: OcppError, replyId: string | undefined, replyTo?: string): ParseResult {
   return replyTo === undefined ? { ok: false, error, replyId } : { ok: false, error, replyId, replyTo };
@@ -73,33 +93,31 @@ export function parseFrame(text: string, knownTypes: readonly number[]): ParseRe
   }
   const type: unknown = value[0];
   const id: unknown = value[1];
-  const answerId = validId(id) ? id : UNKNOWN_MESSAGE_ID;
-  if (typeof type !== 'number' || !Number.isInteger(type)) {
+  const idCheck = idProblem(id);
+  // An id unsafe in a topic is still the CALL's own: the charge point can match the answer.
+  const answerId = idCheck === 'shape' ? UNKNOWN_MESSAGE_ID : (id as string);
+  if (typeof type !== 'number' || !Number.isInteger(type) || !INTEGER_TYPE.test(text)) {
     return fail(new OcppError('FormationViolation', 'MessageTypeId is not an integer'), answerId);
   }
   if (!knownTypes.includes(type)) {
     // OCPP-J 1.6 §4.1.3 knows only 2, 3 and 4; we answer rather than ignore (DESIGN §3).
     return fail(new OcppError('NotImplemented', `MessageTypeId ${type} is not supported`), answerId);
   }
-  if (!validId(id)) {
+  if (idCheck !== undefined) {
+    // Never published: `${id}` may be part of a topic. A reply with such an id is only counted.
     const isReply = type !== MessageType.Call;
-    return fail(
-      new OcppError(
-        'FormationViolation',
-        `UniqueId must be a string of 1..${MAX_UNIQUE_ID_LENGTH} characters`,
-      ),
-      isReply ? undefined : UNKNOWN_MESSAGE_ID,
-    );
+    return fail(new OcppError('FormationViolation', ID_RULES[idCheck]), isReply ? undefined : answerId);
   }
+  const uniqueId = id as string;
   switch (type) {
     case MessageType.Call:
-      return withRaw(parseCall(value, id), text, CALL_HEAD);
+      return withRaw(parseCall(value, uniqueId), text, CALL_HEAD);
     case MessageType.CallResult:
-      return withRaw(parseCallResult(value, id), text, RESULT_HEAD);
+      return withRaw(parseCallResult(value, uniqueId), text, RESULT_HEAD);
     case MessageType.CallError:
-      return parseCallError(value, id);
+      return parseCallError(value, uniqueId);
     default:
-      return fail(new OcppError('NotImplemented', `MessageTypeId ${type} is not supported`), id);
+      return fail(new OcppError('NotImplemented', `MessageTypeId ${type} is not supported`), uniqueId);
   }
 }
 
@@ -111,8 +129,15 @@ function parseCall(value: unknown[], id: string): ParseResult {
   if (typeof action !== 'string' || action.length === 0) {
     return fail(new OcppError('FormationViolation', 'Action must be a non-empty string'), id);
   }
+  if (!isActionName(action)) {
+    // `${action}` may be part of a topic: `Heart/beat` would add a level, `Heart#` is a wildcard.
+    const rule = `Action must be 1..${MAX_ACTION_LENGTH} letters and digits`;
+    return fail(new OcppError('FormationViolation', rule), id);
+  }
   if (!isObject(payload))
     return fail(new OcppError('FormationViolation', 'Payload must be a JSON object'), id);
+  const problem = jsonProblem(payload);
+  if (problem !== undefined) return fail(jsonError(problem, 'Payload'), id);
   return { ok: true, frame: [2, id, action, payload] };
 }
 
@@ -122,6 +147,8 @@ function parseCallResult(value: unknown[], id: string): ParseResult {
   if (value.length !== 3 || !isObject(payload)) {
     return fail(new OcppError('FormationViolation', 'CALLRESULT must be [3, id, {payload}]'), undefined, id);
   }
+  const problem = jsonProblem(payload);
+  if (problem !== undefined) return fail(jsonError(problem, 'Payload'), undefined, id);
   return { ok: true, frame: [3, id, payload] };
 }
 
@@ -139,6 +166,8 @@ function parseCallError(value: unknown[], id: string): ParseResult {
       id,
     );
   }
+  const problem = jsonProblem(details);
+  if (problem !== undefined) return fail(jsonError(problem, 'ErrorDetails'), undefined, id);
   return { ok: true, frame: [4, id, code, description, details] };
 }
 
@@ -167,4 +196,27 @@ function withRaw(result: ParseResult, text: string, head: RegExp): ParseResult {
 
 export function serializeFrame(frame: Frame): string {
   return JSON.stringify(frame);
+}
+
+/** A frame the gateway writes to a charge point, or why it cannot be written. */
+export type EncodedFrame =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly problem: 'unencodable' | 'too_large' };
+
+/**
+ * Encodes a frame for the socket without throwing (JSON.stringify throws on very deep values)
+ * and holds it to the limit the gateway sets on what it reads, `maxBytes` of UTF-8.
+ */
+export function encodeFrame(frame: Frame, maxBytes: number): EncodedFrame {
+  let text: string;
+  try {
+    text = JSON.stringify(frame);
+  } catch {
+    return { ok: false, problem: 'unencodable' };
+  }
+  // A UTF-16 unit is at most 3 bytes of UTF-8: most frames need no byte count at all.
+  if (text.length * 3 <= maxBytes) return { ok: true, text };
+  return Buffer.byteLength(text, 'utf8') <= maxBytes
+    ? { ok: true, text }
+    : { ok: false, problem: 'too_large' };
 }

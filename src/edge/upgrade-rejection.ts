@@ -1,0 +1,28 @@
+import { HANDSHAKE_REJECTIONS, WEBSOCKET_VERSION, type HandshakeRejection } from './handshake.js';
+import type { HttpResponse } from './uws.js';
+
+/** Every answer to an upgrade that is not a 101: the handshake rules' and the node's own. */
+export type RejectStatus = 400 | 404 | 426 | 503;
+export type RejectReason = HandshakeRejection | 'draining' | 'fd_limit';
+
+/** Every `reason` label of `ocpp_gateway_upgrades_total{outcome="rejected"}`, so each starts at 0. */
+export const REJECT_REASONS: readonly RejectReason[] = [...HANDSHAKE_REJECTIONS, 'draining', 'fd_limit'];
+
+const STATUS_LINES: Record<RejectStatus, string> = {
+  400: '400 Bad Request',
+  404: '404 Not Found',
+  426: '426 Upgrade Required',
+  503: '503 Service Unavailable',
+};
+
+/**
+ * Writes the refusal (the reason as a plain-text body) and closes the connection, so a refused
+ * upgrade gives its descriptor back at once.
+ */
+export function writeRejection(res: HttpResponse, status: RejectStatus, reason: RejectReason): void {
+  res.writeStatus(STATUS_LINES[status]);
+  // RFC 6455 §4.4: name the version the server speaks; RFC 7231 §6.5.15: and the protocol.
+  if (status === 426)
+    res.writeHeader('Sec-WebSocket-Version', WEBSOCKET_VERSION).writeHeader('Upgrade', 'websocket');
+  res.writeHeader('Content-Type', 'text/plain').end(reason, true);
+}
