@@ -8,7 +8,8 @@ import {
   RoamingCp,
   settledTally,
 } from './harness/command-outcomes.js';
-import { eventually, ownerEntries } from './harness/owner-entries.js';
+import { ownerEntries } from './harness/owner-entries.js';
+import { eventually } from './harness/time.js';
 
 /**
  * DESIGN §4 "every downstream CALL ends with an answer, even when a node dies mid-flight":

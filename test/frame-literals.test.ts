@@ -4,7 +4,7 @@ import { parseDownstream } from '../src/bridge/envelope.js';
 import { encodeFrame, parseFrame } from '../src/ocpp/frame.js';
 import { MAX_JSON_DEPTH, jsonProblem } from '../src/ocpp/json-limits.js';
 import { setup, type Fixture } from './harness/fixture.js';
-import { sleep } from './harness/mqtt-observer.js';
+import { sleep } from './harness/time.js';
 
 /**
  * Issue 8 item 10, the frame parts: the MessageTypeId is an integer literal, a number beyond a
