@@ -22,6 +22,12 @@ export default tseslint.config(
     },
   },
   {
+    // Plain Node scripts outside the TypeScript project: no type information to check against.
+    files: ['scripts/**/*.mjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       // node:test's describe/it return promises that the runner awaits itself.

@@ -12,14 +12,14 @@ import { intFromEnv, listFromEnv } from './lib/env.js';
 import { heapBreakdown } from './lib/heap-breakdown.js';
 import { collectGarbage } from './lib/inspector-gc.js';
 import { MAX_SOCKETS_PER_PROCESS, spawnLoadGenerator, splitEvenly } from './lib/load-generators.js';
-import { startMosquitto } from './lib/mosquitto.js';
+import { startBenchBroker } from './lib/broker.js';
 import { peakRssBytes, rssBytes } from './lib/proc-stats.js';
 import { installCleanup, type ManagedProcess } from './lib/processes.js';
 import { formatInt, runContext, writeResult } from './lib/report.js';
 import { memoryTables, type MemoryResult } from './lib/memory-table.js';
 import { isReport, type BootDone, type SwarmClosed } from './lib/swarm-protocol.js';
 import { TARGET_KINDS, startTarget, unavailableReason, type Target, type TargetKind } from './lib/targets.js';
-import { sleep } from './lib/time.js';
+import { sleep } from '../test/harness/time.js';
 import { waitForQuietMachine } from './lib/quiet-machine.js';
 
 const settings = {
@@ -59,7 +59,7 @@ if (settings.connections > MAX_SOCKETS_PER_PROCESS) {
 }
 
 async function measure(kind: TargetKind): Promise<Omit<MemoryResult, 'round'>> {
-  const broker = await startMosquitto();
+  const broker = await startBenchBroker();
   const generators: ManagedProcess[] = [];
   let target: Target | undefined;
   let backend: BootResponder | undefined;

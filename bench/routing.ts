@@ -19,7 +19,7 @@ import { intFromEnv, listFromEnv } from './lib/env.js';
 import { routeDelta, routeSnapshot } from './lib/gateway-metrics.js';
 import { LatencyHistogram } from './lib/histogram.js';
 import { MAX_SOCKETS_PER_PROCESS, spawnLoadGenerator, splitEvenly } from './lib/load-generators.js';
-import { startMosquitto } from './lib/mosquitto.js';
+import { startBenchBroker } from './lib/broker.js';
 import { installCleanup, type ManagedProcess } from './lib/processes.js';
 import { waitForQuietMachine } from './lib/quiet-machine.js';
 import { runContext, writeResult } from './lib/report.js';
@@ -37,7 +37,7 @@ import {
   type RoutingKind,
   type RoutingTarget,
 } from './lib/routing-targets.js';
-import { sleep } from './lib/time.js';
+import { sleep } from '../test/harness/time.js';
 
 const settings = {
   connections: intFromEnv('BENCH_CONNECTIONS', 300, 3),
@@ -60,7 +60,7 @@ if (Math.ceil(settings.connections / settings.clientProcesses) > MAX_SOCKETS_PER
   );
 
 async function measure(kind: RoutingKind): Promise<Omit<RoutingResult, 'round'>> {
-  const broker = await startMosquitto();
+  const broker = await startBenchBroker();
   const children: ManagedProcess[] = [];
   let target: RoutingTarget | undefined;
   let bootBackend: BootResponder | undefined;
@@ -108,8 +108,8 @@ async function measure(kind: RoutingKind): Promise<Omit<RoutingResult, 'round'>>
     result.catch(() => {});
     const processes = {
       target: target.nodes,
-      redis: target.redis === undefined ? [] : [target.redis.process],
-      broker: [broker.process],
+      redis: target.redis === undefined ? [] : [target.redis],
+      broker: [broker],
       load: children,
     };
     backend.send({ cmd: 'start', cids: ready.flatMap((r) => r.cids) });

@@ -13,14 +13,14 @@ import { BootResponder } from './lib/boot-responder.js';
 import { intFromEnv, listFromEnv } from './lib/env.js';
 import { LatencyHistogram } from './lib/histogram.js';
 import { spawnLoadGenerator, splitEvenly } from './lib/load-generators.js';
-import { startMosquitto } from './lib/mosquitto.js';
+import { startBenchBroker } from './lib/broker.js';
 import { cpuSeconds, machineBusySeconds } from './lib/proc-stats.js';
 import { installCleanup, type ManagedProcess } from './lib/processes.js';
 import { runContext, writeResult } from './lib/report.js';
 import { runsTable, summaryTable, type ThroughputResult } from './lib/throughput-table.js';
 import { isReport, type StreamReady, type StreamResult } from './lib/swarm-protocol.js';
 import { TARGET_KINDS, startTarget, unavailableReason, type Target, type TargetKind } from './lib/targets.js';
-import { sleep } from './lib/time.js';
+import { sleep } from '../test/harness/time.js';
 import { waitForQuietMachine } from './lib/quiet-machine.js';
 
 const QOS_LEVELS = ['0', '1', '2'] as const;
@@ -51,7 +51,7 @@ interface CpuSnapshot {
 
 function cpuSnapshot(
   target: Target,
-  broker: ManagedProcess,
+  broker: { readonly pid: number },
   generators: readonly ManagedProcess[],
 ): CpuSnapshot {
   return {
@@ -64,7 +64,7 @@ function cpuSnapshot(
 }
 
 async function measure(kind: TargetKind, qos: 0 | 1 | 2): Promise<Omit<ThroughputResult, 'round'>> {
-  const broker = await startMosquitto();
+  const broker = await startBenchBroker();
   const generators: ManagedProcess[] = [];
   let target: Target | undefined;
   let backend: BootResponder | undefined;
@@ -103,9 +103,9 @@ async function measure(kind: TargetKind, qos: 0 | 1 | 2): Promise<Omit<Throughpu
     results.catch(() => {});
     for (const g of generators) g.send({ cmd: 'start' });
     await sleep(settings.warmupMs);
-    const cpu0 = cpuSnapshot(target, broker.process, generators);
+    const cpu0 = cpuSnapshot(target, broker, generators);
     await sleep(settings.durationMs - settings.warmupMs);
-    const cpu1 = cpuSnapshot(target, broker.process, generators);
+    const cpu1 = cpuSnapshot(target, broker, generators);
     const done = (await results) as unknown as StreamResult[];
     if (!target.process.running)
       throw new Error(`${kind} exited during the run; stderr:\n${target.process.stderr()}`);

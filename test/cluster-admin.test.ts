@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ClusterFixture } from './harness/cluster.js';
-import { eventually, ownerEntries, waitForOwner } from './harness/owner-entries.js';
+import { ownerEntries, waitForOwner } from './harness/owner-entries.js';
+import { eventually } from './harness/time.js';
 
 const TOKEN = 'cluster-admin-token-0123456789';
 const auth = { Authorization: `Bearer ${TOKEN}` };

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ClusterFixture, metricValue } from './harness/cluster.js';
 import { commandRounds, RoamingCp, settledTally } from './harness/command-outcomes.js';
-import { eventually, ownerEntries } from './harness/owner-entries.js';
+import { ownerEntries } from './harness/owner-entries.js';
+import { eventually } from './harness/time.js';
 
 /**
  * A rolling update in cluster mode (docs/architecture.md §6.2): SIGTERM one of 3 nodes while commands flow. Its

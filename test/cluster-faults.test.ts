@@ -3,8 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { ClusterFixture, command, metricValue } from './harness/cluster.js';
 import { allAnswered, outcomes, tally } from './harness/command-outcomes.js';
-import { sleep, type Observed } from './harness/mqtt-observer.js';
-import { eventually, redisClient, waitForEntries } from './harness/owner-entries.js';
+import { type Observed } from './harness/mqtt-observer.js';
+import { redisClient, waitForEntries } from './harness/owner-entries.js';
+import { eventually, sleep } from './harness/time.js';
 
 describe('cluster faults: Redis and broker (3 gateway processes, standalone Redis, mosquitto)', () => {
   let f: ClusterFixture;

@@ -8,7 +8,8 @@ import {
   RoamingCp,
   settledTally,
 } from './harness/command-outcomes.js';
-import { eventually, ownerEntries } from './harness/owner-entries.js';
+import { ownerEntries } from './harness/owner-entries.js';
+import { eventually } from './harness/time.js';
 
 /**
  * Every downstream CALL gets an answer even when its node dies mid-flight (docs/architecture.md §5.11):

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Cluster, Redis } from 'ioredis';
 import { ClusterFixture, command, metricValue, REDIS_MODES } from './harness/cluster.js';
-import { eventually, ownerEntries, redisClient, waitForOwner } from './harness/owner-entries.js';
+import { ownerEntries, redisClient, waitForOwner } from './harness/owner-entries.js';
+import { eventually } from './harness/time.js';
 
 interface ErrorReply {
   UniqueId: string;

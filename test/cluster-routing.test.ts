@@ -3,8 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { decodeEnvelope, encodeEnvelope } from '../src/cluster/route-envelope.js';
 import { ClusterFixture, command, metricValue, REDIS_MODES } from './harness/cluster.js';
-import { eventually, ownerEntries, waitForOwner } from './harness/owner-entries.js';
-import { sleep } from './harness/mqtt-observer.js';
+import { ownerEntries, waitForOwner } from './harness/owner-entries.js';
+import { eventually, sleep } from './harness/time.js';
 
 /** Issue 4: routing across 3 gateway processes, against standalone Redis and Redis Cluster. */
 for (const mode of REDIS_MODES) {

@@ -14,8 +14,9 @@ import { ClusterMetrics } from '../src/observability/cluster-metrics.js';
 import { createLogger } from '../src/observability/logger.js';
 import { ClusterFixture, answerCalls, command, metricValue } from './harness/cluster.js';
 import { setup, type Fixture } from './harness/fixture.js';
-import { MqttObserver, sleep } from './harness/mqtt-observer.js';
-import { eventually, waitForOwner } from './harness/owner-entries.js';
+import { MqttObserver } from './harness/mqtt-observer.js';
+import { waitForOwner } from './harness/owner-entries.js';
+import { eventually, sleep } from './harness/time.js';
 
 /**
  * Issue 8 items 3 and 4: JSON nested thousands of levels deep. JSON.parse copes; JSON.stringify

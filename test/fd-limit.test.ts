@@ -5,9 +5,9 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { MAIN_JS, TEST_ENV } from './harness/gateway.js';
 import { Mosquitto } from './harness/mosquitto.js';
-import { sleep } from './harness/mqtt-observer.js';
 import { freePort } from './harness/ports.js';
 import { rawUpgrade } from './harness/raw-upgrade.js';
+import { sleep } from './harness/time.js';
 
 /**
  * Issue 8 item 5: at the descriptor limit, upgrades hung, /healthz stopped answering, a core

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ChargePoint } from './harness/cp-client.js';
 import { setup, type Fixture } from './harness/fixture.js';
-import { sleep } from './harness/mqtt-observer.js';
+import { sleep } from './harness/time.js';
 
 /**
  * Issue 8 item 10, the frame parts, as documented in the README (Message rules, Frames):

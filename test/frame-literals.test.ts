@@ -4,7 +4,7 @@ import { parseDownstream } from '../src/bridge/envelope.js';
 import { encodeFrame, parseFrame } from '../src/ocpp/frame.js';
 import { MAX_JSON_DEPTH, jsonProblem } from '../src/ocpp/json-limits.js';
 import { setup, type Fixture } from './harness/fixture.js';
-import { sleep } from './harness/mqtt-observer.js';
+import { sleep } from './harness/time.js';
 import { V16 } from '../src/ocpp/versions/v16.js';
 
 /**

@@ -5,7 +5,7 @@ import { NativeModuleError } from '../src/errors.js';
 import { ChargePoint } from './harness/cp-client.js';
 import { runGateway, spawnGateway, TEST_ENV } from './harness/gateway.js';
 import { Mosquitto } from './harness/mosquitto.js';
-import { sleep } from './harness/mqtt-observer.js';
+import { eventually, sleep } from './harness/time.js';
 
 describe('native uWS binding', () => {
   it('loads the real binary', async () => {
@@ -36,7 +36,9 @@ describe('listen port', () => {
 describe('node lifecycle (gateway process)', () => {
   it('serves health, readiness and metrics, and drains on SIGTERM with 1012', async () => {
     const broker = await Mosquitto.start();
-    const gw = await spawnGateway({ OCPP_GW_MQTT_URL: broker.url, OCPP_GW_DRAIN_SECONDS: '1' });
+    // One session closes per 100 ms tick, spread over the drain: 20 sessions over 2 s keep the
+    // node draining for about 2 s, long enough to ask /readyz in the middle of it.
+    const gw = await spawnGateway({ OCPP_GW_MQTT_URL: broker.url, OCPP_GW_DRAIN_SECONDS: '2' });
     try {
       const http = `http://127.0.0.1:${gw.ports.httpPort}`;
       assert.equal((await fetch(`${http}/healthz`)).status, 200);
@@ -57,11 +59,23 @@ describe('node lifecycle (gateway process)', () => {
       assert.match(metrics, /ocpp_gateway_process_resident_memory_bytes/);
       assert.doesNotMatch(metrics, /cid=|cpId=/, 'no charge-point id as a label');
 
+      const more = await Promise.all(
+        Array.from({ length: 17 }, (_, i) =>
+          ChargePoint.connect(`ws://127.0.0.1:${gw.ports.wsPort}/ocpp/drain-${i}`),
+        ),
+      );
+      const all = [...cps, ...more];
+
       const exit = gw.stop('SIGTERM');
-      await sleep(150);
-      const during = await fetch(`${http}/readyz`).catch(() => undefined);
-      if (during !== undefined) assert.equal(during.status, 503, 'not ready while draining');
-      for (const cp of cps) assert.equal((await cp.waitClose(5000)).code, 1012);
+      await eventually(() => gw.stdout().includes('"to":"draining"'), 5000, 'node state draining logged');
+      const during = await fetch(`${http}/readyz`);
+      assert.equal(during.status, 503, 'not ready while draining');
+      assert.equal(((await during.json()) as { state: string }).state, 'draining');
+      assert.ok(
+        all.some((cp) => cp.closed === undefined),
+        'readiness was read while sessions were still draining',
+      );
+      for (const cp of all) assert.equal((await cp.waitClose(5000)).code, 1012);
       assert.equal(await exit, 0);
     } finally {
       await gw.stop('SIGKILL');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setup, type Fixture } from './harness/fixture.js';
-import { sleep } from './harness/mqtt-observer.js';
+import { sleep } from './harness/time.js';
 
 describe('malformed upstream frames', () => {
   let fx: Fixture;

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { ChargePoint } from './harness/cp-client.js';
 import { MAIN_JS } from './harness/gateway.js';
-import { sleep } from './harness/mqtt-observer.js';
+import { sleep } from './harness/time.js';
 
 /**
  * The README quick start, as written: `npm start` with no configuration (embedded broker on

@@ -5,8 +5,9 @@ import { answerCalls, command, CLUSTER_TEST_ENV } from './harness/cluster.js';
 import { ChargePoint } from './harness/cp-client.js';
 import { spawnGateway, watchGateway, type GatewayProcess } from './harness/gateway.js';
 import { Mosquitto } from './harness/mosquitto.js';
-import { MqttObserver, sleep } from './harness/mqtt-observer.js';
+import { MqttObserver } from './harness/mqtt-observer.js';
 import { RedisServer } from './harness/redis.js';
+import { sleep } from './harness/time.js';
 
 /**
  * Redis with ACLs (issue 4: "ACL user/password"): the default user may only PING; the gateway's

@@ -6,10 +6,11 @@ import { answerCalls, command, CLUSTER_TEST_ENV } from './harness/cluster.js';
 import { ChargePoint } from './harness/cp-client.js';
 import { spawnGateway, watchGateway, type GatewayProcess } from './harness/gateway.js';
 import { Mosquitto } from './harness/mosquitto.js';
-import { MqttObserver, sleep } from './harness/mqtt-observer.js';
+import { MqttObserver } from './harness/mqtt-observer.js';
 import { freePort } from './harness/ports.js';
 import { RedisServer } from './harness/redis.js';
 import { makeTlsFiles, type TlsFiles } from './harness/tls-certs.js';
+import { sleep } from './harness/time.js';
 
 /**
  * `rediss://` (issue 4): the gateway talks TLS to a real redis-server and verifies its

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
+import { KeepaliveSweeper } from '../src/edge/session/keepalive.js';
+import type { Session } from '../src/edge/session/session.js';
+import { SessionTable } from '../src/edge/session/session-table.js';
 import { ACK, BOOT, setup, type Fixture } from './harness/fixture.js';
-import { sleep } from './harness/mqtt-observer.js';
+import { sleep, withTimeout } from './harness/time.js';
 
 type Presence = {
   clientid: string;
@@ -99,12 +103,29 @@ describe('presence events', () => {
   });
 });
 
+/** A table holding only `session`, so a sweep at a made-up time touches no other CP of the fixture. */
+function only(session: Session): SessionTable {
+  const table = new SessionTable();
+  table.add(session);
+  return table;
+}
+
+// The rule itself (interval x backoff, interval 0, the interval a session holds) is driven with a
+// fake clock in test/unit/keepalive.test.ts. Here: one real-time case for the wiring (the node's
+// sweep timer, close code, disconnect event), and the real Session's inputs to the rule, with
+// KeepaliveSweeper.sweep(now) called at chosen times instead of waiting for them.
 describe('keepalive (EMQX heartbeat rule)', () => {
   let fx: Fixture;
   before(async () => {
     fx = await setup('mosquitto', { OCPP_GW_HEARTBEAT_INTERVAL_S: '1', OCPP_GW_HEARTBEAT_BACKOFF: '2' });
   });
   after(() => fx.teardown());
+
+  const session = (cid: string): Session => {
+    const found = fx.gateway.sessions.lookup(cid);
+    assert.ok(found, `session ${cid}`);
+    return found;
+  };
 
   it('closes a silent CP after interval x backoff and publishes the disconnect', async () => {
     const cp = await fx.connect('k1');
@@ -117,23 +138,36 @@ describe('keepalive (EMQX heartbeat rule)', () => {
     assert.equal((off.json as Presence).reason, 'keepalive_timeout');
   });
 
-  it('keeps a CP that sends OCPP traffic', async () => {
+  it('keeps a CP that sends OCPP traffic: every text frame restarts its clock', async () => {
     const cp = await fx.connect('k2');
-    for (let i = 0; i < 6; i++) {
+    const s = session('k2');
+    let last = s.lastReceivedAt;
+    for (let i = 0; i < 3; i++) {
+      await sleep(20);
       cp.send([2, `hb${i}`, 'Heartbeat', {}]);
-      await sleep(600);
+      await fx.backend.waitFor('ocpp/cp/k2', (m: { UniqueId?: string }) => m.UniqueId === `hb${i}`);
+      assert.ok(s.lastReceivedAt > last, `Heartbeat ${i} moved lastReceivedAt`);
+      last = s.lastReceivedAt;
+      // 1 ms short of 1 s x 2 after this frame, while 2 s after the previous one have passed.
+      new KeepaliveSweeper(only(s), 2).sweep(last + 1999);
+      assert.equal(s.state, 'open');
     }
     assert.equal(cp.closed, undefined);
   });
 
   it('does not count WebSocket pings as traffic', async () => {
     const cp = await fx.connect('k3');
-    const pinger = setInterval(() => cp.ws.ping(), 300);
-    try {
-      assert.equal((await cp.waitClose(5000)).code, 1000);
-    } finally {
-      clearInterval(pinger);
+    const s = session('k3');
+    const before = s.lastReceivedAt;
+    for (let i = 0; i < 3; i++) {
+      await sleep(20);
+      const pong = once(cp.ws, 'pong');
+      cp.ws.ping();
+      await withTimeout(pong, 2000, `pong ${i}`);
     }
+    assert.equal(s.lastReceivedAt, before, 'three answered pings left lastReceivedAt alone');
+    new KeepaliveSweeper(only(s), 2).sweep(before + 2000);
+    assert.equal((await cp.waitClose(5000)).code, 1000);
   });
 
   it('adopts the interval of an Accepted BootNotification reply', async () => {
@@ -142,11 +176,14 @@ describe('keepalive (EMQX heartbeat rule)', () => {
     await fx.backend.waitFor('ocpp/cp/k4');
     await fx.backend.publish('ocpp/cs/k4', ACK('b1', 4));
     await cp.next();
-    const session = fx.gateway.sessions.lookup('k4');
-    assert.equal(session?.keepaliveS, 4);
-    assert.equal(session?.state, 'booted');
-    await sleep(3000);
-    assert.equal(cp.closed, undefined, 'the 4 s interval (x2) replaced the 1 s default');
+    const s = session('k4');
+    assert.equal(s.keepaliveS, 4);
+    assert.equal(s.state, 'booted');
+    new KeepaliveSweeper(only(s), 2).sweep(s.lastReceivedAt + 3000);
+    assert.equal(s.state, 'booted', 'the 4 s interval (x2) replaced the 1 s default');
+    assert.equal(cp.closed, undefined);
+    new KeepaliveSweeper(only(s), 2).sweep(s.lastReceivedAt + 8000);
+    assert.equal((await cp.waitClose(5000)).code, 1000);
   });
 
   it('leaves the interval alone for Pending or Rejected', async () => {
@@ -165,7 +202,10 @@ describe('keepalive (EMQX heartbeat rule)', () => {
     await fx.backend.waitFor('ocpp/cp/k6');
     await fx.backend.publish('ocpp/cs/k6', ACK('b3', 0));
     await cp.next();
-    await sleep(3000);
+    const s = session('k6');
+    assert.equal(s.keepaliveS, 0);
+    new KeepaliveSweeper(only(s), 2).sweep(s.lastReceivedAt + 24 * 3600 * 1000);
+    assert.equal(s.state, 'booted');
     assert.equal(cp.closed, undefined);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setup, type Fixture } from './harness/fixture.js';
-import { sleep } from './harness/mqtt-observer.js';
+import { sleep } from './harness/time.js';
 
 /**
  * Issue 8 item 2: what a peer sends must never choose a topic level. With `${action}` or `${id}`

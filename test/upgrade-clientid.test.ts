@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { tryUpgrade } from './harness/cp-client.js';
 import { setup, type Fixture } from './harness/fixture.js';
-import { sleep } from './harness/mqtt-observer.js';
 import { rawUpgrade } from './harness/raw-upgrade.js';
+import { sleep } from './harness/time.js';
 
 /**
  * Issue 8 item 1: ids mosquitto refuses in a topic (a C1 control, Unicode noncharacters) were

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BOOT, BROKER_MODES, setup, type Fixture } from './harness/fixture.js';
-import { sleep } from './harness/mqtt-observer.js';
+import { sleep } from './harness/time.js';
 
 for (const mode of BROKER_MODES) {
   describe(`upstream mapping (${mode} broker)`, () => {

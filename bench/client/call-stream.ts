@@ -21,7 +21,7 @@ import {
   meterValuesUniqueId,
 } from '../lib/ocpp-frames.js';
 import { emit, emptyBootCounts, onParentCommand } from '../lib/swarm-protocol.js';
-import { sleep } from '../lib/time.js';
+import { sleep } from '../../test/harness/time.js';
 
 const windowSize = Number(requiredEnv('STREAM_WINDOW'));
 const durationMs = Number(requiredEnv('STREAM_DURATION_MS'));

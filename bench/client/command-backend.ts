@@ -17,7 +17,7 @@ import { requiredEnv } from '../lib/env.js';
 import { LatencyHistogram } from '../lib/histogram.js';
 import { DOWNSTREAM_TOPIC_PREFIX, UPSTREAM_TOPIC_PREFIX } from '../lib/ocpp-frames.js';
 import { emitRoutingReport, onRoutingCommand } from '../lib/routing-protocol.js';
-import { sleep } from '../lib/time.js';
+import { sleep } from '../../test/harness/time.js';
 
 const mqttUrl = requiredEnv('BACKEND_MQTT_URL');
 const clientCount = Number(requiredEnv('BACKEND_CLIENTS'));

@@ -1,5 +1,9 @@
 import { cpuSeconds, machineBusySeconds } from './proc-stats.js';
-import type { ManagedProcess } from './processes.js';
+
+/** A process whose CPU time /proc can report: a bench child, the broker, Redis. */
+export interface WithPid {
+  readonly pid: number;
+}
 
 /** CPU time used so far by named groups of processes and by the whole machine, read at one instant. */
 export interface CpuSnapshot<G extends string> {
@@ -9,11 +13,11 @@ export interface CpuSnapshot<G extends string> {
 }
 
 export function cpuSnapshot<G extends string>(
-  groups: Readonly<Record<G, readonly ManagedProcess[]>>,
+  groups: Readonly<Record<G, readonly WithPid[]>>,
 ): CpuSnapshot<G> {
   const seconds = {} as Record<G, number>;
   for (const name of Object.keys(groups) as G[]) {
-    const processes: readonly ManagedProcess[] = groups[name];
+    const processes: readonly WithPid[] = groups[name];
     seconds[name] = processes.reduce((total: number, p) => total + cpuSeconds(p.pid), 0);
   }
   return { at: performance.now(), machine: machineBusySeconds(), groups: seconds };

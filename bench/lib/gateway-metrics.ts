@@ -1,4 +1,4 @@
-import { withTimeout } from './time.js';
+import { withTimeout } from '../../test/harness/time.js';
 
 /**
  * The few series of a gateway's Prometheus `/metrics` that the routing bench reads, summed over

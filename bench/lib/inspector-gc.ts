@@ -1,5 +1,5 @@
 import { WebSocket } from 'ws';
-import { withTimeout } from './time.js';
+import { withTimeout } from '../../test/harness/time.js';
 
 /**
  * Forces a full, compacting garbage collection in a process started with `--inspect`, through

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { withTimeout } from './time.js';
+import { withTimeout } from '../../test/harness/time.js';
 
 /** One stdout line that parsed as a JSON object (pino logs, bench child reports, ready lines). */
 export type JsonLine = Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { machineBusySeconds } from './proc-stats.js';
-import { sleep } from './time.js';
+import { sleep } from '../../test/harness/time.js';
 
 /**
  * Waits (at most `maxWaitMs`) for a second in which the machine's busy CPU stays under

@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import { routeSnapshot } from './gateway-metrics.js';
 import type { ManagedProcess } from './processes.js';
-import { startRedis, type Redis } from './redis-server.js';
+import { RedisServer } from '../../test/harness/redis.js';
 import { startTarget, unavailableReason, type Target } from './targets.js';
-import { sleep } from './time.js';
+import { sleep } from '../../test/harness/time.js';
 
 /**
  * What the routing bench measures:
@@ -18,14 +17,13 @@ export const ROUTING_KINDS: readonly RoutingKind[] = ['cluster-3', 'gateway-1', 
 
 export const CLUSTER_NODES = 3;
 const CLUSTER_FORMED_TIMEOUT_MS = 15_000;
-const REDIS_SERVER = process.env.BENCH_REDIS_SERVER ?? '/usr/bin/redis-server';
 
 /** One running target: the processes that serve charge points, and Redis for the cluster. */
 export interface RoutingTarget {
   readonly kind: RoutingKind;
   /** Gateway nodes (or the peer), in node order. */
   readonly nodes: readonly ManagedProcess[];
-  readonly redis: Redis | undefined;
+  readonly redis: RedisServer | undefined;
   /** `ws://127.0.0.1:<port>/ocpp/`, one per node; CPs are split over them in blocks. */
   readonly baseUrls: readonly string[];
   /** Metrics ports of the gateway nodes; empty for the peer. */
@@ -36,10 +34,8 @@ export interface RoutingTarget {
 }
 
 export function routingUnavailableReason(kind: RoutingKind): string | undefined {
-  if (kind === 'peer') return unavailableReason('peer');
-  if (kind === 'cluster-3' && !existsSync(REDIS_SERVER))
-    return `${REDIS_SERVER} does not exist (set BENCH_REDIS_SERVER)`;
-  return unavailableReason('gateway');
+  // A missing redis-server shows as the failed start of that run.
+  return unavailableReason(kind === 'peer' ? 'peer' : 'gateway');
 }
 
 /**
@@ -64,7 +60,7 @@ export async function startRoutingTarget(
   qos: 0 | 1 | 2,
 ): Promise<RoutingTarget> {
   const started: Target[] = [];
-  let redis: Redis | undefined;
+  let redis: RedisServer | undefined;
   const stop = async (): Promise<void> => {
     await Promise.all(started.map((t) => t.process.stop()));
     await redis?.stop();
@@ -75,7 +71,7 @@ export async function startRoutingTarget(
     } else if (kind === 'gateway-1') {
       started.push(await startTarget('gateway', { mqttUrl, qos, name: 'gateway-1' }));
     } else {
-      redis = await startRedis();
+      redis = await RedisServer.start();
       for (let i = 0; i < CLUSTER_NODES; i++) {
         const env = { OCPP_GW_NODE_ID: `node-${i}`, OCPP_GW_REDIS_URL: redis.url };
         started.push(await startTarget('gateway', { mqttUrl, qos, name: `cluster-node-${i}`, env }));
@@ -90,12 +86,9 @@ export async function startRoutingTarget(
       baseUrls: started.map((t) => `ws://127.0.0.1:${t.wsPort}/ocpp/`),
       httpPorts,
       deadNode() {
-        const dead = [...started.map((t) => t.process), ...(redis === undefined ? [] : [redis.process])].find(
-          (p) => !p.running,
-        );
-        return dead === undefined
-          ? undefined
-          : `${dead.name} exited during the run; stderr:\n${dead.stderr()}`;
+        const dead = started.map((t) => t.process).find((p) => !p.running);
+        if (dead !== undefined) return `${dead.name} exited during the run; stderr:\n${dead.stderr()}`;
+        return redis !== undefined && !redis.running ? 'redis-server exited during the run' : undefined;
       },
       stop,
     };

@@ -1,7 +1,6 @@
 import type { ChargePoint } from './cp-client.js';
 import { answerCalls, command, type ClusterFixture } from './cluster.js';
-import { sleep } from './mqtt-observer.js';
-import { eventually } from './owner-entries.js';
+import { eventually, sleep } from './time.js';
 
 interface ReplyJson {
   MessageTypeId: number;

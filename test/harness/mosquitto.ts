@@ -8,6 +8,12 @@ import { freePort } from './ports.js';
 
 const BINARIES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', 'mosquitto'];
 
+/** Every broker still running, killed when the process exits (a test or bench that crashed before stop()). */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** A real mosquitto process on a free loopback port, for tests and benches. */
 export class Mosquitto {
   private child: ChildProcess | undefined;
@@ -21,7 +27,15 @@ export class Mosquitto {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<Mosquitto> {
+  /** The broker's process id, for readings from /proc (the benches' CPU time). */
+  get pid(): number {
+    const pid = this.child?.pid;
+    if (pid === undefined) throw new Error(`mosquitto on ${this.port} is not running`);
+    return pid;
+  }
+
+  /** `extraConfig`: mosquitto.conf lines appended to the defaults, e.g. the benches' tuning. */
+  static async start(extraConfig: readonly string[] = []): Promise<Mosquitto> {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'mosq-'));
     const configFile = join(dir, 'mosquitto.conf');
@@ -33,6 +47,7 @@ export class Mosquitto {
         'persistence false',
         'max_queued_messages 100000',
         'log_type error',
+        ...extraConfig,
         '',
       ].join('\n'),
     );
@@ -44,6 +59,9 @@ export class Mosquitto {
   private async launch(): Promise<void> {
     const binary = BINARIES.find((b) => existsSync(b)) ?? 'mosquitto';
     this.child = spawn(binary, ['-c', this.configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = this.child;
+    running.add(child);
+    child.once('exit', () => running.delete(child));
     let stderr = '';
     this.child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     for (let i = 0; i < 100; i++) {

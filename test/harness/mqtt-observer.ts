@@ -84,5 +84,3 @@ export class MqttObserver {
     await this.client.endAsync(true);
   }
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

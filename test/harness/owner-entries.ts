@@ -1,5 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterFixture } from './cluster.js';
+import { eventually } from './time.js';
 
 /**
  * Reads the registry straight from Redis, as an operator would: every `{prefix}:owner:*` entry
@@ -35,20 +36,6 @@ export async function ownerEntries(
     }
   }
   return entries;
-}
-
-/** Polls until `check` holds or `timeoutMs` passes; returns how long it took, or throws. */
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** A client on the fixture's Redis (a Cluster client on Redis Cluster), for tests that write to it. */

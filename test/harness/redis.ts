@@ -35,6 +35,19 @@ export class RedisServer {
     return `redis://${HOST}:${this.port}`;
   }
 
+  /** The server's process id, for readings from /proc (the benches' CPU time). */
+  get pid(): number {
+    const pid = this.child?.pid;
+    if (pid === undefined) throw new Error(`redis-server on ${this.port} is not running`);
+    return pid;
+  }
+
+  /** False after kill() or stop(), or when the process died on its own. */
+  get running(): boolean {
+    const child = this.child;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
   /** `extraArgs` are redis-server options, e.g. `['--user', 'gw on >pw ~* &* +@all']` for ACLs. */
   static async start(extraArgs: readonly string[] = []): Promise<RedisServer> {
     const server = new RedisServer(await freePort(), makeTempDir('redis-'), extraArgs);
