@@ -12,6 +12,7 @@ import type { OwnerDelivery } from './owner-delivery.js';
 import type { Owner, OwnershipRegistry } from './registry.js';
 import type { RouteBus } from './route-bus.js';
 import { toWire } from './route-deliver.js';
+import { realClock, type Clock, type TimerHandle } from '../io/clock.js';
 
 /** What cluster mode adds to the router; absent in single-node mode. */
 export interface RouterCluster {
@@ -31,6 +32,8 @@ export interface CommandRouterOptions {
   /** Absent in single-node mode: every charge point is local or offline. */
   readonly cluster: RouterCluster | undefined;
   readonly log: Logger;
+  /** The route timeout's clock; the real one unless a test drives it. */
+  readonly clock?: Clock | undefined;
 }
 
 interface Forwarded {
@@ -40,7 +43,7 @@ interface Forwarded {
   readonly owner: string;
   readonly retried: boolean;
   readonly startedAt: number;
-  timer: NodeJS.Timeout | undefined;
+  timer: TimerHandle | undefined;
 }
 
 /**
@@ -61,6 +64,7 @@ export class CommandRouter {
   private readonly publisher: UpstreamPublisher;
   private readonly cluster: RouterCluster | undefined;
   private readonly log: Logger;
+  private readonly clock: Clock;
 
   // Redis failing on the routing path: every command fails alike, so one line per interval says so.
   private readonly lookupFailed: RateLimitedWarn;
@@ -75,6 +79,7 @@ export class CommandRouter {
       cluster: this.cluster,
       log: this.log,
     } = options);
+    this.clock = options.clock ?? realClock;
     const every = TUNING.routingWarnIntervalMs;
     this.lookupFailed = new RateLimitedWarn(this.log, 'owner lookup failed: commands unroutable', every);
     this.sendFailed = new RateLimitedWarn(this.log, 'route bus send failed: commands unroutable', every);
@@ -134,11 +139,10 @@ export class CommandRouter {
       delivery,
       owner: owner.nodeId,
       retried,
-      startedAt: performance.now(),
+      startedAt: this.clock.now(),
       timer: undefined,
     };
-    entry.timer = setTimeout(() => this.fail(ref, 'timeout'), cluster.routeTimeoutMs);
-    entry.timer.unref();
+    entry.timer = this.clock.setTimeout(() => this.fail(ref, 'timeout'), cluster.routeTimeoutMs);
     this.pending.set(ref, entry);
     cluster.metrics.routePending.set(this.pending.size);
     try {
@@ -171,7 +175,7 @@ export class CommandRouter {
     if (entry === undefined || this.cluster === undefined) return;
     if (outcome === 'done') {
       this.cluster.metrics.routed.labels('forwarded').inc();
-      this.cluster.metrics.routeRoundTrip.observe((performance.now() - entry.startedAt) / 1000);
+      this.cluster.metrics.routeRoundTrip.observe((this.clock.now() - entry.startedAt) / 1000);
       entry.delivery.ack();
       return;
     }
@@ -214,7 +218,7 @@ export class CommandRouter {
     const entry = this.pending.get(ref);
     if (entry === undefined) return undefined;
     this.pending.delete(ref);
-    clearTimeout(entry.timer);
+    this.clock.clearTimeout(entry.timer);
     this.cluster?.metrics.routePending.set(this.pending.size);
     return entry;
   }

@@ -98,9 +98,10 @@ function onCallError(session: SessionCore, frame: CallErrorFrame, at: Arrival): 
 
 /** The CP answered `uniqueId`: the outstanding downstream CALL it ends, if it is ours. */
 function settle(session: SessionCore, uniqueId: string): PendingCall | undefined {
-  const call = session.queue?.settle(uniqueId);
-  if (call !== undefined) {
-    session.ctx.metrics.callAnswered(call.action, (performance.now() - call.sentAt) / 1000);
+  const queue = session.queue;
+  const call = queue?.settle(uniqueId);
+  if (queue !== undefined && call !== undefined) {
+    session.ctx.metrics.callAnswered(call.action, (queue.clock.now() - call.sentAt) / 1000);
   }
   return call;
 }

@@ -74,21 +74,26 @@ function deliverCall(
 
 function callQueue(session: SessionCore): CallQueue {
   const { ctx, version } = session;
-  session.queue ??= new CallQueue(ctx.maxQueueLength, ctx.callTimeoutMs, {
-    write: (call) => writeCall(session, call),
-    timedOut: (call) =>
-      ctx.publisher.gatewayError({
-        cid: session.cid,
-        uniqueId: call.uniqueId,
-        action: call.action,
-        reason: 'timeout',
-        errorCode: version.errorCodes.generic,
-        description: `no answer within ${ctx.callTimeoutMs} ms`,
-        ack: call.ack,
-      }),
-    notWritten: (call, failure) => notWritten(session, call, failure),
-    depthChanged: (delta) => ctx.metrics.queueDepth.inc(delta),
-  });
+  session.queue ??= new CallQueue(
+    ctx.maxQueueLength,
+    ctx.callTimeoutMs,
+    {
+      write: (call) => writeCall(session, call),
+      timedOut: (call) =>
+        ctx.publisher.gatewayError({
+          cid: session.cid,
+          uniqueId: call.uniqueId,
+          action: call.action,
+          reason: 'timeout',
+          errorCode: version.errorCodes.generic,
+          description: `no answer within ${ctx.callTimeoutMs} ms`,
+          ack: call.ack,
+        }),
+      notWritten: (call, failure) => notWritten(session, call, failure),
+      depthChanged: (delta) => ctx.metrics.queueDepth.inc(delta),
+    },
+    ctx.clock,
+  );
   return session.queue;
 }
 

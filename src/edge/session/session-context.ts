@@ -8,6 +8,7 @@ import type { SchemaPolicy } from '../../ocpp/schema-policy.js';
 import type { OcppVersion } from '../../ocpp/versions/index.js';
 import type { CallQueue, PendingCall } from './call-queue.js';
 import type { CloseReason } from './close-reason.js';
+import type { Clock } from '../../io/clock.js';
 
 export type SessionState = 'open' | 'booted' | 'closing' | 'closed';
 
@@ -46,6 +47,8 @@ export interface SessionContext {
    * replaced session reach the charge point's new session, on this node or another.
    */
   readonly reroute: (cid: string, message: DownstreamMessage, ack: Ack) => void;
+  /** The call timeout's clock; the real one unless a test drives it. */
+  readonly clock?: Clock | undefined;
 }
 
 /** The CP's latest CALL, so a downstream CALLRESULT can be checked against its action. */

@@ -11,6 +11,7 @@ import { SessionTable } from '../../src/edge/session/session-table.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { SchemaPolicy } from '../../src/ocpp/schema-policy.js';
 import { V16 } from '../../src/ocpp/versions/v16.js';
+import { FakeClock } from '../harness/fake-clock.js';
 
 interface Published {
   readonly topic: string;
@@ -38,7 +39,11 @@ class FakeSocket implements CpSocket {
   }
 }
 
-function sessionWithSocket(): { session: Session; socket: FakeSocket; published: Published[] } {
+function sessionWithSocket(clock?: FakeClock): {
+  session: Session;
+  socket: FakeSocket;
+  published: Published[];
+} {
   const config = loadConfig({ OCPP_GW_NODE_ID: 'unit' });
   const published: Published[] = [];
   const link = {
@@ -70,6 +75,7 @@ function sessionWithSocket(): { session: Session; socket: FakeSocket; published:
     heartbeatIntervalS: 60,
     nextEpoch: () => '1',
     reroute: () => assert.fail('nothing is rerouted here'),
+    clock,
   });
   const socket = new FakeSocket();
   socket.session = session;
@@ -115,5 +121,40 @@ describe('Session: a CALL the socket refuses (over the backpressure limit)', () 
     );
     assert.equal(acks, 2);
     assert.equal(session.state, 'closed');
+  });
+});
+
+describe('Session: downstream CALL timeout with a fake clock', () => {
+  it('answers a CALL the CP never answers `timeout` once, at callTimeoutMs, and starts the next', () => {
+    const clock = new FakeClock();
+    const { session, socket, published } = sessionWithSocket(clock);
+    let acks = 0;
+    session.deliver(reset('c1'), () => acks++);
+    session.deliver(reset('c2'), () => acks++);
+    clock.advance(59_999);
+    assert.deepEqual(replies(published, 'c1'), []);
+    clock.advance(1);
+    assert.deepEqual(
+      replies(published, 'c1').map((a) => a.json.ErrorDetails?.reason),
+      ['timeout'],
+    );
+    assert.equal(acks, 1);
+    assert.equal(socket.sent.length, 2, 'the waiting CALL is written once the first timed out');
+    session.onText('[3,"c2",{}]');
+    assert.equal(acks, 2);
+    assert.equal(clock.liveTimers, 0);
+  });
+
+  it('leaves no timer behind when the socket closes with CALLs pending', () => {
+    const clock = new FakeClock();
+    const { session, published } = sessionWithSocket(clock);
+    session.deliver(reset('c1'));
+    session.deliver(reset('c2'));
+    session.onClosed(1006);
+    assert.deepEqual(
+      [...replies(published, 'c1'), ...replies(published, 'c2')].map((a) => a.json.ErrorDetails?.reason),
+      ['disconnected', 'offline'],
+    );
+    assert.equal(clock.liveTimers, 0);
   });
 });
