@@ -65,7 +65,7 @@ export class ClusterNode implements OwnershipHooks {
     this.metrics = metrics;
     this.log = log;
     const events: DirectoryEvents = { lost: (id) => this.router.nodeLost(id), dead: adopt };
-    this.directory = new NodeDirectory(redis, config, nodeId, mqttClientId, events, metrics, log);
+    this.directory = new NodeDirectory({ redis, config, nodeId, mqttClientId, events, metrics, log });
     this.registry = new RedisRegistry(redis, config, nodeId, this.directory, log);
     this.bus = new RouteBus(redis, config.prefix, nodeId, metrics, log);
     // Long enough for a dead node to be noticed and its session adopted (docs/architecture.md §5.7).

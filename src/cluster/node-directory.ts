@@ -17,6 +17,17 @@ export interface DirectoryEvents {
  * adopt a dead node's session). Each beat also refreshes this node's view of who is alive, which
  * registry lookups use so that a stale owner entry costs no extra round trip.
  */
+export interface NodeDirectoryOptions {
+  readonly redis: RedisLink;
+  readonly config: ClusterConfig;
+  readonly nodeId: string;
+  /** Registered beside the node id: what a survivor needs to adopt this node's MQTT session. */
+  readonly mqttClientId: string;
+  readonly events: DirectoryEvents;
+  readonly metrics: ClusterMetrics;
+  readonly log: Logger;
+}
+
 export class NodeDirectory {
   private readonly alive = new Map<string, boolean>();
   private timer: NodeJS.Timeout | undefined;
@@ -24,15 +35,25 @@ export class NodeDirectory {
   private graceUntil = 0;
   private readonly membersKey: string;
 
-  constructor(
-    private readonly redis: RedisLink,
-    private readonly config: ClusterConfig,
-    readonly nodeId: string,
-    private readonly mqttClientId: string,
-    private readonly events: DirectoryEvents,
-    private readonly metrics: ClusterMetrics,
-    private readonly log: Logger,
-  ) {
+  private readonly redis: RedisLink;
+  private readonly config: ClusterConfig;
+  readonly nodeId: string;
+  private readonly mqttClientId: string;
+  private readonly events: DirectoryEvents;
+  private readonly metrics: ClusterMetrics;
+  private readonly log: Logger;
+
+  constructor(options: NodeDirectoryOptions) {
+    ({
+      redis: this.redis,
+      config: this.config,
+      nodeId: this.nodeId,
+      mqttClientId: this.mqttClientId,
+      events: this.events,
+      metrics: this.metrics,
+      log: this.log,
+    } = options);
+    const { redis, config } = options;
     this.membersKey = redisKeys.nodes(config.prefix);
     redis.onReconnect(() => {
       this.graceUntil = Date.now() + config.nodeTtlMs;

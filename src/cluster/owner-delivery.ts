@@ -18,8 +18,9 @@ export class OwnerDelivery {
 
   constructor(
     private readonly publisher: UpstreamPublisher,
-    private readonly marks: SentMarks | undefined,
-    private readonly metrics: ClusterMetrics | undefined,
+    /** Cluster mode only: single-node delivery has no written-marks and no cluster metrics. */
+    private readonly marks?: SentMarks,
+    private readonly metrics?: ClusterMetrics,
   ) {}
 
   deliver(session: Session, message: DownstreamMessage, delivery: Delivery): void {

@@ -21,6 +21,12 @@ export interface AdopterOptions {
   readonly quietMs: number;
   /** Upper bound for one adoption (also the lock's lifetime). */
   readonly maxMs: number;
+  readonly redis: RedisLink;
+  readonly directory: NodeDirectory;
+  /** Each message of the adopted session, handled like any downstream message. */
+  readonly handle: HandleMessage;
+  readonly metrics: ClusterMetrics;
+  readonly log: Logger;
 }
 
 /**
@@ -34,14 +40,21 @@ export class SessionAdopter {
   private readonly active = new Set<string>();
   private stopped = false;
 
-  constructor(
-    private readonly options: AdopterOptions,
-    private readonly redis: RedisLink,
-    private readonly directory: NodeDirectory,
-    private readonly handle: HandleMessage,
-    private readonly metrics: ClusterMetrics,
-    private readonly log: Logger,
-  ) {}
+  private readonly redis: RedisLink;
+  private readonly directory: NodeDirectory;
+  private readonly handle: HandleMessage;
+  private readonly metrics: ClusterMetrics;
+  private readonly log: Logger;
+
+  constructor(private readonly options: AdopterOptions) {
+    ({
+      redis: this.redis,
+      directory: this.directory,
+      handle: this.handle,
+      metrics: this.metrics,
+      log: this.log,
+    } = options);
+  }
 
   adopt(deadNodeId: string, mqttClientId: string): void {
     if (this.stopped || this.active.has(deadNodeId) || mqttClientId === '') return;

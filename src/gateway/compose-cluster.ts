@@ -49,22 +49,20 @@ export async function composeCluster(deps: ClusterDeps): Promise<Composition> {
   });
   const { router } = cluster;
   if (clusterConfig.adoptSessions && mqtt.broker === undefined) {
-    adopter = new SessionAdopter(
-      {
-        mqtt: mqtt.options,
-        filter: mqtt.topics.sharedFilter(mqtt.sharedGroup),
-        prefix: clusterConfig.prefix,
-        nodeId: config.nodeId,
-        quietMs: TUNING.adoptQuietMs,
-        maxMs: clusterConfig.routeTimeoutMs + TUNING.adoptMarginMs,
-      },
+    adopter = new SessionAdopter({
+      mqtt: mqtt.options,
+      filter: mqtt.topics.sharedFilter(mqtt.sharedGroup),
+      prefix: clusterConfig.prefix,
+      nodeId: config.nodeId,
+      quietMs: TUNING.adoptQuietMs,
+      maxMs: clusterConfig.routeTimeoutMs + TUNING.adoptMarginMs,
       redis,
-      cluster.directory,
-      (topic, payload, redelivered, ack) =>
+      directory: cluster.directory,
+      handle: (topic, payload, redelivered, ack) =>
         mqtt.subscriber.handle(topic, payload, redelivered, ack, router.route),
-      clusterMetrics,
+      metrics: clusterMetrics,
       log,
-    );
+    });
   }
   sessions.setHooks(cluster);
   deps.admin.setRemote(cluster);

@@ -17,7 +17,7 @@ export function composeSingle(
   sessions: SessionTable,
   log: Logger,
 ): Composition {
-  const owner = new OwnerDelivery(mqtt.publisher, undefined, undefined);
+  const owner = new OwnerDelivery(mqtt.publisher);
   const router = new CommandRouter({
     nodeId: config.nodeId,
     local: sessions,
