@@ -7,10 +7,10 @@ export type GatewayErrorCode =
   | 'GW_ERR_CONFIG'
   | 'GW_ERR_UWS_NATIVE'
   | 'GW_ERR_LISTEN'
-  | 'GW_ERR_MQTT_UNAVAILABLE'
   | 'GW_ERR_SCHEMA_LOAD'
-  | 'GW_ERR_SHUTDOWN'
-  | 'GW_ERR_ENVELOPE_ENCODE';
+  | 'GW_ERR_ENVELOPE_ENCODE'
+  | 'GW_ERR_BACKLOG_FULL'
+  | 'GW_ERR_ADOPTION';
 
 export class GatewayError extends Error {
   readonly code: GatewayErrorCode;
@@ -64,16 +64,6 @@ export class ListenError extends GatewayError {
   }
 }
 
-export class MqttUnavailableError extends GatewayError {
-  constructor(url: string, cause?: unknown) {
-    super(
-      'GW_ERR_MQTT_UNAVAILABLE',
-      `MQTT broker ${url} is not reachable; check OCPP_GW_MQTT_URL or unset it for the embedded broker`,
-      { cause },
-    );
-  }
-}
-
 export class SchemaLoadError extends GatewayError {
   constructor(detail: string, cause?: unknown) {
     super('GW_ERR_SCHEMA_LOAD', `OCPP JSON schemas failed to compile: ${detail}`, { cause });
@@ -87,5 +77,19 @@ export class EnvelopeEncodeError extends GatewayError {
   constructor(kind: string, cause: unknown) {
     super('GW_ERR_ENVELOPE_ENCODE', `route envelope "${kind}" could not be encoded`, { cause });
     this.kind = kind;
+  }
+}
+
+/** A publish refused because the MQTT backlog is full (`OCPP_GW_MQTT_MAX_BACKLOG`); the caller answers for it. */
+export class BacklogFullError extends GatewayError {
+  constructor(maxBacklog: number) {
+    super('GW_ERR_BACKLOG_FULL', `MQTT publish backlog full (${maxBacklog} messages)`);
+  }
+}
+
+/** Adopting a dead node's MQTT session failed; the adoption is retried later. */
+export class AdoptionError extends GatewayError {
+  constructor(detail: string, cause?: unknown) {
+    super('GW_ERR_ADOPTION', `session adoption failed: ${detail}`, { cause });
   }
 }

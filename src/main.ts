@@ -1,7 +1,7 @@
-import { loadConfig } from './config.js';
+import { loadConfig } from './config/index.js';
 import { setMaxHeaderBytes } from './edge/uws.js';
 import { ConfigError, GatewayError } from './errors.js';
-import { Gateway } from './gateway.js';
+import { Gateway } from './gateway/gateway.js';
 import { createLogger } from './observability/logger.js';
 
 /** Process entry: configuration, wiring, signals; nothing else. */
@@ -39,7 +39,7 @@ async function stop(signal: string): Promise<void> {
     log.info('stopped');
     process.exit(0);
   } catch (error) {
-    log.error({ err: error instanceof Error ? error.message : String(error) }, 'shutdown failed');
+    log.error({ err: error }, 'shutdown failed');
     process.exit(1);
   }
 }
@@ -53,7 +53,7 @@ try {
   log.fatal(
     {
       code,
-      err: error instanceof Error ? error.message : String(error),
+      err: error,
       cause: error instanceof Error && error.cause instanceof Error ? error.cause.message : undefined,
     },
     'gateway failed to start',

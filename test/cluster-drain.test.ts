@@ -6,7 +6,7 @@ import { ownerEntries } from './harness/owner-entries.js';
 import { eventually } from './harness/time.js';
 
 /**
- * A rolling update in cluster mode (DESIGN §5): SIGTERM one of 3 nodes while commands flow. Its
+ * A rolling update in cluster mode (docs/architecture.md §6.2): SIGTERM one of 3 nodes while commands flow. Its
  * charge points get 1012 and move to the others, its registry entries go, its peers hear `bye`,
  * it exits 0, and every command ends answered or error-replied; none is answered `node_lost`,
  * which is for nodes that die, not for nodes that leave.

@@ -12,7 +12,7 @@ import { ownerEntries } from './harness/owner-entries.js';
 import { eventually } from './harness/time.js';
 
 /**
- * DESIGN §4 "every downstream CALL ends with an answer, even when a node dies mid-flight":
+ * Every downstream CALL gets an answer even when its node dies mid-flight (docs/architecture.md §5.11):
  * kill -9 of one of 3 gateway processes while commands flow, against standalone Redis and a
  * 3-master Redis Cluster. Without session adoption about a third of the killed node's share
  * ends in silence (measured with OCPP_GW_ADOPT_SESSIONS=false: 212 of 900 commands).

@@ -11,7 +11,7 @@ interface ErrorReply {
 }
 
 /**
- * Registry and route-bus edge cases (DESIGN §4), each ending in an answer to the backend: an
+ * Registry and route-bus edge cases (docs/architecture.md §5.2, §5.4, §5.5), each ending in an answer to the backend: an
  * entry naming a node that is not alive, an entry naming a "live" node nobody listens for, and
  * an envelope no node can read.
  */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
-import type { DownstreamMessage } from '../src/bridge/envelope.js';
+import type { DownstreamMessage } from '../src/ocpp/message.js';
 import type { UpstreamPublisher } from '../src/bridge/upstream-publisher.js';
 import { CommandRouter, type RouterCluster } from '../src/cluster/command-router.js';
 import { OwnerCache } from '../src/cluster/owner-cache.js';
@@ -9,7 +9,6 @@ import { OwnerDelivery } from '../src/cluster/owner-delivery.js';
 import type { RedisLink } from '../src/cluster/redis-link.js';
 import { RouteBus } from '../src/cluster/route-bus.js';
 import { encodeEnvelope } from '../src/cluster/route-envelope.js';
-import type { NodeDirectory } from '../src/cluster/node-directory.js';
 import { EnvelopeEncodeError } from '../src/errors.js';
 import { ClusterMetrics } from '../src/observability/cluster-metrics.js';
 import { createLogger } from '../src/observability/logger.js';
@@ -306,19 +305,18 @@ describe('route envelope encoding guard (behind the parser)', () => {
       } as unknown as RouterCluster['registry'],
       cache: new OwnerCache(60_000, 10),
       bus: new RouteBus(redis, 'test', 'a', metrics, log),
-      directory: {} as NodeDirectory,
       routeTimeoutMs: 5000,
       metrics,
     };
-    const router = new CommandRouter(
-      'a',
-      { lookup: () => undefined },
-      new OwnerDelivery(publisher, undefined, metrics),
+    const router = new CommandRouter({
+      nodeId: 'a',
+      local: { lookup: () => undefined },
+      owner: new OwnerDelivery(publisher, undefined, metrics),
       publisher,
       cluster,
       log,
-    );
-    router.route('cp', deep, () => (settled += 1), false);
+    });
+    router.route('cp', deep, { ack: () => (settled += 1), redelivered: false });
     await eventually(() => outcomes.length > 0, 2000, 'an outcome');
     assert.deepEqual(outcomes, [{ uniqueId: 'e1', reason: 'malformed' }]);
     assert.equal(router.pendingCount, 0);

@@ -5,6 +5,7 @@ import { encodeFrame, parseFrame } from '../src/ocpp/frame.js';
 import { MAX_JSON_DEPTH, jsonProblem } from '../src/ocpp/json-limits.js';
 import { setup, type Fixture } from './harness/fixture.js';
 import { sleep } from './harness/time.js';
+import { V16 } from '../src/ocpp/versions/v16.js';
 
 /**
  * Issue 8 item 10, the frame parts: the MessageTypeId is an integer literal, a number beyond a
@@ -29,7 +30,7 @@ describe('MessageTypeId literal and number range (parser)', () => {
       const result = parseFrame(text, TYPES);
       assert.equal(result.ok, false);
       if (result.ok) return;
-      assert.equal(result.error.errorCode, 'FormationViolation');
+      assert.equal(result.error.code(V16), 'FormationViolation');
       assert.equal(result.error.message, NOT_INTEGER);
       assert.equal(result.replyId, 'id');
     });
@@ -58,7 +59,7 @@ describe('MessageTypeId literal and number range (parser)', () => {
     const nest = (levels: number): string => '['.repeat(levels - 1) + ']'.repeat(levels - 1);
     assert.equal(parseFrame(`[2,"d","DataTransfer",{"v":${nest(MAX_JSON_DEPTH)}}]`, TYPES).ok, true);
     const deep = parseFrame(`[2,"d","DataTransfer",{"v":${nest(MAX_JSON_DEPTH + 1)}}]`, TYPES);
-    assert.ok(!deep.ok && deep.error.errorCode === 'FormationViolation' && deep.replyId === 'd');
+    assert.ok(!deep.ok && deep.error.code(V16) === 'FormationViolation' && deep.replyId === 'd');
   });
 
   it('applies the same limits to downstream messages', () => {

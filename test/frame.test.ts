@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseFrame } from '../src/ocpp/frame.js';
+import { V16 } from '../src/ocpp/versions/v16.js';
 
 const TYPES = [2, 3, 4];
 
@@ -46,9 +47,9 @@ describe('parseFrame (OCPP-J 1.6 §4)', () => {
       const result = parseFrame(input, TYPES);
       assert.equal(result.ok, false);
       if (result.ok) return;
-      assert.equal(result.error.errorCode, code);
+      assert.equal(result.error.code(V16), code);
       assert.equal(result.replyId, replyId);
-      assert.deepEqual(result.error.toCallError('x')[4], {});
+      assert.deepEqual(result.error.toCallError('x', V16)[4], {});
     });
   }
 
@@ -101,7 +102,7 @@ describe('values that may reach a topic (Action, UniqueId)', () => {
       const result = parseFrame(JSON.stringify([2, 'a1', action, {}]), TYPES);
       assert.ok(!result.ok, action);
       if (result.ok) continue;
-      assert.equal(result.error.errorCode, 'FormationViolation', action);
+      assert.equal(result.error.code(V16), 'FormationViolation', action);
       assert.equal(result.replyId, 'a1', action);
     }
     for (const action of ['Heartbeat', 'Get15118EVCertificate', 'A'.repeat(64)]) {
@@ -125,7 +126,7 @@ describe('values that may reach a topic (Action, UniqueId)', () => {
     ];
     for (const id of unsafe) {
       const call = parseFrame(JSON.stringify([2, id, 'Heartbeat', {}]), TYPES);
-      assert.ok(!call.ok && call.error.errorCode === 'FormationViolation' && call.replyId === id, id);
+      assert.ok(!call.ok && call.error.code(V16) === 'FormationViolation' && call.replyId === id, id);
       for (const reply of [
         [3, id, {}],
         [4, id, 'GenericError', '', {}],

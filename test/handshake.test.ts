@@ -4,7 +4,7 @@ import { checkHandshake, checkUpgrade, combineHeaderLines, pickSubprotocol } fro
 import { isTopicSafe } from '../src/ocpp/identifiers.js';
 import { tryUpgrade } from './harness/cp-client.js';
 import { startGateway } from './harness/gateway.js';
-import type { Gateway } from '../src/gateway.js';
+import type { Gateway } from '../src/gateway/gateway.js';
 
 const RULES = { path: '/ocpp', subprotocols: ['ocpp1.6' as const], requireSubprotocol: true };
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EmbeddedBroker } from '../src/bridge/embedded-broker.js';
 import { createLogger } from '../src/observability/logger.js';
-import type { Gateway } from '../src/gateway.js';
+import type { Gateway } from '../src/gateway/gateway.js';
 import { ChargePoint } from './harness/cp-client.js';
 import { startGateway } from './harness/gateway.js';
 import { MqttObserver } from './harness/mqtt-observer.js';

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OcppError } from '../src/ocpp/ocpp-error.js';
 import { SchemaValidator } from '../src/ocpp/schema-validator.js';
+import { V16 } from '../src/ocpp/versions/v16.js';
 
 // The 28 actions of the OCPP 1.6 core specification; the security extension adds more.
 const CORE_16_ACTIONS = [
@@ -51,7 +52,7 @@ describe('SchemaValidator ocpp1.6', () => {
       assert.ok(validator.has(action), action);
       for (const kind of ['request', 'response'] as const) {
         const result = validator.validate(action, kind, {});
-        assert.ok(result?.errorCode !== 'NotImplemented', `${action} ${kind}`);
+        assert.ok(result?.code(V16) !== 'NotImplemented', `${action} ${kind}`);
       }
     }
   });
@@ -71,7 +72,7 @@ describe('SchemaValidator ocpp1.6', () => {
     const error = expectError(
       validator.validate('BootNotification', 'request', { chargePointVendor: 'ACME' }),
     );
-    assert.equal(error.errorCode, 'OccurenceConstraintViolation');
+    assert.equal(error.code(V16), 'OccurenceConstraintViolation');
     assert.match(error.message, /chargePointModel/);
   });
 
@@ -83,25 +84,25 @@ describe('SchemaValidator ocpp1.6', () => {
         status: 'Available',
       }),
     );
-    assert.equal(error.errorCode, 'TypeConstraintViolation');
+    assert.equal(error.code(V16), 'TypeConstraintViolation');
     assert.match(error.message, /connectorId/);
   });
 
   it('reports a value outside its enum as PropertyConstraintViolation', () => {
     const error = expectError(validator.validate('Reset', 'request', { type: 'Medium' }));
-    assert.equal(error.errorCode, 'PropertyConstraintViolation');
+    assert.equal(error.code(V16), 'PropertyConstraintViolation');
     assert.match(error.message, /type/);
   });
 
   it('reports an unknown property as FormationViolation naming it', () => {
     const error = expectError(validator.validate('BootNotification', 'request', { ...boot, colour: 'red' }));
-    assert.equal(error.errorCode, 'FormationViolation');
+    assert.equal(error.code(V16), 'FormationViolation');
     assert.match(error.message, /colour/);
   });
 
   it('reports a payload that is not an object as FormationViolation', () => {
     const error = expectError(validator.validate('Heartbeat', 'request', [1]));
-    assert.equal(error.errorCode, 'FormationViolation');
+    assert.equal(error.code(V16), 'FormationViolation');
   });
 
   it('validates responses', () => {
@@ -110,7 +111,7 @@ describe('SchemaValidator ocpp1.6', () => {
     const error = expectError(
       validator.validate('BootNotification', 'response', { ...response, interval: 'x' }),
     );
-    assert.equal(error.errorCode, 'TypeConstraintViolation');
+    assert.equal(error.code(V16), 'TypeConstraintViolation');
     assert.match(error.message, /interval/);
   });
 
@@ -120,7 +121,7 @@ describe('SchemaValidator ocpp1.6', () => {
     const error = expectError(
       validator.validate('StartTransaction', 'request', { ...start, timestamp: 'yesterday' }),
     );
-    assert.equal(error.errorCode, 'PropertyConstraintViolation');
+    assert.equal(error.code(V16), 'PropertyConstraintViolation');
     assert.match(error.message, /timestamp/);
   });
 
@@ -140,7 +141,7 @@ describe('SchemaValidator ocpp1.6', () => {
 
   it('answers an unknown action with NotImplemented', () => {
     const error = expectError(validator.validate('MakeCoffee', 'request', {}));
-    assert.equal(error.errorCode, 'NotImplemented');
+    assert.equal(error.code(V16), 'NotImplemented');
     assert.equal(validator.has('MakeCoffee'), false);
   });
 

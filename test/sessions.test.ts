@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { KeepaliveSweeper } from '../src/edge/keepalive.js';
-import type { Session } from '../src/edge/session.js';
-import { SessionTable } from '../src/edge/session-table.js';
+import { KeepaliveSweeper } from '../src/edge/session/keepalive.js';
+import type { Session } from '../src/edge/session/session.js';
+import { SessionTable } from '../src/edge/session/session-table.js';
 import { ACK, BOOT, setup, type Fixture } from './harness/fixture.js';
 import { sleep, withTimeout } from './harness/time.js';
 

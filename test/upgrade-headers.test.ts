@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { spawnGateway, startGateway, type GatewayProcess } from './harness/gateway.js';
 import { rawUpgrade, sendRaw, upgradeRequest } from './harness/raw-upgrade.js';
-import type { Gateway } from '../src/gateway.js';
+import type { Gateway } from '../src/gateway/gateway.js';
 
 /** Issue 8 item 10: WebSocket version, repeated header lines, the request-head size limit. */
 

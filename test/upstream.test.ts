@@ -90,7 +90,7 @@ describe('topic templates, override and mountpoint', () => {
   });
   after(() => fx.teardown());
 
-  it('routes an overridden action to its own topic (broken in EMQX, reference §1.1)', async () => {
+  it('routes an overridden action to its own topic (broken in EMQX, docs/architecture.md §7.10)', async () => {
     const cp = await fx.connect('client1');
     cp.send(BOOT('b1'));
     const msg = await fx.backend.waitFor('tenantA/cp/client1/Notify/BootNotification');
@@ -160,7 +160,7 @@ describe('payload transparency', () => {
   });
   after(() => fx.teardown());
 
-  it('bridges the CP payload byte for byte (EMQX re-encodes it, reference §1.7)', async () => {
+  it('bridges the CP payload byte for byte (EMQX re-encodes it, docs/architecture.md §7.11)', async () => {
     const cp = await fx.connect('raw');
     cp.send('[2,"t1","DataTransfer",{"vendorId":"v","data":"1.0e3","n":1.0e3,"z":{"b":1,"a":2}}]');
     const msg = await fx.backend.waitFor('ocpp/cp/raw');

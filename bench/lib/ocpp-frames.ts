@@ -49,7 +49,7 @@ export function meterValuesFrame(uniqueId: string, payloadJson: string): string 
   return `[2,"${uniqueId}","MeterValues",${payloadJson}]`;
 }
 
-/** What the backend publishes on `ocpp/cs/{cid}` to accept a BootNotification (DESIGN.md §2). */
+/** What the backend publishes on `ocpp/cs/{cid}` to accept a BootNotification (docs/architecture.md §2.5). */
 export function acceptedBootReply(uniqueId: string, now: Date): string {
   return JSON.stringify({
     MessageTypeId: 3,

@@ -1,7 +1,7 @@
 /**
  * Benchmark baseline: the simplest honest OCPP-J <-> MQTT bridge with `ws` and mqtt.js, tuned the
  * way an experienced Node developer would tune it, so the gateway is measured against a fair
- * floor rather than a strawman. Same wire format as the gateway (DESIGN.md §2) and the same
+ * floor rather than a strawman. Same wire format as the gateway (docs/architecture.md §2) and the same
  * upstream QoS; everything the gateway adds on top is left out on purpose: no frame validation,
  * no per-CP call queue, no keepalive pings, no presence events, no metrics, no cluster.
  *
@@ -39,7 +39,7 @@ if (qosNumber !== 0 && qosNumber !== 1 && qosNumber !== 2) {
 }
 const qos: 0 | 1 | 2 = qosNumber;
 
-/** Charge point id from `/ocpp/{cid}`, with the gateway's rules (DESIGN.md §2); undefined = 400. */
+/** Charge point id from `/ocpp/{cid}`, with the gateway's rules (docs/architecture.md §2.1); undefined = 400. */
 function cpIdFromUrl(url: string | undefined): string | undefined {
   if (url === undefined || !url.startsWith(PATH_PREFIX)) return undefined;
   const raw = url.slice(PATH_PREFIX.length).split('?', 1)[0] ?? '';

@@ -1,26 +1,24 @@
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { parseDownstream, type DownstreamMessage } from './envelope.js';
+import type { Ack, Delivery, DownstreamMessage } from '../ocpp/message.js';
+import { DOWNSTREAM_PROBLEMS, parseDownstream } from './envelope.js';
 import type { MqttLink } from './mqtt-link.js';
 import type { TopicMap } from './topic-map.js';
-import type { Settled, UpstreamPublisher } from './upstream-publisher.js';
+import type { UpstreamPublisher } from './upstream-publisher.js';
+import { DEFAULT_VERSION } from '../ocpp/versions/index.js';
 
 /**
- * `settled` acknowledges the MQTT message: call it once the outcome is published. `redelivered`
- * is the MQTT DUP flag: the broker sent this before, so it may already have reached the CP.
+ * `delivery.ack` acknowledges the MQTT message: call it once the outcome is published.
+ * `delivery.redelivered` is the MQTT DUP flag: the broker sent this before, so it may already
+ * have reached the CP.
  */
-export type RouteCommand = (
-  cid: string,
-  message: DownstreamMessage,
-  settled: Settled,
-  redelivered: boolean,
-) => void;
+export type RouteCommand = (cid: string, message: DownstreamMessage, delivery: Delivery) => void;
 
 /**
- * The node's one downstream subscription (DESIGN §1): `$share/{group}/{mount}cs/+` at QoS 1 with
+ * The node's one downstream subscription (docs/architecture.md §2.4): `$share/{group}/{mount}cs/+` at QoS 1 with
  * MQTT 5, the plain filter on the embedded broker. Each message names its charge point in the
  * topic; malformed ones are answered (usable id on a CALL) or reported on the diagnostics topic,
- * never dropped in silence (EMQX drops them, reference §1.6).
+ * never dropped in silence (EMQX drops them, docs/architecture.md §7.8; rules §2.5).
  */
 export class DownstreamSubscriber {
   constructor(
@@ -29,7 +27,10 @@ export class DownstreamSubscriber {
     private readonly publisher: UpstreamPublisher,
     private readonly metrics: Metrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    // Labelled counters start at 0 for every known label (docs/architecture.md §6.5).
+    for (const problem of DOWNSTREAM_PROBLEMS) metrics.downstreamMalformed.labels(problem).inc(0);
+  }
 
   async start(sharedGroup: string | undefined, route: RouteCommand): Promise<string> {
     const filter = this.topics.sharedFilter(sharedGroup);
@@ -40,7 +41,7 @@ export class DownstreamSubscriber {
   }
 
   /** Also used for the messages of an adopted session (cluster/session-adopter.ts). */
-  handle(topic: string, payload: Buffer, dup: boolean, ack: Settled, route: RouteCommand): void {
+  handle(topic: string, payload: Buffer, dup: boolean, ack: Ack, route: RouteCommand): void {
     const cid = this.topics.cidFromDownstream(topic);
     if (cid === undefined) {
       this.malformed('bad_topic', { topic }, ack);
@@ -48,28 +49,28 @@ export class DownstreamSubscriber {
     }
     const parsed = parseDownstream(payload);
     if (parsed.ok) {
-      route(cid, parsed.message, ack, dup);
+      route(cid, parsed.message, { ack, redelivered: dup });
       return;
     }
     if (parsed.uniqueId !== undefined && parsed.messageTypeId === 2) {
       // A CALL the backend waits on: answer it on the Reply topic like any other failed command.
       this.metrics.downstreamMalformed.labels(parsed.problem).inc();
-      this.publisher.gatewayError(
+      this.publisher.gatewayError({
         cid,
-        parsed.uniqueId,
-        parsed.action,
-        'malformed',
-        'FormationViolation',
-        `downstream message rejected: ${parsed.problem}`,
+        uniqueId: parsed.uniqueId,
+        action: parsed.action,
+        reason: 'malformed',
+        errorCode: DEFAULT_VERSION.errorCodes.malformed,
+        description: `downstream message rejected: ${parsed.problem}`,
         ack,
-      );
+      });
       return;
     }
     const context = { topic, cid, uniqueId: parsed.uniqueId, messageTypeId: parsed.messageTypeId };
     this.malformed(parsed.problem, context, ack);
   }
 
-  private malformed(problem: string, context: Record<string, unknown>, ack: Settled): void {
+  private malformed(problem: string, context: Record<string, unknown>, ack: Ack): void {
     this.metrics.downstreamMalformed.labels(problem).inc();
     this.log.warn({ ...context, problem }, 'malformed downstream message');
     this.publisher.diagnostic({ reason: 'malformed', problem, ...context }, ack);

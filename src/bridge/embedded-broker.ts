@@ -4,7 +4,7 @@ import { ListenError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 
 /**
- * The single-node broker (DESIGN §1): aedes on a TCP port, so a backend or MQTTX can connect to
+ * The single-node broker (docs/architecture.md §4.6): aedes on a TCP port, so a backend or MQTTX can connect to
  * the gateway machine directly, as with EMQX. aedes speaks MQTT 3.1.1 only: no shared
  * subscriptions and no user properties; the gateway's own client connects to it with 3.1.1.
  */

@@ -1,24 +1,14 @@
 import type { CallErrorFrame, CallFrame, CallResultFrame, JsonObject } from '../ocpp/frame.js';
 import { MAX_UNIQUE_ID_LENGTH } from '../ocpp/frame.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
+import type { DownstreamMessage } from '../ocpp/message.js';
 import { isTopicSafe } from '../ocpp/identifiers.js';
 import { jsonProblem } from '../ocpp/json-limits.js';
 
 /**
- * The EMQX MQTT payloads (reference §1.2-1.5): JSON objects with PascalCase keys. Upstream we
+ * The EMQX MQTT payloads (docs/architecture.md §2.5): JSON objects with PascalCase keys. Upstream we
  * build them from frames; downstream we parse them into a typed command. Extra keys are ignored.
  */
-
-export type DownstreamMessage =
-  | { readonly type: 2; readonly uniqueId: string; readonly action: string; readonly payload: JsonObject }
-  | { readonly type: 3; readonly uniqueId: string; readonly payload: JsonObject }
-  | {
-      readonly type: 4;
-      readonly uniqueId: string;
-      readonly errorCode: string;
-      readonly errorDescription: string;
-      readonly errorDetails: JsonObject;
-    };
 
 /** Why a downstream message was refused: the `reason` label of the malformed-message counter. */
 export const DOWNSTREAM_PROBLEMS = [
@@ -99,7 +89,7 @@ export function parseDownstream(payload: Buffer | string): DownstreamParse {
     action,
   });
   if (uniqueId === undefined) return bad('bad_unique_id');
-  // EMQX matches the integer exactly: "2" or 2.5 are not a message type (reference §1.5).
+  // EMQX matches the integer exactly: "2" or 2.5 are not a message type (docs/architecture.md §2.5).
   switch (type) {
     case 2: {
       if (action === undefined) return bad('bad_action');
@@ -140,7 +130,7 @@ export function toFrame(message: DownstreamMessage): CallFrame | CallResultFrame
     case 3:
       return [3, message.uniqueId, message.payload];
     case 4:
-      // EMQX always sends {} here; we forward the backend's details (DESIGN §6).
+      // EMQX always sends {} here; we forward the backend's details (docs/architecture.md §7.9).
       return [4, message.uniqueId, message.errorCode, message.errorDescription, message.errorDetails];
   }
 }
@@ -165,7 +155,7 @@ export function callPayload(frame: CallFrame, payloadText: string | undefined): 
   return `{"MessageTypeId":2,"UniqueId":${JSON.stringify(frame[1])},"Action":${JSON.stringify(frame[2])},"Payload":${payloadText}}`;
 }
 
-/** `Action` is added when the gateway knows which downstream CALL this answers (DESIGN §3). */
+/** `Action` is added when the gateway knows which downstream CALL this answers (docs/architecture.md §2.5). */
 export function callResultPayload(
   frame: CallResultFrame,
   action: string | undefined,
@@ -182,7 +172,7 @@ export function callResultPayload(
   return `{"MessageTypeId":3,"UniqueId":${JSON.stringify(frame[1])},"Payload":${payloadText}${tail}`;
 }
 
-/** EMQX drops `ErrorDetails` upstream; we keep it (reference §1.4, DESIGN §6). */
+/** EMQX drops `ErrorDetails` upstream; we keep it (docs/architecture.md §7.9). */
 export function callErrorPayload(frame: CallErrorFrame, action: string | undefined): string | undefined {
   const body: JsonObject = {
     MessageTypeId: 4,

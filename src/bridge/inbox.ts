@@ -29,8 +29,8 @@ function noop(): void {}
 
 /**
  * Incoming PUBLISHes of one MQTT client, with the PUBACK deferred until the handler says the
- * message's outcome is published (DESIGN §4: "the MQTT message is acknowledged only after it is
- * delivered or answered"). mqtt.js acknowledges as soon as its `customHandleAcks` callback runs
+ * message's outcome is published: a command's MQTT message is acknowledged only once it is
+ * delivered or answered (docs/architecture.md §4.2). mqtt.js acknowledges as soon as its `customHandleAcks` callback runs
  * and handles incoming packets one at a time behind it, so holding that callback would stall the
  * whole connection; instead the callback gets {@link DEFERRED_ACK} (mqtt.js then skips the PUBACK
  * and emits that error, which the link ignores) and the PUBACK is sent here later.
@@ -90,10 +90,7 @@ export class Inbox {
       this.handler?.(topic, payload, packet, ack);
     } catch (error) {
       // A bug in one message's handling must not take the node down with every socket on it.
-      this.log.error(
-        { topic, err: error instanceof Error ? error.stack : String(error) },
-        'downstream handler failed',
-      );
+      this.log.error({ topic, err: error }, 'downstream handler failed');
     }
   }
 

@@ -2,10 +2,10 @@ import { connect, type IClientOptions, type IConnackPacket, type MqttClient } fr
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { MqttProtocolVersion } from '../config.js';
+import type { MqttProtocolVersion } from '../config/index.js';
 import { DEFERRED_ACK, Inbox, type MessageHandler } from './inbox.js';
 import { PublishFlow } from './publish-flow.js';
-import { TurnBatch, type Corkable } from '../turn-batch.js';
+import { TurnBatch, type Corkable } from '../io/turn-batch.js';
 
 export interface MqttLinkOptions {
   readonly url: string;
@@ -39,7 +39,7 @@ const UNSUPPORTED_PROTOCOL = new Set([1, 132]);
 
 /**
  * The node's one MQTT connection. Connects with MQTT 5 and falls back to 3.1.1 when the broker
- * refuses version 5 (DESIGN §1); reconnects by itself and re-subscribes (mqtt.js `resubscribe`).
+ * refuses version 5 (docs/architecture.md §4.5); reconnects by itself (§4.1) and re-subscribes (mqtt.js `resubscribe`).
  * Start-up waits for the first CONNACK however long the broker is away, so a node never
  * accepts charge points it cannot bridge; readiness reports the wait.
  */
@@ -140,7 +140,7 @@ export class MqttLink {
     const base: IClientOptions = {
       clientId: options.clientId,
       protocolVersion: version,
-      // DESIGN §4: a persistent session keeps unacknowledged commands at the broker when this
+      // docs/architecture.md §4.3: a persistent session keeps unacknowledged commands at the broker when this
       // node dies, for a survivor to adopt. MQTT 5 §3.1.2.4 Clean Start / §3.1.2.11.2 expiry.
       clean: !persistent,
       properties:

@@ -1,3 +1,5 @@
+import { BacklogFullError } from '../errors.js';
+
 /** One publish waiting for a send slot. */
 export interface QueuedPublish {
   readonly topic: string;
@@ -56,7 +58,7 @@ export class PublishFlow {
     }
     if (this.backlogSize >= this.maxBacklog) {
       this.hooks.overflowed();
-      entry.done(new Error(`MQTT publish backlog full (${this.maxBacklog} messages)`));
+      entry.done(new BacklogFullError(this.maxBacklog));
       return;
     }
     this.backlog.push(entry);

@@ -1,8 +1,8 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { TopicTemplate } from './topic-template.js';
 
 /**
- * Every MQTT topic the gateway uses, built from the mountpoint and templates (DESIGN §2, EMQX
+ * Every MQTT topic the gateway uses, built from the mountpoint and templates (docs/architecture.md §2.4, EMQX
  * `upstream.*`/`dnstream.*`). The mountpoint is prepended by plain concatenation, as EMQX does.
  */
 export class TopicMap {
@@ -21,7 +21,7 @@ export class TopicMap {
   constructor(topics: Config['topics']) {
     this.mount = topics.mountpoint;
     this.upstream = new TopicTemplate(topics.upstream);
-    // EMQX's override lookup never matches (atom vs binary keys, reference §1.1); ours does.
+    // EMQX's override lookup never matches (atom vs binary keys, docs/architecture.md §7.10); ours does.
     this.overrides = new Map(
       Object.entries(topics.upstreamOverrides).map(([a, t]) => [a, new TopicTemplate(t)]),
     );
@@ -55,7 +55,7 @@ export class TopicMap {
       : this.mount + this.presence.render({ cid, clientid: cid, event });
   }
 
-  /** The shared subscription every node makes once ([MQTT-4.8.2], `$share/{group}/{filter}`). */
+  /** The shared subscription every node makes once (MQTT 5 §4.8.2, `$share/{group}/{filter}`). */
   sharedFilter(group: string | undefined): string {
     return group === undefined ? this.downstreamFilter : `$share/${group}/${this.downstreamFilter}`;
   }

@@ -1,16 +1,35 @@
 import type { CallErrorFrame, CallFrame, CallResultFrame } from '../ocpp/frame.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
+import type { Ack } from '../ocpp/message.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { callErrorPayload, callPayload, callResultPayload, gatewayErrorPayload } from './envelope.js';
 import type { MqttLink, UserProperties } from './mqtt-link.js';
 import type { TopicMap } from './topic-map.js';
+import { DEFAULT_VERSION } from '../ocpp/versions/index.js';
 
-/**
- * Runs once the broker has acknowledged (or refused) a publish. A downstream command's MQTT
- * message is acknowledged only from here, once its outcome is out (DESIGN §4).
- */
-export type Settled = () => void;
+/** A gateway error reply: the gateway's answer to a downstream CALL that cannot end normally. */
+export interface GatewayErrorReply {
+  readonly cid: string;
+  readonly uniqueId: string;
+  readonly action: string | undefined;
+  readonly reason: GatewayReason;
+  /** The CALLERROR ErrorCode, spelled by the charge point's OCPP version. */
+  readonly errorCode: string;
+  readonly description: string;
+  /** Runs once the reply is published (or refused). */
+  readonly ack?: Ack | undefined;
+}
+
+export interface UpstreamPublisherOptions {
+  readonly link: MqttLink;
+  readonly topics: TopicMap;
+  /** QoS of the charge points' frames (`OCPP_GW_UPSTREAM_QOS`). */
+  readonly qos: 0 | 1 | 2;
+  readonly nodeId: string;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+}
 
 /** What the publisher needs to know of the charge point a message came from. */
 export interface Origin {
@@ -21,17 +40,26 @@ export interface Origin {
 /**
  * Everything the gateway publishes: the charge point's frames (EMQX layout), the gateway's own
  * error replies, presence events and diagnostics. Metadata rides in MQTT 5 user properties,
- * never in the EMQX payload (DESIGN §2).
+ * never in the EMQX payload (docs/architecture.md §2.6).
  */
 export class UpstreamPublisher {
-  constructor(
-    private readonly link: MqttLink,
-    private readonly topics: TopicMap,
-    private readonly qos: 0 | 1 | 2,
-    private readonly nodeId: string,
-    private readonly metrics: Metrics,
-    private readonly log: Logger,
-  ) {}
+  private readonly link: MqttLink;
+  private readonly topics: TopicMap;
+  private readonly qos: 0 | 1 | 2;
+  private readonly nodeId: string;
+  private readonly metrics: Metrics;
+  private readonly log: Logger;
+
+  constructor(options: UpstreamPublisherOptions) {
+    ({
+      link: this.link,
+      topics: this.topics,
+      qos: this.qos,
+      nodeId: this.nodeId,
+      metrics: this.metrics,
+      log: this.log,
+    } = options);
+  }
 
   private props(origin: Origin, receivedAt: number): UserProperties {
     return {
@@ -48,17 +76,17 @@ export class UpstreamPublisher {
     props: UserProperties,
     startedAt: number,
     failed?: (error: Error) => void,
-    settled?: Settled,
+    ack?: Ack,
   ): void {
     this.link.publish(topic, payload, qos, props, (error) => {
       if (error !== undefined) {
         this.metrics.publishFailures.inc();
-        this.log.error({ topic, err: error.message }, 'mqtt publish failed');
+        this.log.error({ topic, err: error }, 'mqtt publish failed');
         failed?.(error);
       } else {
         this.metrics.publishDuration.observe((performance.now() - startedAt) / 1000);
       }
-      settled?.();
+      ack?.();
     });
   }
 
@@ -89,14 +117,14 @@ export class UpstreamPublisher {
     action: string | undefined,
     receivedAt: number,
     startedAt: number,
-    settled?: Settled,
+    ack?: Ack,
   ): boolean {
     const payload = callResultPayload(frame, action, payloadText);
     if (payload === undefined) return false;
     this.metrics.message('upstream', 'callresult', action);
     const topic = this.topics.callResult(origin.cid, frame[1]);
     const props = this.props(origin, receivedAt);
-    this.send(topic, payload, this.qos, props, startedAt, undefined, settled);
+    this.send(topic, payload, this.qos, props, startedAt, undefined, ack);
     return true;
   }
 
@@ -106,30 +134,23 @@ export class UpstreamPublisher {
     action: string | undefined,
     receivedAt: number,
     startedAt: number,
-    settled?: Settled,
+    ack?: Ack,
   ): boolean {
     const payload = callErrorPayload(frame, action);
     if (payload === undefined) return false;
     this.metrics.message('upstream', 'callerror', action);
     const topic = this.topics.callError(origin.cid, frame[1]);
     const props = this.props(origin, receivedAt);
-    this.send(topic, payload, this.qos, props, startedAt, undefined, settled);
+    this.send(topic, payload, this.qos, props, startedAt, undefined, ack);
     return true;
   }
 
   /**
-   * The gateway's answer for a downstream CALL that cannot end normally (DESIGN §3 "Nothing is
-   * silent"): a CALLERROR on the charge point's error topic with origin and reason.
+   * The gateway's answer for a downstream CALL that cannot end normally, so that no command ends
+   * in silence (docs/architecture.md §3.4; payload §2.7): a CALLERROR on the charge point's error topic with origin and reason.
    */
-  gatewayError(
-    cid: string,
-    uniqueId: string,
-    action: string | undefined,
-    reason: GatewayReason,
-    errorCode: string,
-    description: string,
-    settled?: Settled,
-  ): void {
+  gatewayError(reply: GatewayErrorReply): void {
+    const { cid, uniqueId, action, reason, errorCode, description, ack } = reply;
     this.metrics.commandFailed(reason);
     const now = Date.now();
     const props: UserProperties = {
@@ -139,12 +160,13 @@ export class UpstreamPublisher {
     };
     const payload = gatewayErrorPayload(uniqueId, action, reason, errorCode, description);
     const topic = this.topics.callError(cid, uniqueId);
-    this.send(topic, payload, this.qos, props, performance.now(), undefined, settled);
+    this.send(topic, payload, this.qos, props, performance.now(), undefined, ack);
     this.log.info({ cpId: cid, msgId: uniqueId, action, reason }, 'downstream command answered by gateway');
   }
 
   /**
-   * A downstream message that did not reach its charge point (DESIGN §3 "Nothing is silent"). A
+   * A downstream message that did not reach its charge point, never dropped in silence
+   * (docs/architecture.md §3.4; diagnostics §2.9). A
    * CALL is answered with a gateway error reply; a CALLRESULT/CALLERROR has no Reply topic to go
    * to, so it is counted and reported on the diagnostics topic.
    */
@@ -154,15 +176,16 @@ export class UpstreamPublisher {
     uniqueId: string,
     action: string | undefined,
     reason: GatewayReason,
-    settled?: Settled,
+    ack?: Ack,
   ): void {
     const description = `command not delivered: ${reason}`;
     if (messageTypeId === 2) {
-      this.gatewayError(cid, uniqueId, action, reason, 'GenericError', description, settled);
+      const errorCode = DEFAULT_VERSION.errorCodes.generic;
+      this.gatewayError({ cid, uniqueId, action, reason, errorCode, description, ack: ack });
       return;
     }
     this.metrics.commandFailed(reason);
-    this.diagnostic({ reason, cid, uniqueId, messageTypeId }, settled);
+    this.diagnostic({ reason, cid, uniqueId, messageTypeId }, ack);
   }
 
   presence(cid: string, event: 'connected' | 'disconnected', body: Record<string, unknown>): void {
@@ -173,7 +196,7 @@ export class UpstreamPublisher {
   }
 
   /** Reports what cannot be answered on a Reply topic (a downstream message with no usable id). */
-  diagnostic(body: Record<string, unknown>, settled?: Settled): void {
+  diagnostic(body: Record<string, unknown>, ack?: Ack): void {
     const props: UserProperties = { origin: 'gateway', 'gateway-node': this.nodeId };
     this.send(
       this.topics.diagnosticsTopic,
@@ -182,7 +205,7 @@ export class UpstreamPublisher {
       props,
       performance.now(),
       undefined,
-      settled,
+      ack,
     );
   }
 }

@@ -1,36 +1,45 @@
 import type { UpstreamPublisher } from '../bridge/upstream-publisher.js';
-import type { ClusterConfig } from '../config.js';
-import type { Session } from '../edge/session.js';
-import type { OwnershipHooks, SessionTable } from '../edge/session-table.js';
+import type { ClusterConfig } from '../config/index.js';
+import type { Session } from '../edge/session/session.js';
+import type { OwnershipHooks, SessionTable } from '../edge/session/session-table.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
-import type { RemoteClients } from '../observability/admin-api.js';
 import type { Logger } from '../observability/logger.js';
-import { CommandRouter } from './command-router.js';
+import { TUNING } from '../config/tuning.js';
+import { CommandRouter, type RouterCluster } from './command-router.js';
 import { NodeDirectory, type DirectoryEvents } from './node-directory.js';
 import { OwnerCache } from './owner-cache.js';
 import { OwnerDelivery } from './owner-delivery.js';
 import type { RedisLink } from './redis-link.js';
 import { RedisRegistry } from './redis-registry.js';
 import type { RouteEnvelope } from './route-envelope.js';
+import { fromWire } from './route-deliver.js';
 import { RouteBus } from './route-bus.js';
 import { SentMarks } from './sent-marks.js';
 
-/**
- * How long a routing node trusts an owner it looked up, and how many it remembers. A wrong guess
- * costs one extra hop (owner-cache.ts); 200k entries are about 30 MB at most.
- */
-const OWNER_CACHE_TTL_MS = 5000;
-const OWNER_CACHE_MAX = 200_000;
+export interface ClusterNodeOptions {
+  readonly redis: RedisLink;
+  readonly config: ClusterConfig;
+  readonly nodeId: string;
+  /** This process's run id: written-marks say which run wrote a command. */
+  readonly run: string;
+  readonly mqttClientId: string;
+  /** How long a written-mark outlives its command (the broker may redeliver until then). */
+  readonly markTtlMs: number;
+  readonly table: SessionTable;
+  readonly publisher: UpstreamPublisher;
+  readonly metrics: ClusterMetrics;
+  readonly log: Logger;
+  /** A dead node's MQTT session is left behind: adopt it (session-adopter.ts). */
+  readonly adopt: DirectoryEvents['dead'];
+}
 
-const errText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
 /**
- * A node's part in the cluster (DESIGN §4): claims and releases ownership as sockets come and
+ * A node's part in the cluster (docs/architecture.md §5): claims and releases ownership as sockets come and
  * go, answers the route bus (deliveries for its sockets, outcomes of what it forwarded,
  * takeovers, kicks, byes), re-asserts its entries when Redis comes back, and tells the router
  * when a peer is lost. Session adoption is wired in by the gateway through `events.dead`.
  */
-export class ClusterNode implements OwnershipHooks, RemoteClients {
+export class ClusterNode implements OwnershipHooks {
   readonly directory: NodeDirectory;
   readonly registry: RedisRegistry;
   readonly bus: RouteBus;
@@ -39,39 +48,48 @@ export class ClusterNode implements OwnershipHooks, RemoteClients {
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(
-    private readonly redis: RedisLink,
-    private readonly config: ClusterConfig,
-    private readonly nodeId: string,
-    run: string,
-    mqttClientId: string,
-    markTtlMs: number,
-    private readonly table: SessionTable,
-    publisher: UpstreamPublisher,
-    private readonly metrics: ClusterMetrics,
-    private readonly log: Logger,
-    adopt: DirectoryEvents['dead'],
-  ) {
+  private readonly redis: RedisLink;
+  private readonly config: ClusterConfig;
+  private readonly nodeId: string;
+  private readonly table: SessionTable;
+  private readonly metrics: ClusterMetrics;
+  private readonly log: Logger;
+
+  constructor(options: ClusterNodeOptions) {
+    const { redis, config, nodeId, run, mqttClientId, markTtlMs, table, publisher, metrics, log, adopt } =
+      options;
+    this.redis = redis;
+    this.config = config;
+    this.nodeId = nodeId;
+    this.table = table;
+    this.metrics = metrics;
+    this.log = log;
     const events: DirectoryEvents = { lost: (id) => this.router.nodeLost(id), dead: adopt };
-    this.directory = new NodeDirectory(redis, config, nodeId, mqttClientId, events, metrics, log);
+    this.directory = new NodeDirectory({ redis, config, nodeId, mqttClientId, events, metrics, log });
     this.registry = new RedisRegistry(redis, config, nodeId, this.directory, log);
     this.bus = new RouteBus(redis, config.prefix, nodeId, metrics, log);
-    // Long enough for a dead node to be noticed and its session adopted (DESIGN §4).
-    const doneTtlMs = Math.max(30_000, 5 * config.nodeTtlMs);
+    // Long enough for a dead node to be noticed and its session adopted (docs/architecture.md §5.7).
+    const doneTtlMs = Math.max(TUNING.minDoneMarkTtlMs, 5 * config.nodeTtlMs);
     const marks = new SentMarks(redis, config.prefix, `${nodeId}|${run}`, markTtlMs, doneTtlMs, log);
     const owner = new OwnerDelivery(publisher, marks, metrics);
-    this.router = new CommandRouter(nodeId, table, owner, publisher, this.clusterDeps(), log);
+    this.router = new CommandRouter({
+      nodeId,
+      local: table,
+      owner,
+      publisher,
+      cluster: this.clusterDeps(),
+      log,
+    });
     this.ownerDelivery = owner;
   }
 
   private readonly ownerDelivery: OwnerDelivery;
 
-  private clusterDeps(): ConstructorParameters<typeof CommandRouter>[4] {
+  private clusterDeps(): RouterCluster {
     return {
       registry: this.registry,
-      cache: new OwnerCache(OWNER_CACHE_TTL_MS, OWNER_CACHE_MAX),
+      cache: new OwnerCache(TUNING.ownerCacheTtlMs, TUNING.ownerCacheMax),
       bus: this.bus,
-      directory: this.directory,
       routeTimeoutMs: this.config.routeTimeoutMs,
       metrics: this.metrics,
     };
@@ -103,14 +121,14 @@ export class ClusterNode implements OwnershipHooks, RemoteClients {
         this.bus.notify(previous.nodeId, envelope);
       },
       // Redis is away: the entry is written when it comes back (reassert).
-      (error: unknown) => this.log.debug({ cpId: session.cid, err: errText(error) }, 'claim deferred'),
+      (error: unknown) => this.log.debug({ cpId: session.cid, err: error }, 'claim deferred'),
     );
   }
 
   /** SessionTable hook: a socket closed; its entry goes only if it is still this session's. */
   released(session: Session): void {
     this.registry.release(session.cid, session.epoch).catch((error: unknown) => {
-      this.log.debug({ cpId: session.cid, err: errText(error) }, 'release failed; entry left to expire');
+      this.log.debug({ cpId: session.cid, err: error }, 'release failed; entry left to expire');
     });
   }
 
@@ -122,7 +140,10 @@ export class ClusterNode implements OwnershipHooks, RemoteClients {
           this.bus.notify(envelope.from, { v: 1, k: 'reply', from: this.nodeId, ref: envelope.ref, outcome });
         // A message for an older session of this charge point is stale: never written to the new one.
         if (session?.epoch !== envelope.epoch) reply('stale');
-        else this.ownerDelivery.deliver(session, envelope.msg, () => reply('done'), envelope.dup);
+        else {
+          const delivery = { ack: () => reply('done'), redelivered: envelope.dup };
+          this.ownerDelivery.deliver(session, fromWire(envelope.msg), delivery);
+        }
         return;
       }
       case 'reply':
@@ -166,8 +187,8 @@ export class ClusterNode implements OwnershipHooks, RemoteClients {
       this.log.info({ why, held: held.length, givenUp: lostTo.length }, 'ownership re-asserted');
     } catch (error) {
       if (this.stopped) return;
-      const delayMs = Math.min(250 * 2 ** (attempt - 1), 10_000);
-      this.log.warn({ why, attempt, delayMs, err: errText(error) }, 'ownership re-assert failed; retrying');
+      const delayMs = Math.min(TUNING.reassertRetryBaseMs * 2 ** (attempt - 1), TUNING.reassertRetryMaxMs);
+      this.log.warn({ why, attempt, delayMs, err: error }, 'ownership re-assert failed; retrying');
       this.retryTimer = setTimeout(() => void this.reassert(why, attempt + 1), delayMs);
       this.retryTimer.unref();
     }

@@ -1,19 +1,18 @@
-import type { DownstreamMessage } from '../bridge/envelope.js';
+import type { UpstreamPublisher } from '../bridge/upstream-publisher.js';
+import type { Ack, Delivery, DownstreamMessage } from '../ocpp/message.js';
+import type { LocalSessions } from '../edge/session/session-table.js';
+import { TUNING } from '../config/tuning.js';
 import { EnvelopeEncodeError } from '../errors.js';
-import type { Settled, UpstreamPublisher } from '../bridge/upstream-publisher.js';
-import type { Session } from '../edge/session.js';
+import { RateLimitedWarn } from '../observability/rate-limited-warn.js';
 import type { ClusterMetrics, RouteResult } from '../observability/cluster-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
-import type { NodeDirectory } from './node-directory.js';
 import type { OwnerCache } from './owner-cache.js';
 import type { OwnerDelivery } from './owner-delivery.js';
 import type { Owner, OwnershipRegistry } from './registry.js';
 import type { RouteBus } from './route-bus.js';
-
-export interface LocalSessions {
-  lookup(cid: string): Session | undefined;
-}
+import { toWire } from './route-deliver.js';
+import { realClock, type Clock, type TimerHandle } from '../io/clock.js';
 
 /** What cluster mode adds to the router; absent in single-node mode. */
 export interface RouterCluster {
@@ -21,85 +20,115 @@ export interface RouterCluster {
   /** Recent lookups; a miss or a wrong guess falls back to the registry (owner-cache.ts). */
   readonly cache: OwnerCache;
   readonly bus: RouteBus;
-  readonly directory: NodeDirectory;
   readonly routeTimeoutMs: number;
   readonly metrics: ClusterMetrics;
+}
+
+export interface CommandRouterOptions {
+  readonly nodeId: string;
+  readonly local: LocalSessions;
+  readonly owner: OwnerDelivery;
+  readonly publisher: UpstreamPublisher;
+  /** Absent in single-node mode: every charge point is local or offline. */
+  readonly cluster: RouterCluster | undefined;
+  readonly log: Logger;
+  /** The route timeout's clock; the real one unless a test drives it. */
+  readonly clock?: Clock | undefined;
 }
 
 interface Forwarded {
   readonly cid: string;
   readonly message: DownstreamMessage;
-  readonly settled: Settled;
-  readonly redelivered: boolean;
+  readonly delivery: Delivery;
   readonly owner: string;
   readonly retried: boolean;
   readonly startedAt: number;
-  timer: NodeJS.Timeout | undefined;
+  timer: TimerHandle | undefined;
 }
 
 /**
- * Routes each downstream message to the node that owns the charge point (DESIGN §1, §4).
+ * Routes each downstream message to the node that owns the charge point (docs/architecture.md §5.5).
  * Local owner: straight to the session. Otherwise the registry names the owner and the message
  * goes over the route bus; it stays pending here until the owner reports its outcome, and ends
  * with an error reply if it cannot: no owner (`offline`), Redis failing (`unroutable`), the owner
- * dying first (`node_lost`) or never answering (`timeout`). `settled` (the MQTT PUBACK) runs only
+ * dying first (`node_lost`) or never answering (`timeout`). `ack` (the MQTT PUBACK) runs only
  * once the outcome is published, by whichever node published it.
  */
 export class CommandRouter {
   private readonly pending = new Map<number, Forwarded>();
   private nextRef = 0;
 
-  constructor(
-    private readonly nodeId: string,
-    private readonly local: LocalSessions,
-    private readonly owner: OwnerDelivery,
-    private readonly publisher: UpstreamPublisher,
-    private readonly cluster: RouterCluster | undefined,
-    private readonly log: Logger,
-  ) {}
+  private readonly nodeId: string;
+  private readonly local: LocalSessions;
+  private readonly owner: OwnerDelivery;
+  private readonly publisher: UpstreamPublisher;
+  private readonly cluster: RouterCluster | undefined;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+
+  // Redis failing on the routing path: every command fails alike, so one line per interval says so.
+  private readonly lookupFailed: RateLimitedWarn;
+  private readonly sendFailed: RateLimitedWarn;
+
+  constructor(options: CommandRouterOptions) {
+    ({
+      nodeId: this.nodeId,
+      local: this.local,
+      owner: this.owner,
+      publisher: this.publisher,
+      cluster: this.cluster,
+      log: this.log,
+    } = options);
+    this.clock = options.clock ?? realClock;
+    const every = TUNING.routingWarnIntervalMs;
+    this.lookupFailed = new RateLimitedWarn(this.log, 'owner lookup failed: commands unroutable', every);
+    this.sendFailed = new RateLimitedWarn(this.log, 'route bus send failed: commands unroutable', every);
+  }
 
   get pendingCount(): number {
     return this.pending.size;
   }
 
-  route(cid: string, message: DownstreamMessage, settled: Settled, redelivered: boolean): void {
+  /** A property, not a method: handed as it is to the subscriber, the adopter and the sessions. */
+  readonly route = (cid: string, message: DownstreamMessage, delivery: Delivery): void => {
     const session = this.local.lookup(cid);
     if (session !== undefined) {
       this.cluster?.metrics.routed.labels('local').inc();
-      this.owner.deliver(session, message, settled, redelivered);
+      this.owner.deliver(session, message, delivery);
       return;
     }
     if (this.cluster === undefined) {
-      this.undeliverable(cid, message, 'offline', settled);
+      this.undeliverable(cid, message, 'offline', delivery.ack);
       return;
     }
-    void this.forward(this.cluster, cid, message, settled, redelivered, false);
-  }
+    void this.forward(this.cluster, cid, message, delivery, false);
+  };
 
   private async forward(
     cluster: RouterCluster,
     cid: string,
     message: DownstreamMessage,
-    settled: Settled,
-    redelivered: boolean,
+    delivery: Delivery,
     retried: boolean,
   ): Promise<void> {
+    const { ack, redelivered } = delivery;
     // A retry always asks the registry: the guess that failed may have come from the cache.
     let owner: Owner | undefined = retried ? undefined : cluster.cache.get(cid);
     const cached = owner !== undefined;
     if (!cached) {
       try {
         owner = await cluster.registry.lookup(cid);
-      } catch {
-        this.undeliverable(cid, message, 'unroutable', settled);
+      } catch (error) {
+        this.lookupFailed.note(error, { cpId: cid });
+        this.undeliverable(cid, message, 'unroutable', ack);
         return;
       }
     }
     const session = this.local.lookup(cid);
     if (session !== undefined || owner === undefined || owner.nodeId === this.nodeId) {
       // Our own entry, or none: the charge point may have connected here meanwhile.
-      if (session !== undefined) this.owner.deliver(session, message, settled, redelivered);
-      else this.undeliverable(cid, message, 'offline', settled);
+      if (session !== undefined) this.owner.deliver(session, message, delivery);
+      else this.undeliverable(cid, message, 'offline', ack);
       return;
     }
     if (!cached) cluster.cache.set(cid, owner);
@@ -107,15 +136,13 @@ export class CommandRouter {
     const entry: Forwarded = {
       cid,
       message,
-      settled,
-      redelivered,
+      delivery,
       owner: owner.nodeId,
       retried,
-      startedAt: performance.now(),
+      startedAt: this.clock.now(),
       timer: undefined,
     };
-    entry.timer = setTimeout(() => this.fail(ref, 'timeout'), cluster.routeTimeoutMs);
-    entry.timer.unref();
+    entry.timer = this.clock.setTimeout(() => this.fail(ref, 'timeout'), cluster.routeTimeoutMs);
     this.pending.set(ref, entry);
     cluster.metrics.routePending.set(this.pending.size);
     try {
@@ -127,16 +154,18 @@ export class CommandRouter {
         cid,
         epoch: owner.epoch,
         dup: redelivered,
-        msg: message,
+        msg: toWire(message),
       } as const;
       const receivers = await cluster.bus.send(owner.nodeId, envelope);
-      // Nobody subscribed on the owner's channel: its node is gone (DESIGN §4). A cached
+      // Nobody subscribed on the owner's channel: its node is gone (docs/architecture.md §5.4). A cached
       // owner may just be out of date: ask the registry once before answering offline.
       if (receivers === 0 && cached) this.retry(ref, cluster);
       else if (receivers === 0) this.fail(ref, 'offline');
     } catch (error) {
       // The command itself cannot be packed: no retry or other node can help it.
-      this.fail(ref, error instanceof EnvelopeEncodeError ? 'malformed' : 'unroutable');
+      const encodable = !(error instanceof EnvelopeEncodeError);
+      if (encodable) this.sendFailed.note(error, { cpId: cid, owner: owner.nodeId });
+      this.fail(ref, encodable ? 'unroutable' : 'malformed');
     }
   }
 
@@ -146,18 +175,18 @@ export class CommandRouter {
     if (entry === undefined || this.cluster === undefined) return;
     if (outcome === 'done') {
       this.cluster.metrics.routed.labels('forwarded').inc();
-      this.cluster.metrics.routeRoundTrip.observe((performance.now() - entry.startedAt) / 1000);
-      entry.settled();
+      this.cluster.metrics.routeRoundTrip.observe((this.clock.now() - entry.startedAt) / 1000);
+      entry.delivery.ack();
       return;
     }
     // The session we addressed is gone (takeover or reconnect since the lookup): look again once.
     this.cluster.metrics.routed.labels('stale').inc();
     this.cluster.cache.forget(entry.cid);
     if (entry.retried) {
-      this.undeliverable(entry.cid, entry.message, 'offline', entry.settled);
+      this.undeliverable(entry.cid, entry.message, 'offline', entry.delivery.ack);
       return;
     }
-    void this.forward(this.cluster, entry.cid, entry.message, entry.settled, entry.redelivered, true);
+    void this.forward(this.cluster, entry.cid, entry.message, entry.delivery, true);
   }
 
   /** A cached owner did not answer the PUBLISH: forget it and ask the registry. */
@@ -165,7 +194,7 @@ export class CommandRouter {
     const entry = this.take(ref);
     if (entry === undefined) return;
     cluster.cache.forget(entry.cid);
-    void this.forward(cluster, entry.cid, entry.message, entry.settled, entry.redelivered, true);
+    void this.forward(cluster, entry.cid, entry.message, entry.delivery, true);
   }
 
   /** The owner's heartbeat expired (or it said `bye`): what it held will never be reported. */
@@ -189,25 +218,20 @@ export class CommandRouter {
     const entry = this.pending.get(ref);
     if (entry === undefined) return undefined;
     this.pending.delete(ref);
-    clearTimeout(entry.timer);
+    this.clock.clearTimeout(entry.timer);
     this.cluster?.metrics.routePending.set(this.pending.size);
     return entry;
   }
 
   private fail(ref: number, reason: GatewayReason): void {
     const entry = this.take(ref);
-    if (entry !== undefined) this.undeliverable(entry.cid, entry.message, reason, entry.settled);
+    if (entry !== undefined) this.undeliverable(entry.cid, entry.message, reason, entry.delivery.ack);
   }
 
-  private undeliverable(
-    cid: string,
-    message: DownstreamMessage,
-    reason: GatewayReason,
-    settled: Settled,
-  ): void {
+  private undeliverable(cid: string, message: DownstreamMessage, reason: GatewayReason, ack: Ack): void {
     this.cluster?.metrics.routed.labels(routeResult(reason)).inc();
     const action = message.type === 2 ? message.action : undefined;
-    this.publisher.undelivered(cid, message.type, message.uniqueId, action, reason, settled);
+    this.publisher.undelivered(cid, message.type, message.uniqueId, action, reason, ack);
   }
 }
 

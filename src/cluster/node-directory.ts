@@ -1,7 +1,8 @@
-import type { ClusterConfig } from '../config.js';
+import type { ClusterConfig } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { RedisLink } from './redis-link.js';
+import { redisKeys } from './keys.js';
 
 export interface DirectoryEvents {
   /** A node seen alive before has no heartbeat any more: its forwarded commands are lost. */
@@ -11,11 +12,22 @@ export interface DirectoryEvents {
 }
 
 /**
- * Node liveness (DESIGN §4): `{prefix}:node:{nodeId}` with a TTL refreshed every heartbeat, and
+ * Node liveness (docs/architecture.md §5.3): `{prefix}:node:{nodeId}` with a TTL refreshed every heartbeat, and
  * `{prefix}:nodes`, a hash of registered nodes to their MQTT client ids (what a survivor needs to
  * adopt a dead node's session). Each beat also refreshes this node's view of who is alive, which
  * registry lookups use so that a stale owner entry costs no extra round trip.
  */
+export interface NodeDirectoryOptions {
+  readonly redis: RedisLink;
+  readonly config: ClusterConfig;
+  readonly nodeId: string;
+  /** Registered beside the node id: what a survivor needs to adopt this node's MQTT session. */
+  readonly mqttClientId: string;
+  readonly events: DirectoryEvents;
+  readonly metrics: ClusterMetrics;
+  readonly log: Logger;
+}
+
 export class NodeDirectory {
   private readonly alive = new Map<string, boolean>();
   private timer: NodeJS.Timeout | undefined;
@@ -23,16 +35,26 @@ export class NodeDirectory {
   private graceUntil = 0;
   private readonly membersKey: string;
 
-  constructor(
-    private readonly redis: RedisLink,
-    private readonly config: ClusterConfig,
-    readonly nodeId: string,
-    private readonly mqttClientId: string,
-    private readonly events: DirectoryEvents,
-    private readonly metrics: ClusterMetrics,
-    private readonly log: Logger,
-  ) {
-    this.membersKey = `${config.prefix}:nodes`;
+  private readonly redis: RedisLink;
+  private readonly config: ClusterConfig;
+  readonly nodeId: string;
+  private readonly mqttClientId: string;
+  private readonly events: DirectoryEvents;
+  private readonly metrics: ClusterMetrics;
+  private readonly log: Logger;
+
+  constructor(options: NodeDirectoryOptions) {
+    ({
+      redis: this.redis,
+      config: this.config,
+      nodeId: this.nodeId,
+      mqttClientId: this.mqttClientId,
+      events: this.events,
+      metrics: this.metrics,
+      log: this.log,
+    } = options);
+    const { redis, config } = options;
+    this.membersKey = redisKeys.nodes(config.prefix);
     redis.onReconnect(() => {
       this.graceUntil = Date.now() + config.nodeTtlMs;
       void this.beat();
@@ -40,7 +62,7 @@ export class NodeDirectory {
   }
 
   private livenessKey(nodeId: string): string {
-    return `${this.config.prefix}:node:${nodeId}`;
+    return redisKeys.node(this.config.prefix, nodeId);
   }
 
   async start(): Promise<void> {
@@ -63,7 +85,7 @@ export class NodeDirectory {
       ]);
       await this.refresh();
     } catch (error) {
-      this.log.debug({ err: error instanceof Error ? error.message : String(error) }, 'heartbeat failed');
+      this.log.debug({ err: error }, 'heartbeat failed');
     }
   }
 

@@ -1,71 +1,75 @@
-import type { DownstreamMessage } from '../bridge/envelope.js';
-import type { Settled, UpstreamPublisher } from '../bridge/upstream-publisher.js';
-import type { Session } from '../edge/session.js';
+import type { UpstreamPublisher } from '../bridge/upstream-publisher.js';
+import type { Ack, Delivery, DownstreamMessage } from '../ocpp/message.js';
+import type { Session } from '../edge/session/session.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { SentMarks } from './sent-marks.js';
 
 /**
  * The owner's side of a downstream message: hands it to the session, after the written-mark
- * check for CALLs in cluster mode (DESIGN §4, "a redelivered command is not sent twice").
+ * check for CALLs in cluster mode, so a redelivered command is not written twice
+ * (docs/architecture.md §5.7).
  *
  * A redelivery of a command still in progress here joins it: one outcome acknowledges both.
  * A redelivery of a command this run already finished is acknowledged without a second answer.
  * One written by another (lost) run is answered `node_lost` instead of being sent again.
  */
 export class OwnerDelivery {
-  private readonly inProgress = new Map<string, Settled[]>();
+  private readonly inProgress = new Map<string, Ack[]>();
 
   constructor(
     private readonly publisher: UpstreamPublisher,
-    private readonly marks: SentMarks | undefined,
-    private readonly metrics: ClusterMetrics | undefined,
+    /** Cluster mode only: single-node delivery has no written-marks and no cluster metrics. */
+    private readonly marks?: SentMarks,
+    private readonly metrics?: ClusterMetrics,
   ) {}
 
-  deliver(session: Session, message: DownstreamMessage, settled: Settled, redelivered: boolean): void {
+  deliver(session: Session, message: DownstreamMessage, delivery: Delivery): void {
+    const { ack, redelivered } = delivery;
     const marks = this.marks;
     if (message.type !== 2 || marks === undefined) {
-      session.deliver(message, settled);
+      session.deliver(message, ack);
       return;
     }
     const key = `${session.cid}\n${message.uniqueId}`;
     const joined = this.inProgress.get(key);
     if (joined !== undefined && redelivered) {
       this.metrics?.routed.labels('duplicate').inc();
-      joined.push(settled);
+      joined.push(ack);
       return;
     }
     // A fresh message reusing an id in progress is its own command; it is not tracked for joins.
-    const waiting = joined === undefined ? [settled] : undefined;
+    const waiting = joined === undefined ? [ack] : undefined;
     if (waiting !== undefined) this.inProgress.set(key, waiting);
-    const finish = (): void => {
+    // The command's one completion, whichever way it ends: its own ack and every redelivery's.
+    const ackAll = (): void => {
       if (waiting === undefined) {
-        settled();
+        ack();
         return;
       }
       this.inProgress.delete(key);
-      for (const done of waiting) done();
+      for (const joinedAck of waiting) joinedAck();
     };
     void marks.take(session.cid, message.uniqueId, redelivered).then((holder) => {
       if (holder === undefined) {
         session.deliver(message, () => {
           marks.finished(session.cid, message.uniqueId);
-          finish();
+          ackAll();
         });
       } else if (holder === marks.writer) {
         // Written by this run, and its outcome was published when it ended.
         this.metrics?.routed.labels('duplicate').inc();
-        finish();
+        ackAll();
       } else {
         const node = holder.split('|')[0] ?? holder;
-        this.publisher.gatewayError(
-          session.cid,
-          message.uniqueId,
-          message.action,
-          'node_lost',
-          'GenericError',
-          `command was written to the charge point by node ${node}, lost before its answer; not sent again`,
-          finish,
-        );
+        this.publisher.gatewayError({
+          cid: session.cid,
+          uniqueId: message.uniqueId,
+          action: message.action,
+          reason: 'node_lost',
+          errorCode: session.version.errorCodes.generic,
+          description: `command was written to the charge point by node ${node}, lost before its answer; not sent again`,
+          ack: ackAll,
+        });
       }
     });
   }

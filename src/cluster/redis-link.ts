@@ -1,7 +1,7 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Writable } from 'node:stream';
-import type { ClusterConfig } from '../config.js';
-import { TurnBatch } from '../turn-batch.js';
+import type { ClusterConfig } from '../config/index.js';
+import { TurnBatch } from '../io/turn-batch.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 
@@ -11,7 +11,7 @@ type Client = Redis | Cluster;
 const retry = (attempt: number): number => Math.min(100 * attempt, 2000);
 
 /**
- * The node's Redis connections (DESIGN §4): one for commands, one for the route-bus
+ * The node's Redis connections (docs/architecture.md §5.1): one for commands, one for the route-bus
  * subscription (a subscribed connection cannot run commands). Standalone Redis via
  * `OCPP_GW_REDIS_URL` (redis://, rediss://, ACL user and password), or Redis Cluster via
  * `OCPP_GW_REDIS_CLUSTER_NODES`, where the route bus uses sharded pub/sub so a node's channel
@@ -56,7 +56,7 @@ export class RedisLink {
       this.wasLost = true;
     });
     for (const client of [cmd, sub]) {
-      client.on('error', (error: Error) => log.debug({ err: error.message }, 'redis error'));
+      client.on('error', (error: Error) => log.debug({ err: error }, 'redis error'));
     }
   }
 
@@ -207,7 +207,7 @@ function waitReady(client: Client, log: Logger, role: string): Promise<void> {
     const onError = (error: Error): void => {
       attempts += 1;
       if (attempts === 1 || attempts % 10 === 0)
-        log.warn({ role, attempts, err: error.message }, 'redis not reachable; retrying');
+        log.warn({ role, attempts, err: error }, 'redis not reachable; retrying');
     };
     // Some refusals raise no error event (a Redis Cluster ACL without `cluster|slots` leaves the
     // client connecting forever): say so, or the node sits in `starting` without a word.

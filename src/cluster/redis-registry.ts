@@ -1,15 +1,16 @@
-import type { ClusterConfig } from '../config.js';
+import type { ClusterConfig } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { NodeDirectory } from './node-directory.js';
 import type { RedisLink } from './redis-link.js';
 import { withScripts, type ScriptedRedis } from './redis-scripts.js';
 import { formatOwner, parseOwner, type Held, type Owner, type OwnershipRegistry } from './registry.js';
+import { redisKeys } from './keys.js';
 
 /** Re-assert in slices so a node with 19,000 sockets does not flood Redis in one burst. */
 const REASSERT_SLICE = 500;
 
 /**
- * The Redis ownership registry (DESIGN §4): `{prefix}:owner:{cid}` -> `{nodeId}|{epoch}`.
+ * The Redis ownership registry (docs/architecture.md §5.2): `{prefix}:owner:{cid}` -> `{nodeId}|{epoch}`.
  * Entries carry a long TTL (`OCPP_GW_OWNER_TTL_S`) so charge points that never return do not
  * stay forever; the node re-asserts its entries periodically and whenever Redis comes back.
  * An entry naming a dead node is stale: lookups ignore it and compare-delete it.
@@ -30,7 +31,7 @@ export class RedisRegistry implements OwnershipRegistry {
   }
 
   private key(cid: string): string {
-    return `${this.config.prefix}:owner:${cid}`;
+    return redisKeys.owner(this.config.prefix, cid);
   }
 
   async claim(cid: string, epoch: string): Promise<Owner | undefined> {

@@ -29,7 +29,7 @@ end
 return current`;
 
 /**
- * Written-mark of a downstream CALL (DESIGN §4), set before it is written to the socket. A fresh
+ * Written-mark of a downstream CALL (docs/architecture.md §5.7), set before it is written to the socket. A fresh
  * message (ARGV[3] = '0') always takes the mark: UniqueIds are only unique per connection
  * (OCPP-J 1.6 §4.1.1), so a reused id is a new command. A redelivery (MQTT DUP, ARGV[3] = '1')
  * takes it only when absent, and otherwise learns which node wrote the command before.

@@ -1,5 +1,5 @@
 /**
- * Charge-point ownership (DESIGN §4): which node holds the socket of each charge point, and under
+ * Charge-point ownership (docs/architecture.md §5.2): which node holds the socket of each charge point, and under
  * which session epoch. Redis in cluster mode, a Map in single-node mode; both behind this one
  * interface so the router and the session table do not know which.
  */

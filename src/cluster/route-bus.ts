@@ -2,11 +2,12 @@ import type { Logger } from '../observability/logger.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { RedisLink } from './redis-link.js';
 import { decodeEnvelope, encodeEnvelope, type RouteEnvelope } from './route-envelope.js';
+import { redisKeys } from './keys.js';
 
 export type EnvelopeHandler = (envelope: RouteEnvelope) => void;
 
 /**
- * The route bus (DESIGN §4): each node subscribes to `{prefix}:route:{nodeId}`; other nodes
+ * The route bus (docs/architecture.md §5.4): each node subscribes to `{prefix}:route:{nodeId}`; other nodes
  * publish envelopes to it. Redis pub/sub is fire-and-forget, so `send` resolves to the number
  * of receivers: 0 means nobody listens on that node's channel, i.e. the node is gone.
  */
@@ -20,7 +21,7 @@ export class RouteBus {
   ) {}
 
   channel(nodeId: string): string {
-    return `${this.prefix}:route:${nodeId}`;
+    return redisKeys.route(this.prefix, nodeId);
   }
 
   async start(handler: EnvelopeHandler): Promise<void> {
@@ -34,10 +35,7 @@ export class RouteBus {
       try {
         handler(decoded.envelope);
       } catch (error) {
-        this.log.error(
-          { kind: decoded.envelope.k, err: error instanceof Error ? error.stack : String(error) },
-          'route envelope handler failed',
-        );
+        this.log.error({ kind: decoded.envelope.k, err: error }, 'route envelope handler failed');
       }
     });
   }
@@ -50,10 +48,7 @@ export class RouteBus {
   /** Best effort, for notices (`bye`) whose loss the receivers detect by other means. */
   notify(nodeId: string, envelope: RouteEnvelope): void {
     this.send(nodeId, envelope).catch((error: unknown) =>
-      this.log.debug(
-        { to: nodeId, kind: envelope.k, err: error instanceof Error ? error.message : String(error) },
-        'route notice not sent',
-      ),
+      this.log.debug({ to: nodeId, kind: envelope.k, err: error }, 'route notice not sent'),
     );
   }
 }

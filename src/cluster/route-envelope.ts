@@ -1,9 +1,11 @@
 import { Packr } from 'msgpackr';
-import type { DownstreamMessage } from '../bridge/envelope.js';
 import { EnvelopeEncodeError } from '../errors.js';
+import { decodeDeliverPayload, type WireDownstream } from './route-deliver.js';
+
+export { fromWire, toWire, type WireDownstream } from './route-deliver.js';
 
 /**
- * What nodes say to each other on the route bus (DESIGN §4), msgpackr-encoded. `v` is the
+ * What nodes say to each other on the route bus (docs/architecture.md §5.4), msgpackr-encoded. `v` is the
  * envelope version: a node drops (and counts) envelopes of a version it does not know, so a
  * rolling upgrade that changes the shape must bump it and keep reading the old one for a release.
  */
@@ -19,7 +21,7 @@ export type RouteEnvelope =
       readonly cid: string;
       readonly epoch: string;
       readonly dup: boolean;
-      readonly msg: DownstreamMessage;
+      readonly msg: WireDownstream;
     }
   /**
    * The outcome of a `deliver`: `done` (its outcome is published, by the owner), or `stale`
@@ -80,17 +82,17 @@ export function decodeEnvelope(payload: Buffer): DecodeResult {
   if (!isString(e.from)) return { ok: false, reason: 'shape' };
   let valid: boolean;
   switch (e.k) {
-    case 'deliver':
+    case 'deliver': {
+      const msg = decodeDeliverPayload(e.msg);
       valid =
         typeof e.ref === 'number' &&
         isString(e.cid) &&
         isString(e.epoch) &&
         typeof e.dup === 'boolean' &&
-        typeof e.msg === 'object' &&
-        e.msg !== null &&
-        [2, 3, 4].includes((e.msg as { type?: unknown }).type as number) &&
-        isString((e.msg as { uniqueId?: unknown }).uniqueId);
+        msg !== undefined;
+      if (valid) e.msg = msg;
       break;
+    }
     case 'reply':
       valid = typeof e.ref === 'number' && (e.outcome === 'done' || e.outcome === 'stale');
       break;

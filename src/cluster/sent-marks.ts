@@ -1,9 +1,10 @@
 import type { Logger } from '../observability/logger.js';
 import type { RedisLink } from './redis-link.js';
 import { withScripts, type ScriptedRedis } from './redis-scripts.js';
+import { redisKeys } from './keys.js';
 
 /**
- * Written-marks of downstream CALLs (DESIGN §4): `{prefix}:sent:{cid}:{uniqueId}` names the node
+ * Written-marks of downstream CALLs (docs/architecture.md §5.7): `{prefix}:sent:{cid}:{uniqueId}` names the node
  * run that wrote the CALL to the charge point. A redelivered command (MQTT DUP) that finds the
  * mark of another run is not written again: that run died before its outcome was known.
  */
@@ -36,13 +37,13 @@ export class SentMarks {
   }
 
   private key(cid: string, uniqueId: string): string {
-    return `${this.prefix}:sent:${cid}:${uniqueId}`;
+    return redisKeys.sent(this.prefix, cid, uniqueId);
   }
 
   /**
    * Takes the mark before the CALL is written. Resolves to the writer that held it before, when
    * a redelivery finds one; undefined means "write it". A Redis failure also means "write it":
-   * local delivery must not depend on Redis (DESIGN §4), at the cost of redelivery protection.
+   * local delivery must not depend on Redis (docs/architecture.md §5.7), at the cost of redelivery protection.
    */
   async take(cid: string, uniqueId: string, redelivered: boolean): Promise<string | undefined> {
     try {
@@ -52,10 +53,7 @@ export class SentMarks {
       return holder ?? undefined;
     } catch (error) {
       if (!this.failing) {
-        this.log.warn(
-          { err: error instanceof Error ? error.message : String(error) },
-          'written-marks unavailable; delivering without redelivery protection',
-        );
+        this.log.warn({ err: error }, 'written-marks unavailable; delivering without redelivery protection');
       }
       this.failing = true;
       return undefined;

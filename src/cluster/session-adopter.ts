@@ -1,12 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MqttLink, type MqttLinkOptions } from '../bridge/mqtt-link.js';
-import type { Settled } from '../bridge/upstream-publisher.js';
+import type { Ack } from '../ocpp/message.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { NodeDirectory } from './node-directory.js';
 import type { RedisLink } from './redis-link.js';
+import { redisKeys } from './keys.js';
+import { AdoptionError } from '../errors.js';
 
-export type HandleMessage = (topic: string, payload: Buffer, redelivered: boolean, ack: Settled) => void;
+export type HandleMessage = (topic: string, payload: Buffer, redelivered: boolean, ack: Ack) => void;
 
 export interface AdopterOptions {
   /** The node's own MQTT options; only the client id changes. */
@@ -19,12 +21,16 @@ export interface AdopterOptions {
   readonly quietMs: number;
   /** Upper bound for one adoption (also the lock's lifetime). */
   readonly maxMs: number;
+  readonly redis: RedisLink;
+  readonly directory: NodeDirectory;
+  /** Each message of the adopted session, handled like any downstream message. */
+  readonly handle: HandleMessage;
+  readonly metrics: ClusterMetrics;
+  readonly log: Logger;
 }
 
-const errText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
 /**
- * Adopts a dead node's MQTT session (DESIGN §4): connects with the dead node's client id (clean
+ * Adopts a dead node's MQTT session (docs/architecture.md §5.8): connects with the dead node's client id (clean
  * start false), so the broker hands over what it still holds for it (messages the dead node
  * never acknowledged, redelivered with DUP, and those queued for it since); handles each like
  * any downstream message; then ends the session (expiry 0) so nothing waits for a node that will
@@ -34,14 +40,21 @@ export class SessionAdopter {
   private readonly active = new Set<string>();
   private stopped = false;
 
-  constructor(
-    private readonly options: AdopterOptions,
-    private readonly redis: RedisLink,
-    private readonly directory: NodeDirectory,
-    private readonly handle: HandleMessage,
-    private readonly metrics: ClusterMetrics,
-    private readonly log: Logger,
-  ) {}
+  private readonly redis: RedisLink;
+  private readonly directory: NodeDirectory;
+  private readonly handle: HandleMessage;
+  private readonly metrics: ClusterMetrics;
+  private readonly log: Logger;
+
+  constructor(private readonly options: AdopterOptions) {
+    ({
+      redis: this.redis,
+      directory: this.directory,
+      handle: this.handle,
+      metrics: this.metrics,
+      log: this.log,
+    } = options);
+  }
 
   adopt(deadNodeId: string, mqttClientId: string): void {
     if (this.stopped || this.active.has(deadNodeId) || mqttClientId === '') return;
@@ -51,7 +64,7 @@ export class SessionAdopter {
 
   private async run(dead: string, clientId: string): Promise<void> {
     const { options, log } = this;
-    const lockKey = `${options.prefix}:adopt:${dead}`;
+    const lockKey = redisKeys.adopt(options.prefix, dead);
     try {
       const lock = await this.redis.cmd.set(lockKey, options.nodeId, 'PX', options.maxMs, 'NX');
       if (lock !== 'OK') return; // another survivor is on it
@@ -69,7 +82,7 @@ export class SessionAdopter {
       link = await Promise.race([
         MqttLink.connect({ ...options.mqtt, clientId, reconnect: false }, log, undefined),
         sleep(10_000, undefined, { ref: false }).then(() => {
-          throw new Error('broker did not accept the adopted session within 10 s');
+          throw new AdoptionError('the broker did not accept the adopted session within 10 s');
         }),
       ]);
       let last = Date.now();
@@ -101,7 +114,7 @@ export class SessionAdopter {
       log.warn({ node: dead, messages: handled, ms: Date.now() - startedAt }, 'adopted session ended');
     } catch (error) {
       this.metrics.adoptions.labels('failed').inc();
-      log.error({ node: dead, err: errText(error) }, 'session adoption failed; retrying later');
+      log.error({ node: dead, err: error }, 'session adoption failed; retrying later');
       await link?.end(0).catch(() => undefined);
     } finally {
       await this.redis.cmd.del(lockKey).catch(() => 0);

@@ -1,13 +1,14 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import { ListenError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { VERSIONS } from '../ocpp/versions.js';
+import { VERSIONS } from '../ocpp/versions/index.js';
 import { FdBudget } from './fd-budget.js';
 import { checkUpgrade, combineHeaderLines } from './handshake.js';
-import { Session } from './session.js';
-import type { SessionContext } from './session-context.js';
+import { Session } from './session/session.js';
+import type { SessionContext } from './session/session-context.js';
 import { REJECT_REASONS, writeRejection, type RejectReason, type RejectStatus } from './upgrade-rejection.js';
+import { CLOSE_REASONS } from './session/close-reason.js';
 import { listenExclusive, loadedMaxHeaderBytes } from './uws.js';
 import type {
   HttpRequest,
@@ -29,7 +30,7 @@ const textDecoder = new TextDecoder('utf-8');
 /**
  * The WebSocket listener (uWS). Upgrade rules live in handshake.ts; here they meet the socket:
  * status codes on rejection, the negotiated subprotocol echoed in the 101, frame and
- * backpressure limits set on purpose (STYLE: uWS discipline).
+ * backpressure limits set on purpose (docs/architecture.md §2.3; close codes RFC 6455 §7.4.1).
  */
 export class EdgeServer {
   private readonly app: TemplatedApp;
@@ -57,6 +58,8 @@ export class EdgeServer {
     this.app.filter((_res, count) => (count > 0 ? this.fds.socketOpened() : this.fds.socketClosed()));
     metrics.upgrades.labels('accepted', '').inc(0);
     for (const reason of REJECT_REASONS) metrics.upgrades.labels('rejected', reason).inc(0);
+    // Labelled counters start at 0 for every known label (docs/architecture.md §6.5).
+    for (const reason of CLOSE_REASONS) metrics.disconnects.labels(reason).inc(0);
     this.app.ws<SocketData>('/*', {
       compression: 0, // uWS.DISABLED: OCPP frames are small and deflate costs memory per socket
       // uWS refuses a message over maxPayloadLength itself, at the frame header or when the
@@ -81,10 +84,7 @@ export class EdgeServer {
           else session.onText(textDecoder.decode(message));
         } catch (error) {
           // Contain a bug to its own socket: 1011 = internal error (RFC 6455 §7.4.1).
-          log.error(
-            { cpId: session.cid, err: error instanceof Error ? error.stack : String(error) },
-            'frame handler failed',
-          );
+          log.error({ cpId: session.cid, err: error }, 'frame handler failed');
           session.close(1011, 'internal error', 'internal_error');
         }
       },

@@ -1,9 +1,9 @@
-import type { Subprotocol } from '../ocpp/versions.js';
+import type { Subprotocol } from '../ocpp/versions/index.js';
 import { isTopicSafe } from '../ocpp/identifiers.js';
 
 /**
- * Upgrade rules (DESIGN §2), as a pure function of the request so every rule is testable
- * without a socket. Rejection bodies reuse EMQX's reason strings (reference §2.3).
+ * Upgrade rules (docs/architecture.md §2.1, §2.2), as a pure function of the request so every rule is testable
+ * without a socket. Rejection bodies reuse EMQX's reason strings (docs/architecture.md §2.1).
  */
 
 /** OCPP 2.0.1 Part 4 §3.2 caps the charging station identity at 48 characters. */

@@ -41,7 +41,7 @@ export function loadedMaxHeaderBytes(): number | undefined {
 
 /**
  * Loads the native binding. Refuses to continue when it does not load, rather than run on a
- * slow JavaScript fallback as some forks do (brief: no silent fallback).
+ * slow JavaScript fallback as some forks do (docs/architecture.md §6.7).
  */
 export async function loadUws(specifier = 'uWebSockets.js'): Promise<Uws> {
   let mod: Uws;

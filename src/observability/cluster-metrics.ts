@@ -18,7 +18,7 @@ export type RouteResult = (typeof ROUTE_RESULTS)[number];
 const ROUTE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /**
- * Cluster-mode metrics (DESIGN §4, §5), registered on the node's registry. Present only when
+ * Cluster-mode metrics (docs/architecture.md §6.5), registered on the node's registry. Present only when
  * Redis is configured, so a single node's /metrics carries no always-zero cluster series.
  */
 export class ClusterMetrics {

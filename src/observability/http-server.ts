@@ -1,8 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ListenError } from '../errors.js';
-import type { AdminApi } from './admin-api.js';
 import type { Logger } from './logger.js';
-import type { Metrics, NodeState } from './metrics.js';
+import type { NodeState } from '../node-state.js';
+import type { Metrics } from './metrics.js';
+
+/** Extra routes on the metrics port (the admin API, src/admin/); resolves false when not theirs. */
+export interface AdminRoutes {
+  handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
+}
 
 /** What the HTTP endpoints read from the node. */
 export interface NodeStatus {
@@ -15,7 +20,7 @@ export interface NodeStatus {
 
 /**
  * `/metrics` (Prometheus), `/healthz` (liveness: the process answers; never depends on MQTT or
- * Redis, DESIGN §5) and `/readyz` (readiness: state `ready`, the broker and Redis connected).
+ * Redis, docs/architecture.md §6.3) and `/readyz` (readiness: state `ready`, the broker and Redis connected).
  * Plain node:http: this port sees a scrape every few seconds, not the charge-point load.
  */
 export class HttpServer {
@@ -25,14 +30,11 @@ export class HttpServer {
     private readonly metrics: Metrics,
     private readonly status: () => NodeStatus,
     private readonly log: Logger,
-    private readonly admin: AdminApi,
+    private readonly admin: AdminRoutes,
   ) {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
-        this.log.error(
-          { err: error instanceof Error ? error.message : String(error) },
-          'http handler failed',
-        );
+        this.log.error({ err: error }, 'http handler failed');
         if (!res.headersSent) res.writeHead(500).end();
       });
     });

@@ -1,12 +1,12 @@
 import { pino, type Logger } from 'pino';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 
 export type { Logger };
 
 /**
  * Root logger: JSON lines on stdout, bound to the node id. Secrets are redacted wherever they
- * appear (STYLE: logs). Per-session loggers are children bound to `{ cpId }` and created lazily,
- * because one pino child per idle socket would cost more memory than the socket itself.
+ * appear (docs/architecture.md §6.6). There are no per-session child loggers: one pino child per
+ * idle socket would cost more memory than the socket itself, so each line passes `cpId` instead.
  */
 export function createLogger(config: Pick<Config, 'logLevel' | 'nodeId'>): Logger {
   return pino({

@@ -1,18 +1,16 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { DOWNSTREAM_PROBLEMS } from '../bridge/envelope.js';
-import { CLOSE_REASONS } from '../edge/close-reason.js';
-import { KNOWN_ACTIONS } from '../ocpp/actions.js';
+import { KNOWN_ACTIONS } from '../ocpp/versions/index.js';
 import { GATEWAY_REASONS, type GatewayReason } from '../ocpp/error-codes.js';
+import type { NodeState } from '../node-state.js';
 
 /**
- * Every Prometheus metric of a node, `ocpp_gateway_*` in base units (DESIGN §5). Labels are bounded:
+ * Every Prometheus metric of a node, `ocpp_gateway_*` in base units (docs/architecture.md §6.5). Labels are bounded:
  * no charge-point id, and actions outside the OCPP catalogue collapse to "other".
  * Hot-path children are cached so a message costs a Map lookup, not a label hash.
  */
 
 export type Direction = 'upstream' | 'downstream';
 export type FrameKind = 'call' | 'callresult' | 'callerror';
-export type NodeState = 'starting' | 'ready' | 'draining' | 'stopped';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -66,7 +64,6 @@ export class Metrics {
       labelNames: ['reason'],
       registers,
     });
-    for (const reason of CLOSE_REASONS) this.disconnects.labels(reason).inc(0);
     this.messages = new Counter({
       name: 'ocpp_gateway_messages_total',
       help: 'OCPP messages bridged, by direction, message type and action',
@@ -105,7 +102,6 @@ export class Metrics {
       labelNames: ['reason'],
       registers,
     });
-    for (const problem of DOWNSTREAM_PROBLEMS) this.downstreamMalformed.labels(problem).inc(0);
     this.mqttConnected = new Gauge({
       name: 'ocpp_gateway_mqtt_connected',
       help: '1 while the MQTT client is connected',
@@ -149,6 +145,11 @@ export class Metrics {
       this.messageChildren.set(key, child);
     }
     child.inc();
+  }
+
+  /** A downstream CALL was answered after `seconds`; its action label is bounded like every other. */
+  callAnswered(action: string, seconds: number): void {
+    this.callDuration.labels(boundedAction(action)).observe(seconds);
   }
 
   commandFailed(reason: GatewayReason): void {

@@ -46,23 +46,24 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** `shape`: not a string of 1..128 characters; `unsafe`: a string that must not reach a topic. */
-function idProblem(value: unknown): 'shape' | 'unsafe' | undefined {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_UNIQUE_ID_LENGTH) return 'shape';
+/** `shape`: not a string of 1..maxLength characters; `unsafe`: a string that must not reach a topic. */
+function idProblem(value: unknown, maxLength: number): 'shape' | 'unsafe' | undefined {
+  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) return 'shape';
   return isTopicSafe(value) ? undefined : 'unsafe';
 }
 
-const ID_RULES = {
-  shape: `UniqueId must be a string of 1..${MAX_UNIQUE_ID_LENGTH} characters`,
-  unsafe: 'UniqueId must not contain / + #, control characters or Unicode non-characters',
-} as const;
+function idRule(problem: 'shape' | 'unsafe', maxLength: number): string {
+  return problem === 'shape'
+    ? `UniqueId must be a string of 1..${maxLength} characters`
+    : 'UniqueId must not contain / + #, control characters or Unicode non-characters';
+}
 
 function jsonError(problem: JsonProblem, what: string): OcppError {
   const description =
     problem === 'too_deep'
       ? `${what} is nested deeper than ${MAX_JSON_DEPTH} levels`
       : `${what} holds a number outside the range of a double`;
-  return new OcppError('FormationViolation', description);
+  return new OcppError('bad_payload', description);
 }
 
 // JSON.parse reads `2.0` and `2e0` as 2; the MessageTypeId must be the integer literal itself.
@@ -75,38 +76,40 @@ function fail(error: OcppError, replyId: string | undefined, replyTo?: string): 
 /**
  * Parses one WebSocket text message into a frame. Never throws: malformed input becomes the
  * CALLERROR the spec names, with the id to answer under when one can be recovered.
- * `knownTypes` are the message types of the negotiated version (unknown ones: NotImplemented).
+ * `knownTypes` are the message types of the negotiated version (an unknown one is reported as
+ * `unknown_type`, which the version spells); `maxIdLength` is its UniqueId limit.
  */
-export function parseFrame(text: string, knownTypes: readonly number[]): ParseResult {
+export function parseFrame(
+  text: string,
+  knownTypes: readonly number[],
+  maxIdLength: number = MAX_UNIQUE_ID_LENGTH,
+): ParseResult {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     const id = LEADING_ID.exec(text)?.[1];
-    return fail(new OcppError('FormationViolation', 'message is not valid JSON'), id ?? UNKNOWN_MESSAGE_ID);
+    return fail(new OcppError('malformed', 'message is not valid JSON'), id ?? UNKNOWN_MESSAGE_ID);
   }
   if (!Array.isArray(value) || value.length === 0) {
-    return fail(
-      new OcppError('FormationViolation', 'message is not a non-empty JSON array'),
-      UNKNOWN_MESSAGE_ID,
-    );
+    return fail(new OcppError('malformed', 'message is not a non-empty JSON array'), UNKNOWN_MESSAGE_ID);
   }
   const type: unknown = value[0];
   const id: unknown = value[1];
-  const idCheck = idProblem(id);
+  const idCheck = idProblem(id, maxIdLength);
   // An id unsafe in a topic is still the CALL's own: the charge point can match the answer.
   const answerId = idCheck === 'shape' ? UNKNOWN_MESSAGE_ID : (id as string);
   if (typeof type !== 'number' || !Number.isInteger(type) || !INTEGER_TYPE.test(text)) {
-    return fail(new OcppError('FormationViolation', 'MessageTypeId is not an integer'), answerId);
+    return fail(new OcppError('bad_type', 'MessageTypeId is not an integer'), answerId);
   }
   if (!knownTypes.includes(type)) {
-    // OCPP-J 1.6 §4.1.3 knows only 2, 3 and 4; we answer rather than ignore (DESIGN §3).
-    return fail(new OcppError('NotImplemented', `MessageTypeId ${type} is not supported`), answerId);
+    // OCPP-J 1.6 §4.1.3 knows only 2, 3 and 4; we answer rather than ignore (docs/architecture.md §3.5).
+    return fail(new OcppError('unknown_type', `MessageTypeId ${type} is not supported`), answerId);
   }
   if (idCheck !== undefined) {
     // Never published: `${id}` may be part of a topic. A reply with such an id is only counted.
     const isReply = type !== MessageType.Call;
-    return fail(new OcppError('FormationViolation', ID_RULES[idCheck]), isReply ? undefined : answerId);
+    return fail(new OcppError('bad_id', idRule(idCheck, maxIdLength)), isReply ? undefined : answerId);
   }
   const uniqueId = id as string;
   switch (type) {
@@ -117,25 +120,24 @@ export function parseFrame(text: string, knownTypes: readonly number[]): ParseRe
     case MessageType.CallError:
       return parseCallError(value, uniqueId);
     default:
-      return fail(new OcppError('NotImplemented', `MessageTypeId ${type} is not supported`), uniqueId);
+      return fail(new OcppError('unknown_type', `MessageTypeId ${type} is not supported`), uniqueId);
   }
 }
 
 function parseCall(value: unknown[], id: string): ParseResult {
-  if (value.length < 4) return fail(new OcppError('ProtocolError', 'CALL needs 4 elements'), id);
-  if (value.length > 4) return fail(new OcppError('FormationViolation', 'CALL has more than 4 elements'), id);
+  if (value.length < 4) return fail(new OcppError('too_few_elements', 'CALL needs 4 elements'), id);
+  if (value.length > 4) return fail(new OcppError('bad_shape', 'CALL has more than 4 elements'), id);
   const action: unknown = value[2];
   const payload: unknown = value[3];
   if (typeof action !== 'string' || action.length === 0) {
-    return fail(new OcppError('FormationViolation', 'Action must be a non-empty string'), id);
+    return fail(new OcppError('bad_shape', 'Action must be a non-empty string'), id);
   }
   if (!isActionName(action)) {
     // `${action}` may be part of a topic: `Heart/beat` would add a level, `Heart#` is a wildcard.
     const rule = `Action must be 1..${MAX_ACTION_LENGTH} letters and digits`;
-    return fail(new OcppError('FormationViolation', rule), id);
+    return fail(new OcppError('bad_shape', rule), id);
   }
-  if (!isObject(payload))
-    return fail(new OcppError('FormationViolation', 'Payload must be a JSON object'), id);
+  if (!isObject(payload)) return fail(new OcppError('bad_payload', 'Payload must be a JSON object'), id);
   const problem = jsonProblem(payload);
   if (problem !== undefined) return fail(jsonError(problem, 'Payload'), id);
   return { ok: true, frame: [2, id, action, payload] };
@@ -145,7 +147,7 @@ function parseCall(value: unknown[], id: string): ParseResult {
 function parseCallResult(value: unknown[], id: string): ParseResult {
   const payload: unknown = value[2];
   if (value.length !== 3 || !isObject(payload)) {
-    return fail(new OcppError('FormationViolation', 'CALLRESULT must be [3, id, {payload}]'), undefined, id);
+    return fail(new OcppError('bad_shape', 'CALLRESULT must be [3, id, {payload}]'), undefined, id);
   }
   const problem = jsonProblem(payload);
   if (problem !== undefined) return fail(jsonError(problem, 'Payload'), undefined, id);
@@ -161,7 +163,7 @@ function parseCallError(value: unknown[], id: string): ParseResult {
     !isObject(details)
   ) {
     return fail(
-      new OcppError('FormationViolation', 'CALLERROR must be [4, id, code, description, {details}]'),
+      new OcppError('bad_shape', 'CALLERROR must be [4, id, code, description, {details}]'),
       undefined,
       id,
     );
@@ -181,7 +183,7 @@ const TAIL = /\]\s*$/;
  * The payload's own JSON text, cut out of a message that JSON.parse has already accepted as a
  * well-formed CALL/CALLRESULT: everything between the head tokens and the closing bracket is the
  * payload value. Bridging it as-is skips a JSON.stringify per message and keeps the payload
- * byte-transparent (EMQX re-encodes it, reference §1.7). Undefined if the shape is unexpected.
+ * byte-transparent (EMQX re-encodes it, docs/architecture.md §7.11). Undefined if the shape is unexpected.
  */
 export function rawPayload(text: string, head: RegExp): string | undefined {
   const start = head.exec(text)?.[0].length;

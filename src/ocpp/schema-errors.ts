@@ -1,11 +1,12 @@
 /**
- * Turns the first ajv error of a failed payload into the CALLERROR that OCPP-J 1.6 §4.2.3
- * ("Valid Error Codes") prescribes. The table is in its own file so it can be checked against the spec
- * line by line, without reading the loading code.
+ * Turns the first ajv error of a failed payload into the version-neutral problem behind the
+ * CALLERROR that OCPP-J 1.6 §4.2.3 ("Valid Error Codes") prescribes; the version spells the code
+ * (ocpp/versions/v16.ts). The table is in its own file so it can be checked against the spec line
+ * by line, without reading the loading code.
  */
 import type { ErrorObject } from 'ajv';
-import type { OcppErrorCode } from './error-codes.js';
 import { OcppError } from './ocpp-error.js';
+import type { OcppProblem } from './problem.js';
 
 // OCPP-J 1.6 §4.2.3: "at least one field contains an invalid value", i.e. the value has the right
 // type but is outside the allowed set, length, range, format or pattern. The schemas use no
@@ -25,15 +26,12 @@ const PROPERTY_CONSTRAINT_KEYWORDS = [
   'minItems',
 ] as const;
 
-const CODE_BY_KEYWORD: ReadonlyMap<string, OcppErrorCode> = new Map<string, OcppErrorCode>([
-  // "violates occurence constraints": a required field is missing (the spec's spelling is kept).
-  ['required', 'OccurenceConstraintViolation'],
+const PROBLEM_BY_KEYWORD: ReadonlyMap<string, OcppProblem> = new Map<string, OcppProblem>([
+  // "violates occurence constraints": a required field is missing.
+  ['required', 'occurrence'],
   // "violates data type constraints (e.g. "somestring": 12)".
-  ['type', 'TypeConstraintViolation'],
-  ...PROPERTY_CONSTRAINT_KEYWORDS.map((keyword): [string, OcppErrorCode] => [
-    keyword,
-    'PropertyConstraintViolation',
-  ]),
+  ['type', 'type_constraint'],
+  ...PROPERTY_CONSTRAINT_KEYWORDS.map((keyword): [string, OcppProblem] => [keyword, 'property_constraint']),
 ]);
 
 /**
@@ -43,18 +41,18 @@ const CODE_BY_KEYWORD: ReadonlyMap<string, OcppErrorCode> = new Map<string, Ocpp
 export function schemaErrorToOcppError(error: ErrorObject | undefined): OcppError {
   if (error === undefined) {
     // ajv always sets `errors` when validation fails; this keeps a broken invariant visible on the wire.
-    return new OcppError('FormationViolation', 'payload does not match the schema of its action');
+    return new OcppError('bad_payload', 'payload does not match the schema of its action');
   }
-  return new OcppError(codeFor(error), describe(error));
+  return new OcppError(problemFor(error), describe(error));
 }
 
-function codeFor(error: ErrorObject): OcppErrorCode {
+function problemFor(error: ErrorObject): OcppProblem {
   // A payload that is not a JSON object at all does not "conform the PDU structure" (§4.2.3
   // FormationViolation); TypeConstraintViolation is for a field of the wrong type.
-  if (error.keyword === 'type' && error.instancePath === '') return 'FormationViolation';
+  if (error.keyword === 'type' && error.instancePath === '') return 'bad_payload';
   // additionalProperties and every structural keyword (oneOf, const, ...) fall back to
   // FormationViolation: the payload is not the PDU the action defines.
-  return CODE_BY_KEYWORD.get(error.keyword) ?? 'FormationViolation';
+  return PROBLEM_BY_KEYWORD.get(error.keyword) ?? 'bad_payload';
 }
 
 // Descriptions name the property as a JSON pointer (RFC 6901), as ajv reports it, so a charge point

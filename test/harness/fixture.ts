@@ -2,7 +2,7 @@ import { ChargePoint } from './cp-client.js';
 import { startGateway, type GatewayEnv } from './gateway.js';
 import { Mosquitto } from './mosquitto.js';
 import { MqttObserver } from './mqtt-observer.js';
-import type { Gateway } from '../../src/gateway.js';
+import type { Gateway } from '../../src/gateway/gateway.js';
 
 export type BrokerMode = 'embedded' | 'mosquitto';
 export const BROKER_MODES: readonly BrokerMode[] = ['embedded', 'mosquitto'];

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../../src/config.js';
-import { Gateway, type GatewayPorts } from '../../src/gateway.js';
+import { loadConfig } from '../../src/config/index.js';
+import { Gateway, type GatewayPorts } from '../../src/gateway/gateway.js';
 import { createLogger } from '../../src/observability/logger.js';
 
 export type GatewayEnv = Record<string, string>;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it, mock } from 'node:test';
-import { KeepaliveSweeper } from '../../src/edge/keepalive.js';
-import type { CloseReason, Session } from '../../src/edge/session.js';
-import { SessionTable } from '../../src/edge/session-table.js';
+import { KeepaliveSweeper } from '../../src/edge/session/keepalive.js';
+import type { CloseReason, Session } from '../../src/edge/session/session.js';
+import { SessionTable } from '../../src/edge/session/session-table.js';
 
 /** The three fields the sweeper reads, and a record of how it was closed. */
 class FakeSession {

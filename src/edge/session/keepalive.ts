@@ -1,7 +1,7 @@
 import type { SessionTable } from './session-table.js';
 
 /**
- * EMQX's heartbeat rule (reference §2.6): a charge point that sends no OCPP text for
+ * EMQX's heartbeat rule (docs/architecture.md §3.7): a charge point that sends no OCPP text for
  * `interval x backoff` seconds is closed. WebSocket ping/pong does not count, as in EMQX.
  * One sweep timer for the whole node instead of a timer per socket: 19,000 idle sessions cost
  * one comparison each per tick, and no timer objects.

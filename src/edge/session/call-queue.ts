@@ -1,15 +1,16 @@
-import type { JsonObject } from '../ocpp/frame.js';
+import type { JsonObject } from '../../ocpp/frame.js';
+import { realClock, type Clock, type TimerHandle } from '../../io/clock.js';
 
 /** A downstream CALL on its way to a charge point. */
 export interface PendingCall {
   readonly uniqueId: string;
   readonly action: string;
   readonly payload: JsonObject;
-  /** performance.now() when written to the socket; set when it becomes outstanding. */
+  /** The clock's now() when written to the socket; set when it becomes outstanding. */
   sentAt: number;
-  timer: NodeJS.Timeout | undefined;
+  timer: TimerHandle | undefined;
   /** Runs once the command's outcome (the CP's answer or an error reply) is published. */
-  readonly settled: (() => void) | undefined;
+  readonly ack: (() => void) | undefined;
 }
 
 /**
@@ -46,6 +47,7 @@ export class CallQueue {
     private readonly maxLength: number,
     private readonly timeoutMs: number,
     private readonly hooks: CallQueueHooks,
+    readonly clock: Clock = realClock,
   ) {}
 
   get outstanding(): PendingCall | undefined {
@@ -60,9 +62,9 @@ export class CallQueue {
     uniqueId: string,
     action: string,
     payload: JsonObject,
-    settled: (() => void) | undefined,
+    ack: (() => void) | undefined,
   ): EnqueueOutcome {
-    const call: PendingCall = { uniqueId, action, payload, sentAt: 0, timer: undefined, settled };
+    const call: PendingCall = { uniqueId, action, payload, sentAt: 0, timer: undefined, ack };
     if (this.outstandingCall === undefined) return this.start(call) ? 'sent' : 'not_written';
     if (this.waiting.length >= this.maxLength) return 'full';
     this.waiting.push(call);
@@ -81,7 +83,7 @@ export class CallQueue {
   /** Ends everything (session closed); the caller answers each with an error reply. */
   clear(): { outstanding: PendingCall | undefined; waiting: PendingCall[] } {
     const outstanding = this.outstandingCall;
-    if (outstanding !== undefined) clearTimeout(outstanding.timer);
+    if (outstanding !== undefined) this.clock.clearTimeout(outstanding.timer);
     this.outstandingCall = undefined;
     const waiting = this.waiting.splice(0);
     if (waiting.length > 0) this.hooks.depthChanged(-waiting.length);
@@ -94,7 +96,7 @@ export class CallQueue {
    * once written: a write that closes the socket (backpressure) clears the queue meanwhile.
    */
   private start(call: PendingCall): boolean {
-    call.sentAt = performance.now();
+    call.sentAt = this.clock.now();
     let failure: WriteFailure | undefined;
     try {
       failure = this.hooks.write(call);
@@ -108,8 +110,7 @@ export class CallQueue {
       return false;
     }
     this.outstandingCall = call;
-    call.timer = setTimeout(() => this.expire(call), this.timeoutMs);
-    call.timer.unref();
+    call.timer = this.clock.setTimeout(() => this.expire(call), this.timeoutMs);
     return true;
   }
 
@@ -120,7 +121,7 @@ export class CallQueue {
   }
 
   private finish(call: PendingCall): void {
-    clearTimeout(call.timer);
+    this.clock.clearTimeout(call.timer);
     this.outstandingCall = undefined;
     this.next();
   }

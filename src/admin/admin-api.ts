@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SessionTable } from '../edge/session-table.js';
-import type { Session } from '../edge/session.js';
+import type { SessionTable } from '../edge/session/session-table.js';
+import type { Session } from '../edge/session/session.js';
 
 /** Charge points connected to other nodes (cluster mode): found and kicked through the registry. */
 export interface RemoteClients {
@@ -12,7 +12,7 @@ export interface RemoteClients {
 }
 
 /**
- * The node's admin API (EMQX `/gateways/ocpp/clients`, reference §5.4), on the metrics port:
+ * The node's admin API (EMQX `/gateways/ocpp/clients`, docs/architecture.md §6.4; differences §7.20), on the metrics port:
  * `GET /api/v1/clients`, `GET /api/v1/clients/{cid}`, `DELETE /api/v1/clients/{cid}` (kick:
  * close 1000 "kicked", with its disconnect event). Off unless `OCPP_GW_ADMIN_TOKEN` is set, and
  * then every call needs `Authorization: Bearer <token>`: a kick must not be one curl away.

@@ -1,14 +1,18 @@
-import type { LocalSessions } from '../cluster/command-router.js';
 import type { Session } from './session.js';
 
-/** Told when this node gains or loses a charge point (the ownership registry, DESIGN §4). */
+/** The sessions of this node, as the command router sees them: the local owner of a charge point. */
+export interface LocalSessions {
+  lookup(cid: string): Session | undefined;
+}
+
+/** Told when this node gains or loses a charge point (the ownership registry, docs/architecture.md §5.2). */
 export interface OwnershipHooks {
   owned(session: Session): void;
   released(session: Session): void;
 }
 
 /**
- * This node's open sessions by charge-point id. Newest wins (DESIGN §3): `add` returns the
+ * This node's open sessions by charge-point id. Newest wins (docs/architecture.md §3.8): `add` returns the
  * session it displaced so the caller can close it; `remove` only removes the exact session it
  * is given, so a replaced session closing late never evicts its successor (nor releases its
  * ownership: the successor's claim already overwrote it).

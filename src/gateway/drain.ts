@@ -1,4 +1,4 @@
-import type { SessionTable } from './edge/session-table.js';
+import type { SessionTable } from '../edge/session/session-table.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const TICK_MS = 100;

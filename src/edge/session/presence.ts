@@ -1,11 +1,19 @@
-import type { Session } from './session.js';
+/** What a presence event says about a session. */
+export interface PresenceSource {
+  readonly cid: string;
+  readonly username: string | undefined;
+  readonly remoteAddress: string;
+  readonly protoVer: string;
+  readonly keepaliveS: number;
+  readonly connectedAt: number;
+}
 
 /**
  * Presence event body: the fields of EMQX's `$SYS/.../clients/{cid}/connected|disconnected`
- * message (reference §5.2) plus the node id. Published for every close, server-side ones too.
+ * message (docs/architecture.md §2.8; topic choice §7.14) plus the node id. Published for every close, server-side ones too.
  */
 export function presenceBody(
-  session: Session,
+  session: PresenceSource,
   nodeId: string,
   closed?: { reason: string; code: number; at: number },
 ): Record<string, unknown> {

@@ -1,0 +1,87 @@
+import type { DownstreamMessage } from '../ocpp/message.js';
+
+/**
+ * The `msg` of a `deliver` envelope: the route bus's own type, not the bridge's in-memory one, so
+ * renaming a field in memory cannot change what nodes send each other (docs/architecture.md §5.4).
+ * Field names and order are those envelope `v: 1` has carried since it was introduced; changing
+ * them means a new envelope version.
+ */
+export type WireDownstream =
+  | { readonly type: 2; readonly uniqueId: string; readonly action: string; readonly payload: WireObject }
+  | { readonly type: 3; readonly uniqueId: string; readonly payload: WireObject }
+  | {
+      readonly type: 4;
+      readonly uniqueId: string;
+      readonly errorCode: string;
+      readonly errorDescription: string;
+      readonly errorDetails: WireObject;
+    };
+
+export type WireObject = Record<string, unknown>;
+
+/** Message types the route bus carries: its own list, not any OCPP version's. */
+export const WIRE_MESSAGE_TYPES: readonly number[] = Object.freeze([2, 3, 4]);
+
+function isObject(value: unknown): value is WireObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+
+/** Field by field, in the order v1 writes them (same msgpack bytes as before the split). */
+export function toWire(message: DownstreamMessage): WireDownstream {
+  switch (message.type) {
+    case 2:
+      return { type: 2, uniqueId: message.uniqueId, action: message.action, payload: message.payload };
+    case 3:
+      return { type: 3, uniqueId: message.uniqueId, payload: message.payload };
+    case 4:
+      return {
+        type: 4,
+        uniqueId: message.uniqueId,
+        errorCode: message.errorCode,
+        errorDescription: message.errorDescription,
+        errorDetails: message.errorDetails,
+      };
+  }
+}
+
+export function fromWire(msg: WireDownstream): DownstreamMessage {
+  switch (msg.type) {
+    case 2:
+      return { type: 2, uniqueId: msg.uniqueId, action: msg.action, payload: msg.payload };
+    case 3:
+      return { type: 3, uniqueId: msg.uniqueId, payload: msg.payload };
+    case 4:
+      return {
+        type: 4,
+        uniqueId: msg.uniqueId,
+        errorCode: msg.errorCode,
+        errorDescription: msg.errorDescription,
+        errorDetails: msg.errorDetails,
+      };
+  }
+}
+
+/** Checks every field a `deliver` payload must have; undefined when one is missing or mistyped. */
+export function decodeDeliverPayload(value: unknown): WireDownstream | undefined {
+  if (!isObject(value) || !WIRE_MESSAGE_TYPES.includes(value.type as number)) return undefined;
+  const { uniqueId } = value;
+  if (!isString(uniqueId)) return undefined;
+  switch (value.type) {
+    case 2: {
+      const { action, payload } = value;
+      if (!isString(action) || !isObject(payload)) return undefined;
+      return { type: 2, uniqueId, action, payload };
+    }
+    case 3: {
+      const { payload } = value;
+      return isObject(payload) ? { type: 3, uniqueId, payload } : undefined;
+    }
+    default: {
+      const { errorCode, errorDescription, errorDetails } = value;
+      if (!isString(errorCode) || !isString(errorDescription) || !isObject(errorDetails)) return undefined;
+      return { type: 4, uniqueId, errorCode, errorDescription, errorDetails };
+    }
+  }
+}

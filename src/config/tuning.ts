@@ -1,0 +1,28 @@
+/**
+ * Timings and sizes the gateway is tuned with but does not expose as OCPP_GW_* variables: named
+ * here, once, so a change is one line and a reader finds them all. Each says why it has its value.
+ */
+export const TUNING = Object.freeze({
+  /** Draining cluster node: longest wait for forwarded commands and publishes to finish before `bye`. */
+  quiesceMs: 5000,
+  /** How often the drain checks whether forwarded commands and publishes are done. */
+  quiescePollMs: 20,
+  /** Graceful MQTT end at shutdown: how long in-flight publishes may take to be acknowledged. */
+  mqttEndGraceMs: 5000,
+  /** Session adoption: the adopted session is done once no message came for this long. */
+  adoptQuietMs: 2000,
+  /** Session adoption: at most the route timeout plus this margin (a forwarded command may still end). */
+  adoptMarginMs: 10_000,
+  /** How long a routing node trusts an owner it looked up: a wrong guess costs one extra hop (owner-cache.ts). */
+  ownerCacheTtlMs: 5000,
+  /** How many owners it remembers: 200k entries are about 30 MB at most. */
+  ownerCacheMax: 200_000,
+  /** Written-marks of finished commands outlive a dead node's detection and adoption. */
+  minDoneMarkTtlMs: 30_000,
+  /** Re-assert retries after Redis comes back: exponential from here... */
+  reassertRetryBaseMs: 250,
+  /** ...up to this. */
+  reassertRetryMaxMs: 10_000,
+  /** Redis failing on the routing path: at most one warning line per this interval, with a count. */
+  routingWarnIntervalMs: 10_000,
+});

@@ -1,0 +1,131 @@
+import type { Subprotocol } from '../ocpp/versions/index.js';
+
+/**
+ * The shape of the gateway's configuration (loaded by config/index.ts). Units are in the names;
+ * every field is documented in the README table with its default.
+ */
+export type SchemaMode = 'disable' | 'upstream' | 'downstream' | 'all';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type MqttProtocolVersion = 4 | 5;
+
+export interface Config {
+  /** OCPP_GW_NODE_ID. @default the host name */
+  readonly nodeId: string;
+  /** OCPP_GW_HOST. @default '0.0.0.0' */
+  readonly host: string;
+  /** @default 33033 (0 picks a free port, for tests) */
+  readonly port: number;
+  /** @default '/ocpp' */
+  readonly path: string;
+  /** OCPP_GW_SUBPROTOCOLS. @default ['ocpp1.6'] */
+  readonly subprotocols: readonly Subprotocol[];
+  /** Reject upgrades without Sec-WebSocket-Protocol (400). @default true */
+  readonly requireSubprotocol: boolean;
+  /** OCPP_GW_MAX_FRAME_BYTES. @default 262144 */
+  readonly maxFrameBytes: number;
+  /**
+   * Largest upgrade request head (request line, header lines, blank line); uWS answers a larger
+   * one with 431. Applied through UWS_HTTP_MAX_HEADERS_SIZE before uWS loads. @default 16384
+   */
+  readonly maxHeaderBytes: number;
+  /**
+   * Descriptors kept free below the soft RLIMIT_NOFILE for the HTTP port, MQTT and Redis
+   * reconnects and the process itself; upgrades past `limit - reserve` get 503. @default 128
+   */
+  readonly fdReserve: number;
+  /** OCPP_GW_MAX_BACKPRESSURE_BYTES. @default 1048576 */
+  readonly maxBackpressureBytes: number;
+  /** uWS idle timeout; the gateway pings automatically before it. @default 120 */
+  readonly idleTimeoutS: number;
+  /** OCPP_GW_HEARTBEAT_INTERVAL_S. @default 60 */
+  readonly heartbeatIntervalS: number;
+  /** OCPP_GW_HEARTBEAT_BACKOFF. @default 2 */
+  readonly heartbeatBackoff: number;
+  /** OCPP_GW_CALL_TIMEOUT_MS. @default 30000 */
+  readonly callTimeoutMs: number;
+  /** OCPP_GW_MAX_QUEUE_LENGTH. @default 100 */
+  readonly maxQueueLength: number;
+  /** OCPP_GW_SCHEMA_VALIDATION. @default 'disable' */
+  readonly schemaValidation: SchemaMode;
+  /** OCPP_GW_DRAIN_SECONDS. @default 10 */
+  readonly drainSeconds: number;
+  /** OCPP_GW_HTTP_HOST, OCPP_GW_HTTP_PORT. @default { host: '0.0.0.0', port: 9464 } */
+  readonly http: { readonly host: string; readonly port: number };
+  readonly mqtt: {
+    /** undefined: run the embedded broker and connect to it. @default undefined */
+    readonly url: string | undefined;
+    /** @default undefined */
+    readonly username: string | undefined;
+    /** @default undefined */
+    readonly password: string | undefined;
+    /** OCPP_GW_MQTT_CLIENT_ID. @default `ocpp-gw-${nodeId}` */
+    readonly clientId: string;
+    /** OCPP_GW_MQTT_PROTOCOL_VERSION. @default 5 */
+    readonly protocolVersion: MqttProtocolVersion;
+    /** undefined: plain subscription, for a single node on a broker without `$share`. @default 'ocpp-gateway' */
+    readonly sharedGroup: string | undefined;
+    /** OCPP_GW_UPSTREAM_QOS. @default 2 */
+    readonly upstreamQos: 0 | 1 | 2;
+    /** QoS>0 publishes held while the broker is away or its Receive Maximum is reached. @default 100000 */
+    readonly maxBacklog: number;
+    /**
+     * MQTT session kept by the broker for this node after a disconnect (MQTT 5 Session Expiry
+     * Interval); 0 = clean session. Unacknowledged commands stay with the broker (docs/architecture.md §4.3).
+     * @default 300
+     */
+    readonly sessionExpiryS: number;
+    /** OCPP_GW_EMBEDDED_MQTT_HOST. @default '0.0.0.0' */
+    readonly embeddedHost: string;
+    /** OCPP_GW_EMBEDDED_MQTT_PORT. @default 1883 */
+    readonly embeddedPort: number;
+  };
+  readonly topics: {
+    /** OCPP_GW_TOPIC_PREFIX. @default 'ocpp/' */
+    readonly mountpoint: string;
+    /** OCPP_GW_UPSTREAM_TOPIC. @default 'cp/${cid}' */
+    readonly upstream: string;
+    /** OCPP_GW_UPSTREAM_TOPIC_OVERRIDES. @default {} */
+    readonly upstreamOverrides: Readonly<Record<string, string>>;
+    /** OCPP_GW_UPSTREAM_REPLY_TOPIC. @default 'cp/${cid}/Reply' */
+    readonly reply: string;
+    /** OCPP_GW_UPSTREAM_ERROR_TOPIC. @default 'cp/${cid}/Reply' */
+    readonly error: string;
+    /** OCPP_GW_DOWNSTREAM_TOPIC. @default 'cs/${cid}' */
+    readonly downstream: string;
+    /** undefined when presence events are turned off. @default 'events/${cid}/${event}' */
+    readonly presence: string | undefined;
+    /** OCPP_GW_DIAGNOSTICS_TOPIC. @default 'gw/diagnostics' */
+    readonly diagnostics: string;
+  };
+  /** undefined: single-node mode (no registry, no route bus). @default undefined */
+  readonly cluster: ClusterConfig | undefined;
+  /** OCPP_GW_LOG_LEVEL. @default 'info' */
+  readonly logLevel: LogLevel;
+  /** Bearer token of the admin API; undefined turns the API off. @default undefined */
+  readonly adminToken: string | undefined;
+}
+
+export interface ClusterConfig {
+  /** Standalone Redis (redis:// or rediss://, ACL user and password in the URL). @default undefined */
+  readonly redisUrl: string | undefined;
+  /** Redis Cluster seed nodes `host:port`; non-empty means cluster mode with sharded pub/sub. @default [] */
+  readonly clusterNodes: readonly { readonly host: string; readonly port: number }[];
+  /** @default undefined */
+  readonly username: string | undefined;
+  /** @default undefined */
+  readonly password: string | undefined;
+  /** OCPP_GW_REDIS_TLS. @default false (true for a rediss:// URL) */
+  readonly tls: boolean;
+  /** Key and channel prefix: `{prefix}:owner:{cid}`, `{prefix}:node:{id}`, `{prefix}:route:{id}`. @default 'ocpp-gw' */
+  readonly prefix: string;
+  /** OCPP_GW_NODE_HEARTBEAT_MS. @default 1500 */
+  readonly heartbeatMs: number;
+  /** A node whose liveness key is older than this is dead (its entries are stale). @default 6000 */
+  readonly nodeTtlMs: number;
+  /** Owner entries expire after this unless re-asserted (cleans up CPs that never return). @default 86400 */
+  readonly ownerTtlS: number;
+  /** How long a routing node waits for the owner's outcome before answering `timeout`. @default 2 x callTimeoutMs + 10000 */
+  readonly routeTimeoutMs: number;
+  /** Adopt the MQTT session of a dead node to answer the commands it held (docs/architecture.md §5.8). @default true */
+  readonly adoptSessions: boolean;
+}

@@ -1,0 +1,175 @@
+import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AdminApi } from '../admin/admin-api.js';
+import type { MqttLink } from '../bridge/mqtt-link.js';
+import { epochSource } from '../cluster/registry.js';
+import type { Config } from '../config/index.js';
+import { TUNING } from '../config/tuning.js';
+import { EdgeServer } from '../edge/edge-server.js';
+import { KeepaliveSweeper } from '../edge/session/keepalive.js';
+import type { SessionContext } from '../edge/session/session-context.js';
+import { SessionTable } from '../edge/session/session-table.js';
+import { loadUws, type Uws } from '../edge/uws.js';
+import type { NodeState } from '../node-state.js';
+import { HttpServer } from '../observability/http-server.js';
+import type { Logger } from '../observability/logger.js';
+import { Metrics } from '../observability/metrics.js';
+import { SchemaPolicy } from '../ocpp/schema-policy.js';
+import { composeCluster } from './compose-cluster.js';
+import { composeSingle } from './compose-single.js';
+import type { Composition } from './composition.js';
+import { drainSessions } from './drain.js';
+import { connectMqtt, type MqttSide } from './mqtt-side.js';
+
+const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
+
+export interface GatewayPorts {
+  readonly wsPort: number;
+  readonly httpPort: number;
+  /** Set in single-node mode, where the embedded broker listens. */
+  readonly mqttPort: number | undefined;
+}
+
+/**
+ * One gateway node: wires the edge (uWS), the MQTT bridge and the router, and owns the node
+ * lifecycle `starting -> ready -> draining -> stopped` (docs/architecture.md §6.2). Only main.ts and tests
+ * construct it.
+ */
+export class Gateway {
+  state: NodeState = 'starting';
+  readonly metrics: Metrics;
+  readonly sessions = new SessionTable();
+  private http: HttpServer;
+  private mqtt: MqttSide | undefined;
+  private composition: Composition | undefined;
+  private edge: EdgeServer | undefined;
+  private keepalive: KeepaliveSweeper | undefined;
+  private ports: GatewayPorts | undefined;
+  private downstreamFilter: string | undefined;
+  private readonly admin: AdminApi;
+
+  constructor(
+    readonly config: Config,
+    private readonly log: Logger,
+  ) {
+    this.metrics = new Metrics(config.nodeId, version);
+    this.metrics.setNodeState('starting');
+    this.admin = new AdminApi(this.sessions, config.nodeId, config.adminToken);
+    this.http = new HttpServer(
+      this.metrics,
+      () => ({
+        state: this.state,
+        mqttConnected: this.link?.connected ?? false,
+        redisConnected: this.composition?.redis?.ready,
+        connections: this.sessions.size,
+      }),
+      log,
+      this.admin,
+    );
+  }
+
+  private setState(next: NodeState): void {
+    if (this.state === next) return;
+    this.log.info({ from: this.state, to: next }, 'node state');
+    this.state = next;
+    this.metrics.setNodeState(next);
+  }
+
+  get boundPorts(): GatewayPorts {
+    if (this.ports === undefined) throw new Error('gateway not started');
+    return this.ports;
+  }
+
+  private get link(): MqttLink | undefined {
+    return this.mqtt?.link;
+  }
+
+  async start(uws?: Uws): Promise<GatewayPorts> {
+    const { config, log, metrics, sessions } = this;
+    const httpPort = await this.http.listen(config.http.host, config.http.port);
+    const uwsModule = uws ?? (await loadUws());
+    const mode = config.schemaValidation;
+    const schemas = new SchemaPolicy({
+      upstream: mode === 'upstream' || mode === 'all',
+      downstream: mode === 'downstream' || mode === 'all',
+      subprotocols: config.subprotocols,
+    });
+    const mqtt = await connectMqtt(config, log, metrics);
+    this.mqtt = mqtt;
+    const epochs = epochSource();
+    const { admin } = this;
+    const composition =
+      config.cluster === undefined
+        ? composeSingle(config, mqtt, sessions, log)
+        : await composeCluster({
+            config,
+            cluster: config.cluster,
+            mqtt,
+            sessions,
+            admin,
+            epochs,
+            metrics,
+            log,
+          });
+    this.composition = composition;
+    const { route } = composition.router;
+    const ctx: SessionContext = {
+      nodeId: config.nodeId,
+      publisher: mqtt.publisher,
+      metrics,
+      log,
+      table: sessions,
+      schemas,
+      maxQueueLength: config.maxQueueLength,
+      maxFrameBytes: config.maxFrameBytes,
+      callTimeoutMs: config.callTimeoutMs,
+      heartbeatIntervalS: config.heartbeatIntervalS,
+      nextEpoch: epochs.next,
+      reroute: (cid, message, ack) => route(cid, message, { ack, redelivered: false }),
+    };
+    this.downstreamFilter = await mqtt.subscriber.start(mqtt.sharedGroup, route);
+    this.edge = new EdgeServer(uwsModule, config, ctx, metrics, log);
+    const wsPort = await this.edge.listen(config.host, config.port);
+    this.keepalive = new KeepaliveSweeper(sessions, config.heartbeatBackoff);
+    this.keepalive.start();
+    this.ports = { wsPort, httpPort, mqttPort: mqtt.broker?.port };
+    this.setState('ready');
+    const clusterMode = config.cluster === undefined ? 'single-node' : 'cluster';
+    log.info({ ...this.ports, version, schemaValidation: mode, mode: clusterMode }, 'gateway ready');
+    return this.ports;
+  }
+
+  /**
+   * SIGTERM path (docs/architecture.md §6.2): readiness goes 503, the listener closes, sockets close with 1012
+   * in batches over `drainSeconds`, then MQTT is flushed and everything stops.
+   */
+  async shutdown(): Promise<void> {
+    if (this.state === 'draining' || this.state === 'stopped') return;
+    this.setState('draining');
+    this.edge?.stopListening();
+    // Other nodes take the shared subscription's traffic from now on (MQTT 5 §4.8.2).
+    if (this.downstreamFilter !== undefined && this.composition?.cluster !== undefined) {
+      await this.link?.unsubscribe(this.downstreamFilter).catch(() => undefined);
+    }
+    await drainSessions(this.sessions, this.config.drainSeconds * 1000);
+    this.keepalive?.stop();
+    this.edge?.closeAll();
+    const { cluster, adopter, redis } = this.composition ?? {};
+    adopter?.stop();
+    if (cluster !== undefined) {
+      // Commands forwarded from here or answered here finish before the `bye`: a peer that
+      // hears it answers what is still pending with node_lost, which must not race a real answer.
+      const deadline = Date.now() + TUNING.quiesceMs;
+      while ((cluster.router.pendingCount > 0 || this.link?.busy === true) && Date.now() < deadline) {
+        await sleep(TUNING.quiescePollMs);
+      }
+    }
+    await cluster?.stop();
+    // Every command this node took is answered by now: end the MQTT session with it.
+    await this.link?.end(TUNING.mqttEndGraceMs, true);
+    await redis?.quit();
+    await this.mqtt?.broker?.close();
+    await this.http.close();
+    this.setState('stopped');
+  }
+}

@@ -1,0 +1,34 @@
+import type { JsonObject } from './frame.js';
+
+/**
+ * Contracts shared by the edge, the MQTT bridge and the cluster: a downstream message in memory,
+ * the completion of a command, and the context a delivery travels with. They belong to no side;
+ * the Redis wire format has its own types (cluster/route-envelope.ts), so renaming a field here
+ * never changes what nodes send each other.
+ */
+
+/** A message from the backend to a charge point, parsed from its EMQX payload (docs/architecture.md §2.5). */
+export type DownstreamMessage =
+  | { readonly type: 2; readonly uniqueId: string; readonly action: string; readonly payload: JsonObject }
+  | { readonly type: 3; readonly uniqueId: string; readonly payload: JsonObject }
+  | {
+      readonly type: 4;
+      readonly uniqueId: string;
+      readonly errorCode: string;
+      readonly errorDescription: string;
+      readonly errorDetails: JsonObject;
+    };
+
+/**
+ * The completion of a command: runs once its outcome is out (the charge point's answer or the
+ * gateway's error reply published, a reply written or reported). The MQTT message that carried
+ * the command is acknowledged only from here (docs/architecture.md §4.2).
+ */
+export type Ack = () => void;
+
+/** What a downstream message travels with on its way to a session. */
+export interface Delivery {
+  readonly ack: Ack;
+  /** The broker or the route bus says it may have been delivered before (MQTT DUP, envelope `dup`). */
+  readonly redelivered: boolean;
+}

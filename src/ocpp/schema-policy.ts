@@ -1,0 +1,41 @@
+import { SchemaValidator } from './schema-validator.js';
+import type { OcppVersion, Subprotocol } from './versions/index.js';
+
+export interface SchemaPolicyOptions {
+  /** Check what charge points send (`OCPP_GW_SCHEMA_VALIDATION` `upstream` or `all`). */
+  readonly upstream: boolean;
+  /** Check what the backend sends (`downstream` or `all`). */
+  readonly downstream: boolean;
+  /** The versions this node negotiates: their validators are compiled at start. */
+  readonly subprotocols: readonly Subprotocol[];
+}
+
+/**
+ * Which payloads of which version are schema-checked. Each version has its own validator, compiled
+ * once at start (a broken schema set stops the node there, not at the first CALL) and shared by
+ * every session of that version; a session asks for its own version's.
+ */
+export class SchemaPolicy {
+  readonly #upstream: boolean;
+  readonly #downstream: boolean;
+  readonly #validators = new Map<string, SchemaValidator>();
+
+  constructor(options: SchemaPolicyOptions) {
+    this.#upstream = options.upstream;
+    this.#downstream = options.downstream;
+    if (!options.upstream && !options.downstream) return;
+    for (const subprotocol of options.subprotocols) {
+      this.#validators.set(subprotocol, SchemaValidator.forVersion(subprotocol));
+    }
+  }
+
+  /** The validator for CP → backend payloads of `version`, or undefined when they are not checked. */
+  upstream(version: OcppVersion): SchemaValidator | undefined {
+    return this.#upstream ? this.#validators.get(version.subprotocol) : undefined;
+  }
+
+  /** The validator for backend → CP payloads of `version`, or undefined when they are not checked. */
+  downstream(version: OcppVersion): SchemaValidator | undefined {
+    return this.#downstream ? this.#validators.get(version.subprotocol) : undefined;
+  }
+}

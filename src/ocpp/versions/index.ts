@@ -1,0 +1,31 @@
+/**
+ * OCPP versions the gateway speaks, keyed by WebSocket subprotocol (OCPP-J 1.6 §3.1.2, OCPP 2.0.1
+ * Part 4 §3.1). Only versions registered here can be negotiated; config rejects any other
+ * subprotocol by name. A new version registers its descriptor in {@link REGISTRY}.
+ */
+import { V16 } from './v16.js';
+import type { OcppVersion } from './version.js';
+
+export type { OcppVersion } from './version.js';
+
+const REGISTRY = { 'ocpp1.6': V16 } as const;
+
+export type Subprotocol = keyof typeof REGISTRY;
+
+export const VERSIONS: Readonly<Record<Subprotocol, OcppVersion>> = Object.freeze(REGISTRY);
+
+export function isSupportedSubprotocol(value: string): value is Subprotocol {
+  return Object.hasOwn(VERSIONS, value);
+}
+
+/**
+ * The version whose spelling a gateway error reply uses when no session says which version the
+ * charge point speaks (a command for a charge point that is not connected). `GenericError` is
+ * spelled alike in every OCPP-J version.
+ */
+export const DEFAULT_VERSION: OcppVersion = V16;
+
+/** Every action of every registered version: the bound on metric `action` labels. */
+export const KNOWN_ACTIONS: ReadonlySet<string> = new Set(
+  Object.values(VERSIONS).flatMap((version) => [...version.actions]),
+);

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import type { UpstreamPublisher } from '../../src/bridge/upstream-publisher.js';
+import { CommandRouter, type RouterCluster } from '../../src/cluster/command-router.js';
+import { OwnerCache } from '../../src/cluster/owner-cache.js';
+import { OwnerDelivery } from '../../src/cluster/owner-delivery.js';
+import type { RedisLink } from '../../src/cluster/redis-link.js';
+import { RouteBus } from '../../src/cluster/route-bus.js';
+import { ClusterMetrics } from '../../src/observability/cluster-metrics.js';
+import { createLogger } from '../../src/observability/logger.js';
+import type { DownstreamMessage } from '../../src/ocpp/message.js';
+import { FakeClock } from '../harness/fake-clock.js';
+
+const ROUTE_TIMEOUT_MS = 5000;
+
+/** A router whose owner is always node `b` (a live node that never answers unless told). */
+function router() {
+  const clock = new FakeClock();
+  const outcomes: string[] = [];
+  let acks = 0;
+  // Only the publisher, registry and Redis are stand-ins; router, cache, bus and envelopes are real.
+  const publisher = {
+    undelivered: (...args: [string, number, string, unknown, string, (() => void)?]) => {
+      outcomes.push(args[4]);
+      args[5]?.();
+    },
+  } as unknown as UpstreamPublisher;
+  const sent: unknown[] = [];
+  const redis = {
+    publish: (...args: unknown[]) => (sent.push(args), Promise.resolve(1)),
+  } as unknown as RedisLink;
+  const metrics = new ClusterMetrics(new Registry());
+  const log = createLogger({ logLevel: 'silent', nodeId: 'a' });
+  const cluster: RouterCluster = {
+    registry: {
+      lookup: () => Promise.resolve({ nodeId: 'b', epoch: 'e' }),
+    } as unknown as RouterCluster['registry'],
+    cache: new OwnerCache(60_000, 10),
+    bus: new RouteBus(redis, 'test', 'a', metrics, log),
+    routeTimeoutMs: ROUTE_TIMEOUT_MS,
+    metrics,
+  };
+  const r = new CommandRouter({
+    nodeId: 'a',
+    local: { lookup: () => undefined },
+    owner: new OwnerDelivery(publisher, undefined, metrics),
+    publisher,
+    cluster,
+    log,
+    clock,
+  });
+  return { r, clock, outcomes, sent, acks: () => acks, ack: () => void (acks += 1) };
+}
+
+const reset: DownstreamMessage = { type: 2, uniqueId: 'c1', action: 'Reset', payload: { type: 'Soft' } };
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('CommandRouter with a fake clock', () => {
+  it('answers a forwarded command `timeout` exactly at the route timeout, once, and leaves no timer', async () => {
+    const t = router();
+    t.r.route('cp', reset, { ack: t.ack, redelivered: false });
+    await settle(); // the registry lookup and the bus send are promises
+    assert.equal(t.sent.length, 1);
+    assert.equal(t.r.pendingCount, 1);
+    t.clock.advance(ROUTE_TIMEOUT_MS - 1);
+    assert.deepEqual(t.outcomes, []);
+    t.clock.advance(1);
+    assert.deepEqual(t.outcomes, ['timeout']);
+    assert.equal(t.acks(), 1);
+    assert.equal(t.r.pendingCount, 0);
+    t.r.outcome(1, 'done'); // a late reply changes nothing
+    assert.equal(t.acks(), 1);
+    assert.equal(t.clock.liveTimers, 0);
+  });
+
+  it("acknowledges on the owner's `done` and cancels the timeout", async () => {
+    const t = router();
+    t.r.route('cp', reset, { ack: t.ack, redelivered: false });
+    await settle();
+    t.r.outcome(1, 'done');
+    assert.equal(t.acks(), 1);
+    assert.deepEqual(t.outcomes, []);
+    assert.equal(t.clock.liveTimers, 0);
+    t.clock.advance(ROUTE_TIMEOUT_MS * 2);
+    assert.deepEqual(t.outcomes, []);
+  });
+
+  it('answers everything pending `node_lost` when its owner dies', async () => {
+    const t = router();
+    t.r.route('cp', reset, { ack: t.ack, redelivered: false });
+    t.r.route('cp', { ...reset, uniqueId: 'c2' }, { ack: t.ack, redelivered: false });
+    await settle();
+    t.r.nodeLost('b');
+    assert.deepEqual(t.outcomes, ['node_lost', 'node_lost']);
+    assert.equal(t.acks(), 2);
+    assert.equal(t.clock.liveTimers, 0);
+  });
+});

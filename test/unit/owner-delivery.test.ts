@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import type { UpstreamPublisher, GatewayErrorReply } from '../../src/bridge/upstream-publisher.js';
+import { OwnerDelivery } from '../../src/cluster/owner-delivery.js';
+import type { SentMarks } from '../../src/cluster/sent-marks.js';
+import type { Session } from '../../src/edge/session/session.js';
+import { ClusterMetrics } from '../../src/observability/cluster-metrics.js';
+import type { Ack, DownstreamMessage } from '../../src/ocpp/message.js';
+import { V16 } from '../../src/ocpp/versions/v16.js';
+
+const WRITER = 'node-a|run1';
+
+/**
+ * Written-marks as OwnerDelivery sees them: `take` answers with whoever holds the mark (undefined:
+ * nobody, this delivery may write it), resolved when the test says.
+ */
+function marks(holder: string | undefined) {
+  const finished: string[] = [];
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const fake = {
+    writer: WRITER,
+    take: () => gate.then(() => holder),
+    finished: (_cid: string, uniqueId: string) => finished.push(uniqueId),
+  } as unknown as SentMarks;
+  return { fake, finished, release: () => release() };
+}
+
+/** A session that records what reached it and ends each CALL when told. */
+function session() {
+  const delivered: Array<{ message: DownstreamMessage; ack: Ack | undefined }> = [];
+  const s = {
+    cid: 'cp1',
+    version: V16,
+    deliver: (message: DownstreamMessage, ack?: Ack) => delivered.push({ message, ack }),
+  } as unknown as Session;
+  return { s, delivered };
+}
+
+function publisher() {
+  const replies: GatewayErrorReply[] = [];
+  const p = {
+    gatewayError: (reply: GatewayErrorReply) => {
+      replies.push(reply);
+      reply.ack?.();
+    },
+  } as unknown as UpstreamPublisher;
+  return { p, replies };
+}
+
+const call: DownstreamMessage = { type: 2, uniqueId: 'c1', action: 'Reset', payload: { type: 'Soft' } };
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('OwnerDelivery (written-marks, docs/architecture.md §5.7)', () => {
+  it('writes a fresh CALL once; a redelivery arriving meanwhile joins it and is acknowledged with it', async () => {
+    const m = marks(undefined);
+    const { s, delivered } = session();
+    const { p } = publisher();
+    const owner = new OwnerDelivery(p, m.fake, new ClusterMetrics(new Registry()));
+    let acks = 0;
+    owner.deliver(s, call, { ack: () => acks++, redelivered: false });
+    owner.deliver(s, call, { ack: () => acks++, redelivered: true });
+    m.release();
+    await flush();
+    assert.equal(delivered.length, 1, 'written to the charge point once');
+    delivered[0]?.ack?.();
+    assert.equal(acks, 2, 'one outcome acknowledges both MQTT messages');
+    assert.deepEqual(m.finished, ['c1']);
+  });
+
+  it('does not write again a CALL this run already wrote (its outcome went out when it ended)', async () => {
+    const m = marks(WRITER);
+    const { s, delivered } = session();
+    const { p, replies } = publisher();
+    const owner = new OwnerDelivery(p, m.fake, new ClusterMetrics(new Registry()));
+    let acks = 0;
+    owner.deliver(s, call, { ack: () => acks++, redelivered: true });
+    m.release();
+    await flush();
+    assert.equal(delivered.length, 0);
+    assert.equal(replies.length, 0);
+    assert.equal(acks, 1);
+  });
+
+  it('answers `node_lost` for a CALL another node wrote and died with, without writing it again', async () => {
+    const m = marks('node-b|run7');
+    const { s, delivered } = session();
+    const { p, replies } = publisher();
+    const owner = new OwnerDelivery(p, m.fake, new ClusterMetrics(new Registry()));
+    let acks = 0;
+    owner.deliver(s, call, { ack: () => acks++, redelivered: true });
+    m.release();
+    await flush();
+    assert.equal(delivered.length, 0);
+    assert.deepEqual(
+      replies.map((r) => [r.reason, r.errorCode, r.uniqueId]),
+      [['node_lost', 'GenericError', 'c1']],
+    );
+    assert.match(replies[0]?.description ?? '', /node node-b/);
+    assert.equal(acks, 1);
+  });
+
+  it('hands CALLRESULTs and single-node CALLs straight to the session', () => {
+    const { s, delivered } = session();
+    const { p } = publisher();
+    const owner = new OwnerDelivery(p, undefined, undefined);
+    const ack = () => undefined;
+    owner.deliver(s, call, { ack, redelivered: true });
+    assert.equal(delivered[0]?.ack, ack);
+  });
+});
