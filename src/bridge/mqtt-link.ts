@@ -1,22 +1,18 @@
-import { connect, type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
+import { connect, type IConnackPacket, type MqttClient } from 'mqtt';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { MqttProtocolVersion } from '../config.js';
 import { DEFERRED_ACK, Inbox, type MessageHandler } from './inbox.js';
+import { clientOptions, firstConnect, redactUrl, type ConnectOptions } from './mqtt-connect.js';
 import { PublishFlow } from './publish-flow.js';
 import { TurnBatch, type Corkable } from '../turn-batch.js';
 
-export interface MqttLinkOptions {
+export interface MqttLinkOptions extends ConnectOptions {
   readonly url: string;
-  readonly clientId: string;
-  readonly username: string | undefined;
-  readonly password: string | undefined;
   readonly protocolVersion: MqttProtocolVersion;
   /** QoS>0 publishes that may wait for a send slot or for the broker to come back. */
   readonly maxBacklog: number;
-  /** 0: clean session. Otherwise the broker keeps the session (and unacked messages) this long. */
-  readonly sessionExpiryS: number;
   /**
    * false: once connected, never reconnect (an adopted session: when its owner comes back and
    * takes the client id over, MQTT 5 §3.1.4-3, the adopter must give way, not fight for it).
@@ -28,14 +24,8 @@ export interface MqttLinkOptions {
 export type UserProperties = Record<string, string>;
 export type { MessageHandler };
 
-/** The commands the broker may have outstanding to us (MQTT 5 Receive Maximum, §3.1.2.11.3). */
-const RECEIVE_MAXIMUM = 65_535;
-
 /** At most one backlog-overflow log line per this interval (the metric counts every one). */
 const OVERFLOW_LOG_INTERVAL_MS = 10_000;
-
-/** mqtt.js reports a refused protocol level as CONNACK code 1 (3.1.1) or 132 (MQTT 5 §3.2.2.2). */
-const UNSUPPORTED_PROTOCOL = new Set([1, 132]);
 
 /**
  * The node's one MQTT connection. Connects with MQTT 5 and falls back to 3.1.1 when the broker
@@ -111,9 +101,9 @@ export class MqttLink {
     let version = options.protocolVersion;
     for (;;) {
       const inbox = new Inbox(log);
-      const client = connect(options.url, MqttLink.clientOptions(options, version, inbox));
+      const client = connect(options.url, clientOptions(options, version, inbox));
       inbox.attach(client);
-      const outcome = await MqttLink.firstConnect(client, log, options.url);
+      const outcome = await firstConnect(client, log, options.url);
       if (outcome !== 'refused') {
         if (options.reconnect === false) client.options.reconnectPeriod = 0;
         const link = new MqttLink(client, inbox, version, outcome, options.maxBacklog, log, metrics);
@@ -129,78 +119,6 @@ export class MqttLink {
         throw new Error('broker refused MQTT 3.1.1 as well');
       }
     }
-  }
-
-  private static clientOptions(
-    options: MqttLinkOptions,
-    version: MqttProtocolVersion,
-    inbox: Inbox,
-  ): IClientOptions {
-    const persistent = options.sessionExpiryS > 0;
-    const base: IClientOptions = {
-      clientId: options.clientId,
-      protocolVersion: version,
-      // DESIGN §4: a persistent session keeps unacknowledged commands at the broker when this
-      // node dies, for a survivor to adopt. MQTT 5 §3.1.2.4 Clean Start / §3.1.2.11.2 expiry.
-      clean: !persistent,
-      properties:
-        version === 5
-          ? {
-              receiveMaximum: RECEIVE_MAXIMUM,
-              ...(persistent ? { sessionExpiryInterval: options.sessionExpiryS } : {}),
-            }
-          : undefined,
-      customHandleAcks: inbox.customHandleAcks,
-      keepalive: 30,
-      // A one-shot link (reconnect: false) retries only until its first CONNACK (see connect()).
-      reconnectPeriod: 1000,
-      connectTimeout: 10_000,
-      resubscribe: true,
-      // Hot-path costs measured under load: mqtt.js's (disabled) debug logging is called several
-      // times per packet, and rescheduling the keepalive timer on every send inserts a timer.
-      // With a steady stream of publishes the ping is not needed to keep the link alive anyway.
-      log: () => undefined,
-      reschedulePings: false,
-    };
-    if (options.username !== undefined) base.username = options.username;
-    if (options.password !== undefined) base.password = options.password;
-    return base;
-  }
-
-  private static firstConnect(
-    client: MqttClient,
-    log: Logger,
-    url: string,
-  ): Promise<IConnackPacket | 'refused'> {
-    return new Promise((resolve) => {
-      let attempts = 0;
-      const onConnect = (connack: IConnackPacket): void => {
-        cleanup();
-        resolve(connack);
-      };
-      const onError = (error: Error & { code?: unknown }): void => {
-        if (error === DEFERRED_ACK) return;
-        if (typeof error.code === 'number' && UNSUPPORTED_PROTOCOL.has(error.code)) {
-          cleanup();
-          resolve('refused');
-          return;
-        }
-        log.warn({ err: error.message, url: redactUrl(url) }, 'mqtt connect failed; retrying');
-      };
-      const onClose = (): void => {
-        attempts += 1;
-        if (attempts === 1 || attempts % 10 === 0)
-          log.warn({ url: redactUrl(url), attempts }, 'mqtt broker not reachable; retrying');
-      };
-      const cleanup = (): void => {
-        client.off('connect', onConnect);
-        client.off('error', onError);
-        client.off('close', onClose);
-      };
-      client.on('connect', onConnect);
-      client.on('error', onError);
-      client.on('close', onClose);
-    });
   }
 
   private watch(metrics: Metrics | undefined): void {
@@ -281,15 +199,5 @@ export class MqttLink {
     await new Promise<void>((resolve) => {
       this.client.end(false, properties === undefined ? {} : { properties }, () => resolve());
     });
-  }
-}
-
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = 'redacted';
-    return parsed.toString();
-  } catch {
-    return '[invalid url]';
   }
 }
