@@ -9,7 +9,8 @@ export type GatewayErrorCode =
   | 'GW_ERR_LISTEN'
   | 'GW_ERR_MQTT_UNAVAILABLE'
   | 'GW_ERR_SCHEMA_LOAD'
-  | 'GW_ERR_SHUTDOWN';
+  | 'GW_ERR_SHUTDOWN'
+  | 'GW_ERR_PUBLISH_REFUSED';
 
 export class GatewayError extends Error {
   readonly code: GatewayErrorCode;
@@ -76,5 +77,29 @@ export class MqttUnavailableError extends GatewayError {
 export class SchemaLoadError extends GatewayError {
   constructor(detail: string, cause?: unknown) {
     super('GW_ERR_SCHEMA_LOAD', `OCPP JSON schemas failed to compile: ${detail}`, { cause });
+  }
+}
+
+/**
+ * Why a publish was refused: `invalid_topic` and `packet_too_large` are found before it is sent
+ * (a broker may close the connection on either); `broker_disconnect` is a publish the broker
+ * dropped the connection on, again and again, instead of acknowledging it.
+ */
+export type PublishRefusal = 'invalid_topic' | 'packet_too_large' | 'broker_disconnect';
+export const PUBLISH_REFUSALS: readonly PublishRefusal[] = [
+  'invalid_topic',
+  'packet_too_large',
+  'broker_disconnect',
+];
+
+/** A publish that fails once, by design, instead of taking the MQTT connection down with it. */
+export class PublishRefusedError extends GatewayError {
+  readonly reason: PublishRefusal;
+  readonly topic: string;
+
+  constructor(reason: PublishRefusal, topic: string, detail: string) {
+    super('GW_ERR_PUBLISH_REFUSED', `MQTT publish refused (${reason}): ${detail}`);
+    this.reason = reason;
+    this.topic = topic;
   }
 }

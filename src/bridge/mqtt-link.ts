@@ -5,7 +5,10 @@ import type { Metrics } from '../observability/metrics.js';
 import type { MqttProtocolVersion } from '../config.js';
 import { DEFERRED_ACK, Inbox, type MessageHandler } from './inbox.js';
 import { clientOptions, firstConnect, redactUrl, type ConnectOptions } from './mqtt-connect.js';
+import { checkPublish } from './publish-check.js';
 import { PublishFlow } from './publish-flow.js';
+import { RefusalGuard } from './refusal-guard.js';
+import type { PublishRefusedError } from '../errors.js';
 import { TurnBatch, type Corkable } from '../turn-batch.js';
 
 export interface MqttLinkOptions extends ConnectOptions {
@@ -43,6 +46,8 @@ export class MqttLink {
   /** Overflows since the last log line: one line per interval, not one per message. */
   private overflowCount = 0;
   private overflowLoggedAt = 0;
+  /** The broker's MQTT 5 Maximum Packet Size from the last CONNACK (§3.2.2.3.6); none in 3.1.1. */
+  private maxPacketBytes: number | undefined;
 
   private constructor(
     private readonly client: MqttClient,
@@ -51,7 +56,7 @@ export class MqttLink {
     connack: IConnackPacket,
     maxBacklog: number,
     private readonly log: Logger,
-    metrics: Metrics | undefined,
+    private readonly metrics: Metrics | undefined,
   ) {
     this.flow = new PublishFlow(maxBacklog, {
       send: (entry, settled) => {
@@ -72,6 +77,21 @@ export class MqttLink {
     this.flow.connected(connack.properties?.receiveMaximum, 0);
     client.on('connect', (packet) =>
       this.flow.connected(packet.properties?.receiveMaximum, Object.keys(client.outgoing).length),
+    );
+    this.maxPacketBytes = connack.properties?.maximumPacketSize;
+    // mqtt.js emits 'connect' only once it has resent its store; the limits apply before that.
+    client.on('packetreceive', (packet) => {
+      if (packet.cmd === 'connack') this.maxPacketBytes = packet.properties?.maximumPacketSize;
+    });
+    new RefusalGuard(client, (error) => this.refused(error));
+  }
+
+  /** One publish failed on purpose, instead of being sent (again): counted and reported. */
+  private refused(error: PublishRefusedError): void {
+    this.metrics?.mqttPublishRejected.labels(error.reason).inc();
+    this.log.warn(
+      { err: error.message, code: error.code, reason: error.reason, topic: error.topic },
+      'mqtt publish refused',
     );
   }
 
@@ -156,7 +176,9 @@ export class MqttLink {
 
   /**
    * Publishes in order; `done` learns the broker's acknowledgement or the error. QoS 1/2 go
-   * through the flow control (broker Receive Maximum, bounded backlog while it is away).
+   * through the flow control (broker Receive Maximum, bounded backlog while it is away). A
+   * topic or size the broker may close the connection on fails at once with
+   * {@link PublishRefusedError}: sent, it would take every other publish down with it.
    */
   publish(
     topic: string,
@@ -167,6 +189,12 @@ export class MqttLink {
   ): void {
     const properties =
       this.protocolVersion === 5 && userProperties !== undefined ? { userProperties } : undefined;
+    const refusal = checkPublish(topic, payload, qos, properties?.userProperties, this.maxPacketBytes);
+    if (refusal !== undefined) {
+      this.refused(refusal);
+      done(refusal);
+      return;
+    }
     if (qos === 0) {
       this.batch.hold();
       // mqtt.js calls back with `null` on success.

@@ -21,7 +21,8 @@ export class Mosquitto {
     return `mqtt://127.0.0.1:${this.port}`;
   }
 
-  static async start(): Promise<Mosquitto> {
+  /** `extraConfig`: more mosquitto.conf lines (limits such as `max_packet_size 2048`). */
+  static async start(extraConfig: readonly string[] = []): Promise<Mosquitto> {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'mosq-'));
     const configFile = join(dir, 'mosquitto.conf');
@@ -33,6 +34,7 @@ export class Mosquitto {
         'persistence false',
         'max_queued_messages 100000',
         'log_type error',
+        ...extraConfig,
         '',
       ].join('\n'),
     );
@@ -61,6 +63,15 @@ export class Mosquitto {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
+  }
+
+  /** SIGSTOP: the broker keeps its sockets open and answers nothing (a hung broker). */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
   }
 
   async restart(downMs = 0): Promise<void> {
