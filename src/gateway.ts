@@ -24,10 +24,13 @@ import { HttpServer } from './observability/http-server.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics, type NodeState } from './observability/metrics.js';
 import { SchemaValidator } from './ocpp/schema-validator.js';
+import { within } from './deadline.js';
 import { drainSessions } from './drain.js';
 
-/** How long a draining cluster node waits for its forwarded commands and publishes to finish. */
+/** How long a draining node waits for its forwarded commands and publishes to finish. */
 const QUIESCE_MS = 5000;
+/** Each other shutdown step: a broker or Redis that stopped answering cannot hold the exit. */
+const STEP_MS = 1000;
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -219,7 +222,8 @@ export class Gateway {
 
   /**
    * SIGTERM path (DESIGN §5): readiness goes 503, the listener closes, sockets close with 1012
-   * in batches over `drainSeconds`, then MQTT is flushed and everything stops.
+   * in batches over `drainSeconds`, then MQTT is flushed and everything stops. Every step after
+   * the drain has a deadline (at most QUIESCE_MS + 5 × STEP_MS in all), whatever MQTT and Redis do.
    */
   async shutdown(): Promise<void> {
     if (this.state === 'draining' || this.state === 'stopped') return;
@@ -227,26 +231,26 @@ export class Gateway {
     this.edge?.stopListening();
     // Other nodes take the shared subscription's traffic from now on (MQTT 5 §4.8.2).
     if (this.downstreamFilter !== undefined && this.cluster !== undefined) {
-      await this.link?.unsubscribe(this.downstreamFilter).catch(() => undefined);
+      await within(this.link?.unsubscribe(this.downstreamFilter), STEP_MS);
     }
     await drainSessions(this.sessions, this.config.drainSeconds * 1000);
     this.keepalive?.stop();
     this.edge?.closeAll();
     this.adopter?.stop();
+    const flushBy = Date.now() + QUIESCE_MS;
     if (this.cluster !== undefined) {
       // Commands forwarded from here or answered here finish before the `bye`: a peer that
       // hears it answers what is still pending with node_lost, which must not race a real answer.
-      const deadline = Date.now() + QUIESCE_MS;
-      while ((this.cluster.router.pendingCount > 0 || this.link?.busy === true) && Date.now() < deadline) {
+      while ((this.cluster.router.pendingCount > 0 || this.link?.busy === true) && Date.now() < flushBy) {
         await sleep(20);
       }
     }
-    await this.cluster?.stop();
+    await within(this.cluster?.stop(), STEP_MS);
     // Every command this node took is answered by now: end the MQTT session with it.
-    await this.link?.end(5000, true);
-    await this.redis?.quit();
-    await this.broker?.close();
-    await this.http.close();
+    await this.link?.end(Math.max(0, flushBy - Date.now()), true);
+    await this.redis?.quit(STEP_MS);
+    await within(this.broker?.close(), STEP_MS);
+    await within(this.http.close(), STEP_MS);
     this.setState('stopped');
   }
 }

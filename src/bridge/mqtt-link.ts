@@ -7,7 +7,7 @@ import { DEFERRED_ACK, Inbox, type MessageHandler } from './inbox.js';
 import { clientOptions, firstConnect, redactUrl, type ConnectOptions } from './mqtt-connect.js';
 import { checkPublish } from './publish-check.js';
 import { PublishFlow } from './publish-flow.js';
-import { RefusalGuard } from './refusal-guard.js';
+import { dropOutgoing, RefusalGuard } from './refusal-guard.js';
 import type { PublishRefusedError } from '../errors.js';
 import { TurnBatch, type Corkable } from '../turn-batch.js';
 
@@ -26,6 +26,9 @@ export interface MqttLinkOptions extends ConnectOptions {
 
 export type UserProperties = Record<string, string>;
 export type { MessageHandler };
+
+/** How long a broker gets to take the DISCONNECT and close its side at shutdown. */
+const DISCONNECT_MS = 1000;
 
 /** At most one backlog-overflow log line per this interval (the metric counts every one). */
 const OVERFLOW_LOG_INTERVAL_MS = 10_000;
@@ -217,15 +220,27 @@ export class MqttLink {
   /**
    * Waits up to `graceMs` for queued and in-flight publishes and pending PUBACKs, then
    * disconnects. `endSession` sets Session Expiry to 0 in the DISCONNECT (MQTT 5 §3.14.2.2.2):
-   * the broker drops the session, so nothing waits for a node that will not return.
+   * the broker drops the session, so nothing waits for a node that will not return. Bounded
+   * whatever the broker does: what it has not acknowledged by then fails, and a broker that does
+   * not take the DISCONNECT within {@link DISCONNECT_MS} has the socket closed under it.
    */
   async end(graceMs = 5000, endSession = false): Promise<void> {
     const deadline = Date.now() + graceMs;
     while (this.busy && this.client.connected && Date.now() < deadline) await sleep(20);
-    this.flow.failAll(new Error('gateway stopped before the broker acknowledged'));
+    const stopped = new Error('gateway stopped before the broker acknowledged');
+    this.flow.failAll(stopped);
+    // mqtt.js's end() waits for every outstanding acknowledgement, forever if it never comes.
+    for (const id of Object.keys(this.client.outgoing)) dropOutgoing(this.client, Number(id), stopped);
     const properties = endSession && this.protocolVersion === 5 ? { sessionExpiryInterval: 0 } : undefined;
     await new Promise<void>((resolve) => {
-      this.client.end(false, properties === undefined ? {} : { properties }, () => resolve());
+      const timer = setTimeout(() => {
+        this.client.stream.destroy();
+        resolve();
+      }, DISCONNECT_MS);
+      this.client.end(false, properties === undefined ? {} : { properties }, () => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
   }
 }

@@ -1,6 +1,7 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Writable } from 'node:stream';
 import type { ClusterConfig } from '../config.js';
+import { within } from '../deadline.js';
 import { TurnBatch } from '../turn-batch.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
@@ -174,8 +175,10 @@ export class RedisLink {
     this.log.info({ channel, sharded: this.sharded }, 'route bus subscribed');
   }
 
-  async quit(): Promise<void> {
-    await Promise.allSettled([this.sub.quit(), this.cmd.quit()]);
+  /** QUIT, or the sockets closed after `graceMs`: a Redis that stopped answering never replies. */
+  async quit(graceMs = 1000): Promise<void> {
+    await within(Promise.allSettled([this.sub.quit(), this.cmd.quit()]), graceMs);
+    for (const client of [this.sub, this.cmd]) if (client.status !== 'end') client.disconnect();
   }
 }
 
