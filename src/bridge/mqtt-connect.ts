@@ -54,6 +54,29 @@ export function clientOptions(
   return base;
 }
 
+interface NoDelay {
+  setNoDelay(enable: boolean): unknown;
+}
+
+/**
+ * TCP_NODELAY on the broker socket, now and on every reconnect (mqtt.js builds a new socket for
+ * each and sets no socket option). With Nagle's algorithm on, a small packet written while an
+ * earlier one is unacknowledged waits for the peer's ACK, which Linux delays by up to 40 ms.
+ * Writes are already batched per event-loop turn (turn-batch.ts), so nothing is gained by it.
+ * WebSocket transports are left alone (`ws` sets the option on its own socket).
+ */
+export function keepNoDelay(client: MqttClient): void {
+  const set = (): void => {
+    const stream = client.stream as Partial<NoDelay> | undefined;
+    if (typeof stream?.setNoDelay === 'function') stream.setNoDelay(true);
+  };
+  // The first CONNECT is written inside mqtt.connect(), before this listener exists.
+  set();
+  client.on('packetsend', (packet) => {
+    if (packet.cmd === 'connect') set();
+  });
+}
+
 /** Resolves with the first CONNACK, or 'refused' when the broker refuses the protocol level. */
 export function firstConnect(
   client: MqttClient,

@@ -4,7 +4,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { MqttProtocolVersion } from '../config.js';
 import { DEFERRED_ACK, Inbox, type MessageHandler } from './inbox.js';
-import { clientOptions, firstConnect, redactUrl, type ConnectOptions } from './mqtt-connect.js';
+import { clientOptions, firstConnect, keepNoDelay, redactUrl, type ConnectOptions } from './mqtt-connect.js';
 import { checkPublish } from './publish-check.js';
 import { PublishFlow } from './publish-flow.js';
 import { dropOutgoing, RefusalGuard } from './refusal-guard.js';
@@ -125,6 +125,7 @@ export class MqttLink {
     for (;;) {
       const inbox = new Inbox(log);
       const client = connect(options.url, clientOptions(options, version, inbox));
+      keepNoDelay(client);
       inbox.attach(client);
       const outcome = await firstConnect(client, log, options.url);
       if (outcome !== 'refused') {

@@ -87,6 +87,9 @@ export class RedisLink {
       // so each "pipeline" held one command (measured: more CPU per forwarded command than
       // without). TurnBatch batches per event-loop turn instead.
       enableAutoPipelining: false,
+      // TCP_NODELAY (ioredis's default, stated because it matters): writes are batched per turn
+      // already, and Nagle's algorithm would hold a command behind an unacknowledged one.
+      noDelay: true,
     };
     if (config.clusterNodes.length === 0 && config.redisUrl !== undefined) {
       Object.assign(options, urlOptions(config.redisUrl));
