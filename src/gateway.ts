@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from './config.js';
+import { brokerNeeds, warnBrokerShortfalls } from './bridge/broker-limits.js';
 import { DownstreamSubscriber } from './bridge/downstream-subscriber.js';
 import { EmbeddedBroker } from './bridge/embedded-broker.js';
 import { MqttLink, type MqttLinkOptions } from './bridge/mqtt-link.js';
@@ -122,6 +123,8 @@ export class Gateway {
     };
     const link = await MqttLink.connect(mqttOptions, log, metrics);
     this.link = link;
+    const needs = brokerNeeds(config, sharedGroup, mqttOptions.sessionExpiryS);
+    warnBrokerShortfalls(link.connack.properties, needs, log);
     if (link.protocolVersion === 4 && this.broker === undefined) {
       log.warn(
         'MQTT 3.1.1 broker: no user properties; shared subscription kept ($share is a broker extension there)',

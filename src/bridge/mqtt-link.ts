@@ -5,7 +5,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { MqttProtocolVersion } from '../config.js';
 import { DEFERRED_ACK, Inbox, type MessageHandler } from './inbox.js';
 import { clientOptions, firstConnect, keepNoDelay, redactUrl, type ConnectOptions } from './mqtt-connect.js';
-import { checkPublish } from './publish-check.js';
+import { BrokerLimits } from './publish-check.js';
 import { PublishFlow } from './publish-flow.js';
 import { dropOutgoing, RefusalGuard } from './refusal-guard.js';
 import type { PublishRefusedError } from '../errors.js';
@@ -49,14 +49,14 @@ export class MqttLink {
   /** Overflows since the last log line: one line per interval, not one per message. */
   private overflowCount = 0;
   private overflowLoggedAt = 0;
-  /** The broker's MQTT 5 Maximum Packet Size from the last CONNACK (§3.2.2.3.6); none in 3.1.1. */
-  private maxPacketBytes: number | undefined;
+  private readonly limits: BrokerLimits;
 
   private constructor(
     private readonly client: MqttClient,
     private readonly inbox: Inbox,
     readonly protocolVersion: MqttProtocolVersion,
-    connack: IConnackPacket,
+    /** The first CONNACK: the limits the broker advertised at start (MQTT 5 §3.2.2.3). */
+    readonly connack: IConnackPacket,
     maxBacklog: number,
     private readonly log: Logger,
     private readonly metrics: Metrics | undefined,
@@ -81,11 +81,7 @@ export class MqttLink {
     client.on('connect', (packet) =>
       this.flow.connected(packet.properties?.receiveMaximum, Object.keys(client.outgoing).length),
     );
-    this.maxPacketBytes = connack.properties?.maximumPacketSize;
-    // mqtt.js emits 'connect' only once it has resent its store; the limits apply before that.
-    client.on('packetreceive', (packet) => {
-      if (packet.cmd === 'connack') this.maxPacketBytes = packet.properties?.maximumPacketSize;
-    });
+    this.limits = new BrokerLimits(client, connack);
     new RefusalGuard(client, (error) => this.refused(error));
   }
 
@@ -187,13 +183,14 @@ export class MqttLink {
   publish(
     topic: string,
     payload: string,
-    qos: 0 | 1 | 2,
+    requestedQos: 0 | 1 | 2,
     userProperties: UserProperties | undefined,
     done: (error?: Error) => void,
   ): void {
+    const qos = this.limits.qos(requestedQos);
     const properties =
       this.protocolVersion === 5 && userProperties !== undefined ? { userProperties } : undefined;
-    const refusal = checkPublish(topic, payload, qos, properties?.userProperties, this.maxPacketBytes);
+    const refusal = this.limits.refusal(topic, payload, qos, properties?.userProperties);
     if (refusal !== undefined) {
       this.refused(refusal);
       done(refusal);

@@ -1,3 +1,4 @@
+import type { IConnackPacket, MqttClient } from 'mqtt';
 import { PublishRefusedError } from '../errors.js';
 
 /**
@@ -82,4 +83,41 @@ export function checkPublish(
     topic,
     `PUBLISH of ${bytes} bytes exceeds the broker's Maximum Packet Size ${maxPacketBytes}`,
   );
+}
+
+/**
+ * The limits of the broker's last CONNACK (MQTT 5 §3.2.2.3; none in 3.1.1), applied to each
+ * publish before it leaves. mqtt.js emits 'connect' only once it has resent its store, so the
+ * CONNACK packet itself is watched: the limits hold from the first packet of a connection.
+ */
+export class BrokerLimits {
+  private maxPacketBytes: number | undefined;
+  private maxQos: 0 | 1 | 2 = 2;
+
+  constructor(client: MqttClient, first: IConnackPacket) {
+    this.update(first);
+    client.on('packetreceive', (packet) => {
+      if (packet.cmd === 'connack') this.update(packet);
+    });
+  }
+
+  private update(connack: IConnackPacket): void {
+    this.maxPacketBytes = connack.properties?.maximumPacketSize;
+    const maxQos = connack.properties?.maximumQoS;
+    this.maxQos = maxQos === 0 || maxQos === 1 ? maxQos : 2;
+  }
+
+  /** [MQTT-3.2.2-11]: never above the broker's Maximum QoS (mosquitto disconnects with 0x9B). */
+  qos(requested: 0 | 1 | 2): 0 | 1 | 2 {
+    return requested > this.maxQos ? this.maxQos : requested;
+  }
+
+  refusal(
+    topic: string,
+    payload: string,
+    qos: 0 | 1 | 2,
+    userProperties: Readonly<Record<string, string>> | undefined,
+  ): PublishRefusedError | undefined {
+    return checkPublish(topic, payload, qos, userProperties, this.maxPacketBytes);
+  }
 }
