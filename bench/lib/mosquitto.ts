@@ -18,18 +18,18 @@ const MOSQUITTO = process.env.BENCH_MOSQUITTO ?? '/usr/sbin/mosquitto';
  *   limit in either direction, so the broker never throttles or rejects the publisher under test.
  * - `max_queued_messages 100000`: per-subscriber queue above the in-flight window; the default
  *   (1000) would drop messages for a subscriber that falls behind in a burst.
- * - `set_tcp_nodelay true`: no Nagle delay on small publishes, which would add latency unrelated
- *   to the gateway.
+ * - `set_tcp_nodelay true` (unless `tcpNoDelay: false`): no Nagle delay on small publishes, which
+ *   would add latency unrelated to the gateway (the idle round-trip bench measures both).
  * - no persistence, no $SYS, warnings and errors only: nothing but message routing on its thread.
  */
-function config(port: number): string {
+function config(port: number, tcpNoDelay: boolean): string {
   return [
     `listener ${port} 127.0.0.1`,
     'allow_anonymous true',
     'persistence false',
     'max_inflight_messages 0',
     'max_queued_messages 100000',
-    'set_tcp_nodelay true',
+    `set_tcp_nodelay ${String(tcpNoDelay)}`,
     'sys_interval 0',
     'log_dest stderr',
     'log_type error',
@@ -56,11 +56,11 @@ function canConnect(port: number): Promise<boolean> {
 }
 
 /** Starts a private mosquitto on a free loopback port and waits until it accepts TCP connections. */
-export async function startMosquitto(): Promise<Broker> {
+export async function startMosquitto(options: { tcpNoDelay?: boolean } = {}): Promise<Broker> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-mosquitto-'));
   const file = join(dir, 'mosquitto.conf');
   const port = await freePort();
-  writeFileSync(file, config(port));
+  writeFileSync(file, config(port, options.tcpNoDelay ?? true));
   const proc = new ManagedProcess('mosquitto', MOSQUITTO, ['-c', file], childEnv({}));
   const deadline = Date.now() + 10_000;
   while (!(await canConnect(port))) {
