@@ -10,7 +10,8 @@ export type GatewayErrorCode =
   | 'GW_ERR_SCHEMA_LOAD'
   | 'GW_ERR_ENVELOPE_ENCODE'
   | 'GW_ERR_BACKLOG_FULL'
-  | 'GW_ERR_ADOPTION';
+  | 'GW_ERR_ADOPTION'
+  | 'GW_ERR_PUBLISH_REFUSED';
 
 export class GatewayError extends Error {
   readonly code: GatewayErrorCode;
@@ -91,5 +92,29 @@ export class BacklogFullError extends GatewayError {
 export class AdoptionError extends GatewayError {
   constructor(detail: string, cause?: unknown) {
     super('GW_ERR_ADOPTION', `session adoption failed: ${detail}`, { cause });
+  }
+}
+
+/**
+ * Why a publish was refused: `invalid_topic` and `packet_too_large` are found before it is sent
+ * (a broker may close the connection on either); `broker_disconnect` is a publish the broker
+ * dropped the connection on, again and again, instead of acknowledging it.
+ */
+export type PublishRefusal = 'invalid_topic' | 'packet_too_large' | 'broker_disconnect';
+export const PUBLISH_REFUSALS: readonly PublishRefusal[] = [
+  'invalid_topic',
+  'packet_too_large',
+  'broker_disconnect',
+];
+
+/** A publish that fails once, by design, instead of taking the MQTT connection down with it. */
+export class PublishRefusedError extends GatewayError {
+  readonly reason: PublishRefusal;
+  readonly topic: string;
+
+  constructor(reason: PublishRefusal, topic: string, detail: string) {
+    super('GW_ERR_PUBLISH_REFUSED', `MQTT publish refused (${reason}): ${detail}`);
+    this.reason = reason;
+    this.topic = topic;
   }
 }

@@ -1,22 +1,21 @@
-import { connect, type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
+import { connect, type IConnackPacket, type MqttClient } from 'mqtt';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { MqttProtocolVersion } from '../config/index.js';
 import { DEFERRED_ACK, Inbox, type MessageHandler } from './inbox.js';
+import { clientOptions, firstConnect, keepNoDelay, redactUrl, type ConnectOptions } from './mqtt-connect.js';
+import { BrokerLimits } from './publish-check.js';
 import { PublishFlow } from './publish-flow.js';
+import { dropOutgoing, RefusalGuard } from './refusal-guard.js';
+import type { PublishRefusedError } from '../errors.js';
 import { TurnBatch, type Corkable } from '../io/turn-batch.js';
 
-export interface MqttLinkOptions {
+export interface MqttLinkOptions extends ConnectOptions {
   readonly url: string;
-  readonly clientId: string;
-  readonly username: string | undefined;
-  readonly password: string | undefined;
   readonly protocolVersion: MqttProtocolVersion;
   /** QoS>0 publishes that may wait for a send slot or for the broker to come back. */
   readonly maxBacklog: number;
-  /** 0: clean session. Otherwise the broker keeps the session (and unacked messages) this long. */
-  readonly sessionExpiryS: number;
   /**
    * false: once connected, never reconnect (an adopted session: when its owner comes back and
    * takes the client id over, MQTT 5 §3.1.4-3, the adopter must give way, not fight for it).
@@ -28,14 +27,11 @@ export interface MqttLinkOptions {
 export type UserProperties = Record<string, string>;
 export type { MessageHandler };
 
-/** The commands the broker may have outstanding to us (MQTT 5 Receive Maximum, §3.1.2.11.3). */
-const RECEIVE_MAXIMUM = 65_535;
+/** How long a broker gets to take the DISCONNECT and close its side at shutdown. */
+const DISCONNECT_MS = 1000;
 
 /** At most one backlog-overflow log line per this interval (the metric counts every one). */
 const OVERFLOW_LOG_INTERVAL_MS = 10_000;
-
-/** mqtt.js reports a refused protocol level as CONNACK code 1 (3.1.1) or 132 (MQTT 5 §3.2.2.2). */
-const UNSUPPORTED_PROTOCOL = new Set([1, 132]);
 
 /**
  * The node's one MQTT connection. Connects with MQTT 5 and falls back to 3.1.1 when the broker
@@ -53,15 +49,17 @@ export class MqttLink {
   /** Overflows since the last log line: one line per interval, not one per message. */
   private overflowCount = 0;
   private overflowLoggedAt = 0;
+  private readonly limits: BrokerLimits;
 
   private constructor(
     private readonly client: MqttClient,
     private readonly inbox: Inbox,
     readonly protocolVersion: MqttProtocolVersion,
-    connack: IConnackPacket,
+    /** The first CONNACK: the limits the broker advertised at start (MQTT 5 §3.2.2.3). */
+    readonly connack: IConnackPacket,
     maxBacklog: number,
     private readonly log: Logger,
-    metrics: Metrics | undefined,
+    private readonly metrics: Metrics | undefined,
   ) {
     this.flow = new PublishFlow(maxBacklog, {
       send: (entry, settled) => {
@@ -82,6 +80,17 @@ export class MqttLink {
     this.flow.connected(connack.properties?.receiveMaximum, 0);
     client.on('connect', (packet) =>
       this.flow.connected(packet.properties?.receiveMaximum, Object.keys(client.outgoing).length),
+    );
+    this.limits = new BrokerLimits(client, connack);
+    new RefusalGuard(client, (error) => this.refused(error));
+  }
+
+  /** One publish failed on purpose, instead of being sent (again): counted and reported. */
+  private refused(error: PublishRefusedError): void {
+    this.metrics?.mqttPublishRejected.labels(error.reason).inc();
+    this.log.warn(
+      { err: error.message, code: error.code, reason: error.reason, topic: error.topic },
+      'mqtt publish refused',
     );
   }
 
@@ -111,9 +120,10 @@ export class MqttLink {
     let version = options.protocolVersion;
     for (;;) {
       const inbox = new Inbox(log);
-      const client = connect(options.url, MqttLink.clientOptions(options, version, inbox));
+      const client = connect(options.url, clientOptions(options, version, inbox));
+      keepNoDelay(client);
       inbox.attach(client);
-      const outcome = await MqttLink.firstConnect(client, log, options.url);
+      const outcome = await firstConnect(client, log, options.url);
       if (outcome !== 'refused') {
         if (options.reconnect === false) client.options.reconnectPeriod = 0;
         const link = new MqttLink(client, inbox, version, outcome, options.maxBacklog, log, metrics);
@@ -129,78 +139,6 @@ export class MqttLink {
         throw new Error('broker refused MQTT 3.1.1 as well');
       }
     }
-  }
-
-  private static clientOptions(
-    options: MqttLinkOptions,
-    version: MqttProtocolVersion,
-    inbox: Inbox,
-  ): IClientOptions {
-    const persistent = options.sessionExpiryS > 0;
-    const base: IClientOptions = {
-      clientId: options.clientId,
-      protocolVersion: version,
-      // docs/architecture.md §4.3: a persistent session keeps unacknowledged commands at the broker when this
-      // node dies, for a survivor to adopt. MQTT 5 §3.1.2.4 Clean Start / §3.1.2.11.2 expiry.
-      clean: !persistent,
-      properties:
-        version === 5
-          ? {
-              receiveMaximum: RECEIVE_MAXIMUM,
-              ...(persistent ? { sessionExpiryInterval: options.sessionExpiryS } : {}),
-            }
-          : undefined,
-      customHandleAcks: inbox.customHandleAcks,
-      keepalive: 30,
-      // A one-shot link (reconnect: false) retries only until its first CONNACK (see connect()).
-      reconnectPeriod: 1000,
-      connectTimeout: 10_000,
-      resubscribe: true,
-      // Hot-path costs measured under load: mqtt.js's (disabled) debug logging is called several
-      // times per packet, and rescheduling the keepalive timer on every send inserts a timer.
-      // With a steady stream of publishes the ping is not needed to keep the link alive anyway.
-      log: () => undefined,
-      reschedulePings: false,
-    };
-    if (options.username !== undefined) base.username = options.username;
-    if (options.password !== undefined) base.password = options.password;
-    return base;
-  }
-
-  private static firstConnect(
-    client: MqttClient,
-    log: Logger,
-    url: string,
-  ): Promise<IConnackPacket | 'refused'> {
-    return new Promise((resolve) => {
-      let attempts = 0;
-      const onConnect = (connack: IConnackPacket): void => {
-        cleanup();
-        resolve(connack);
-      };
-      const onError = (error: Error & { code?: unknown }): void => {
-        if (error === DEFERRED_ACK) return;
-        if (typeof error.code === 'number' && UNSUPPORTED_PROTOCOL.has(error.code)) {
-          cleanup();
-          resolve('refused');
-          return;
-        }
-        log.warn({ err: error.message, url: redactUrl(url) }, 'mqtt connect failed; retrying');
-      };
-      const onClose = (): void => {
-        attempts += 1;
-        if (attempts === 1 || attempts % 10 === 0)
-          log.warn({ url: redactUrl(url), attempts }, 'mqtt broker not reachable; retrying');
-      };
-      const cleanup = (): void => {
-        client.off('connect', onConnect);
-        client.off('error', onError);
-        client.off('close', onClose);
-      };
-      client.on('connect', onConnect);
-      client.on('error', onError);
-      client.on('close', onClose);
-    });
   }
 
   private watch(metrics: Metrics | undefined): void {
@@ -238,17 +176,26 @@ export class MqttLink {
 
   /**
    * Publishes in order; `done` learns the broker's acknowledgement or the error. QoS 1/2 go
-   * through the flow control (broker Receive Maximum, bounded backlog while it is away).
+   * through the flow control (broker Receive Maximum, bounded backlog while it is away). A
+   * topic or size the broker may close the connection on fails at once with
+   * {@link PublishRefusedError}: sent, it would take every other publish down with it.
    */
   publish(
     topic: string,
     payload: string,
-    qos: 0 | 1 | 2,
+    requestedQos: 0 | 1 | 2,
     userProperties: UserProperties | undefined,
     done: (error?: Error) => void,
   ): void {
+    const qos = this.limits.qos(requestedQos);
     const properties =
       this.protocolVersion === 5 && userProperties !== undefined ? { userProperties } : undefined;
+    const refusal = this.limits.refusal(topic, payload, qos, properties?.userProperties);
+    if (refusal !== undefined) {
+      this.refused(refusal);
+      done(refusal);
+      return;
+    }
     if (qos === 0) {
       this.batch.hold();
       // mqtt.js calls back with `null` on success.
@@ -271,25 +218,27 @@ export class MqttLink {
   /**
    * Waits up to `graceMs` for queued and in-flight publishes and pending PUBACKs, then
    * disconnects. `endSession` sets Session Expiry to 0 in the DISCONNECT (MQTT 5 §3.14.2.2.2):
-   * the broker drops the session, so nothing waits for a node that will not return.
+   * the broker drops the session, so nothing waits for a node that will not return. Bounded
+   * whatever the broker does: what it has not acknowledged by then fails, and a broker that does
+   * not take the DISCONNECT within {@link DISCONNECT_MS} has the socket closed under it.
    */
   async end(graceMs = 5000, endSession = false): Promise<void> {
     const deadline = Date.now() + graceMs;
     while (this.busy && this.client.connected && Date.now() < deadline) await sleep(20);
-    this.flow.failAll(new Error('gateway stopped before the broker acknowledged'));
+    const stopped = new Error('gateway stopped before the broker acknowledged');
+    this.flow.failAll(stopped);
+    // mqtt.js's end() waits for every outstanding acknowledgement, forever if it never comes.
+    for (const id of Object.keys(this.client.outgoing)) dropOutgoing(this.client, Number(id), stopped);
     const properties = endSession && this.protocolVersion === 5 ? { sessionExpiryInterval: 0 } : undefined;
     await new Promise<void>((resolve) => {
-      this.client.end(false, properties === undefined ? {} : { properties }, () => resolve());
+      const timer = setTimeout(() => {
+        this.client.stream.destroy();
+        resolve();
+      }, DISCONNECT_MS);
+      this.client.end(false, properties === undefined ? {} : { properties }, () => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
-  }
-}
-
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = 'redacted';
-    return parsed.toString();
-  } catch {
-    return '[invalid url]';
   }
 }

@@ -1,6 +1,7 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Writable } from 'node:stream';
 import type { ClusterConfig } from '../config/index.js';
+import { within } from '../io/deadline.js';
 import { TurnBatch } from '../io/turn-batch.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
@@ -86,6 +87,9 @@ export class RedisLink {
       // so each "pipeline" held one command (measured: more CPU per forwarded command than
       // without). TurnBatch batches per event-loop turn instead.
       enableAutoPipelining: false,
+      // TCP_NODELAY (ioredis's default, stated because it matters): writes are batched per turn
+      // already, and Nagle's algorithm would hold a command behind an unacknowledged one.
+      noDelay: true,
     };
     if (config.clusterNodes.length === 0 && config.redisUrl !== undefined) {
       Object.assign(options, urlOptions(config.redisUrl));
@@ -174,8 +178,10 @@ export class RedisLink {
     this.log.info({ channel, sharded: this.sharded }, 'route bus subscribed');
   }
 
-  async quit(): Promise<void> {
-    await Promise.allSettled([this.sub.quit(), this.cmd.quit()]);
+  /** QUIT, or the sockets closed after `graceMs`: a Redis that stopped answering never replies. */
+  async quit(graceMs = 1000): Promise<void> {
+    await within(Promise.allSettled([this.sub.quit(), this.cmd.quit()]), graceMs);
+    for (const client of [this.sub, this.cmd]) if (client.status !== 'end') client.disconnect();
   }
 }
 

@@ -7,8 +7,12 @@ export const TUNING = Object.freeze({
   quiesceMs: 5000,
   /** How often the drain checks whether forwarded commands and publishes are done. */
   quiescePollMs: 20,
-  /** Graceful MQTT end at shutdown: how long in-flight publishes may take to be acknowledged. */
-  mqttEndGraceMs: 5000,
+  /**
+   * Each other shutdown step (unsubscribe, cluster stop, Redis quit, broker and HTTP close): a
+   * broker or Redis that stopped answering cannot hold the exit. With the quiesce wait, the whole
+   * shutdown after the drain takes at most quiesceMs + 5 x shutdownStepMs.
+   */
+  shutdownStepMs: 1000,
   /** Session adoption: the adopted session is done once no message came for this long. */
   adoptQuietMs: 2000,
   /** Session adoption: at most the route timeout plus this margin (a forwarded command may still end). */

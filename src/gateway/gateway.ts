@@ -18,6 +18,7 @@ import { SchemaPolicy } from '../ocpp/schema-policy.js';
 import { composeCluster } from './compose-cluster.js';
 import { composeSingle } from './compose-single.js';
 import type { Composition } from './composition.js';
+import { within } from '../io/deadline.js';
 import { drainSessions } from './drain.js';
 import { connectMqtt, type MqttSide } from './mqtt-side.js';
 
@@ -141,35 +142,37 @@ export class Gateway {
 
   /**
    * SIGTERM path (docs/architecture.md §6.2): readiness goes 503, the listener closes, sockets close with 1012
-   * in batches over `drainSeconds`, then MQTT is flushed and everything stops.
+   * in batches over `drainSeconds`, then MQTT is flushed and everything stops. Every step after
+   * the drain has a deadline (TUNING.quiesceMs and shutdownStepMs), whatever MQTT and Redis do.
    */
   async shutdown(): Promise<void> {
     if (this.state === 'draining' || this.state === 'stopped') return;
     this.setState('draining');
     this.edge?.stopListening();
+    const stepMs = TUNING.shutdownStepMs;
     // Other nodes take the shared subscription's traffic from now on (MQTT 5 §4.8.2).
     if (this.downstreamFilter !== undefined && this.composition?.cluster !== undefined) {
-      await this.link?.unsubscribe(this.downstreamFilter).catch(() => undefined);
+      await within(this.link?.unsubscribe(this.downstreamFilter), stepMs);
     }
     await drainSessions(this.sessions, this.config.drainSeconds * 1000);
     this.keepalive?.stop();
     this.edge?.closeAll();
     const { cluster, adopter, redis } = this.composition ?? {};
     adopter?.stop();
+    const flushBy = Date.now() + TUNING.quiesceMs;
     if (cluster !== undefined) {
       // Commands forwarded from here or answered here finish before the `bye`: a peer that
       // hears it answers what is still pending with node_lost, which must not race a real answer.
-      const deadline = Date.now() + TUNING.quiesceMs;
-      while ((cluster.router.pendingCount > 0 || this.link?.busy === true) && Date.now() < deadline) {
+      while ((cluster.router.pendingCount > 0 || this.link?.busy === true) && Date.now() < flushBy) {
         await sleep(TUNING.quiescePollMs);
       }
     }
-    await cluster?.stop();
+    await within(cluster?.stop(), stepMs);
     // Every command this node took is answered by now: end the MQTT session with it.
-    await this.link?.end(TUNING.mqttEndGraceMs, true);
-    await redis?.quit();
-    await this.mqtt?.broker?.close();
-    await this.http.close();
+    await this.link?.end(Math.max(0, flushBy - Date.now()), true);
+    await redis?.quit(stepMs);
+    await within(this.mqtt?.broker?.close(), stepMs);
+    await within(this.http.close(), stepMs);
     this.setState('stopped');
   }
 }

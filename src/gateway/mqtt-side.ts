@@ -1,3 +1,4 @@
+import { brokerNeeds, warnBrokerShortfalls } from '../bridge/broker-limits.js';
 import { DownstreamSubscriber } from '../bridge/downstream-subscriber.js';
 import { EmbeddedBroker } from '../bridge/embedded-broker.js';
 import { MqttLink, type MqttLinkOptions } from '../bridge/mqtt-link.js';
@@ -40,6 +41,12 @@ export async function connectMqtt(config: Config, log: Logger, metrics: Metrics)
     sessionExpiryS: broker === undefined ? config.mqtt.sessionExpiryS : 0,
   };
   const link = await MqttLink.connect(options, log, metrics);
+  const sharedGroup = broker === undefined ? config.mqtt.sharedGroup : undefined;
+  warnBrokerShortfalls(
+    link.connack.properties,
+    brokerNeeds(config, sharedGroup, options.sessionExpiryS),
+    log,
+  );
   if (link.protocolVersion === 4 && broker === undefined) {
     log.warn(
       'MQTT 3.1.1 broker: no user properties; shared subscription kept ($share is a broker extension there)',
@@ -55,6 +62,5 @@ export async function connectMqtt(config: Config, log: Logger, metrics: Metrics)
     log,
   });
   const subscriber = new DownstreamSubscriber(link, topics, publisher, metrics, log);
-  const sharedGroup = broker === undefined ? config.mqtt.sharedGroup : undefined;
   return { broker, link, options, sharedGroup, topics, publisher, subscriber };
 }

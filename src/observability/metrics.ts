@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { KNOWN_ACTIONS } from '../ocpp/versions/index.js';
+import { PUBLISH_REFUSALS } from '../errors.js';
 import { GATEWAY_REASONS, type GatewayReason } from '../ocpp/error-codes.js';
 import type { NodeState } from '../node-state.js';
 
@@ -33,6 +34,7 @@ export class Metrics {
   readonly publishFailures: Counter;
   readonly mqttBacklog: Gauge;
   readonly mqttBacklogOverflow: Counter;
+  readonly mqttPublishRejected: Counter<'reason'>;
   readonly publishDuration: Histogram;
   readonly nodeState: Gauge<'state'>;
   private readonly messageChildren = new Map<string, Counter.Internal>();
@@ -122,6 +124,13 @@ export class Metrics {
       help: 'Publishes refused because the MQTT backlog was full',
       registers,
     });
+    this.mqttPublishRejected = new Counter({
+      name: 'ocpp_gateway_mqtt_publish_rejected_total',
+      help: 'Publishes refused once instead of sent (again): a topic or size a broker may drop the connection on, or a publish it did drop it on',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of PUBLISH_REFUSALS) this.mqttPublishRejected.labels(reason).inc(0);
     this.publishDuration = new Histogram({
       name: 'ocpp_gateway_upstream_publish_duration_seconds',
       help: 'Time from receiving an upstream frame to the broker acknowledging its publish',

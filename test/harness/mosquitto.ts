@@ -81,6 +81,15 @@ export class Mosquitto {
     await exited;
   }
 
+  /** SIGSTOP: the broker keeps its sockets open and answers nothing (a hung broker). */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async restart(downMs = 0): Promise<void> {
     await this.stop();
     if (downMs > 0) await sleep(downMs);

@@ -72,6 +72,15 @@ export class RedisServer {
     if (child !== undefined) await killChild(child);
   }
 
+  /** SIGSTOP: the server keeps its sockets open and answers nothing (a hung Redis). */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async restart(downMs = 0): Promise<void> {
     await this.kill();
     if (downMs > 0) await sleep(downMs);
