@@ -80,7 +80,17 @@ describe('a publish the broker would refuse as malformed is refused before it is
       );
       const reported = link.lines('mqtt publish refused');
       assert.equal(reported.length, REFUSED_TOPICS.length * 3);
-      assert.ok(reported.every((l) => typeof l.topic === 'string' && typeof l.err === 'string'));
+      // pino's err serializer: { type, message, stack }, with the catalogue code.
+      assert.ok(
+        reported.every((l) => {
+          const err = l.err as { message?: unknown; code?: unknown } | undefined;
+          return (
+            typeof l.topic === 'string' &&
+            typeof err?.message === 'string' &&
+            err.code === 'GW_ERR_PUBLISH_REFUSED'
+          );
+        }),
+      );
     });
   }
 

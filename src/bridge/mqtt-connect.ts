@@ -96,7 +96,7 @@ export function firstConnect(
         resolve('refused');
         return;
       }
-      log.warn({ err: error.message, url: redactUrl(url) }, 'mqtt connect failed; retrying');
+      log.warn({ err: error, url: redactUrl(url) }, 'mqtt connect failed; retrying');
     };
     const onClose = (): void => {
       attempts += 1;

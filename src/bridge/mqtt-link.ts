@@ -88,10 +88,7 @@ export class MqttLink {
   /** One publish failed on purpose, instead of being sent (again): counted and reported. */
   private refused(error: PublishRefusedError): void {
     this.metrics?.mqttPublishRejected.labels(error.reason).inc();
-    this.log.warn(
-      { err: error.message, code: error.code, reason: error.reason, topic: error.topic },
-      'mqtt publish refused',
-    );
+    this.log.warn({ err: error, reason: error.reason, topic: error.topic }, 'mqtt publish refused');
   }
 
   private reportOverflow(maxBacklog: number): void {
@@ -150,7 +147,7 @@ export class MqttLink {
     this.client.on('close', () => metrics?.mqttConnected.set(0));
     this.client.on('offline', () => this.log.warn('mqtt offline; publishes are held until reconnect'));
     this.client.on('error', (error) => {
-      if (error !== DEFERRED_ACK) this.log.error({ err: error.message }, 'mqtt error');
+      if (error !== DEFERRED_ACK) this.log.error({ err: error }, 'mqtt error');
     });
   }
 
