@@ -7,6 +7,7 @@ import { callErrorPayload, callPayload, callResultPayload, gatewayErrorPayload }
 import type { MqttLink, UserProperties } from './mqtt-link.js';
 import type { TopicMap } from './topic-map.js';
 import { DEFAULT_VERSION } from '../ocpp/versions/index.js';
+import { PublishRefusedError } from '../errors.js';
 
 /** A gateway error reply: the gateway's answer to a downstream CALL that cannot end normally. */
 export interface GatewayErrorReply {
@@ -81,7 +82,9 @@ export class UpstreamPublisher {
     this.link.publish(topic, payload, qos, props, (error) => {
       if (error !== undefined) {
         this.metrics.publishFailures.inc();
-        this.log.error({ topic, err: error }, 'mqtt publish failed');
+        // A refusal is logged (and counted by reason) where it is decided, in the MQTT link.
+        if (!(error instanceof PublishRefusedError))
+          this.log.error({ topic, err: error }, 'mqtt publish failed');
         failed?.(error);
       } else {
         this.metrics.publishDuration.observe((performance.now() - startedAt) / 1000);
