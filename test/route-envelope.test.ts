@@ -33,6 +33,7 @@ describe('route envelopes (msgpackr, versioned)', () => {
     { v: 1, k: 'takeover', from: 'node-b', cid: 'CP1', epoch: 'old' },
     { v: 1, k: 'kick', from: 'node-c', cid: 'CP1' },
     { v: 1, k: 'bye', from: 'node-c' },
+    { v: 1, k: 'bye', from: 'node-c', quiesced: true },
   ];
 
   it('round-trips every kind', () => {
@@ -57,6 +58,7 @@ describe('route envelopes (msgpackr, versioned)', () => {
     const bad = [
       'plain string',
       { v: 1, k: 'bye' },
+      { v: 1, k: 'bye', from: 'n', quiesced: 'yes' },
       { v: 1, k: 'reply', from: 'n', ref: 1, outcome: 'maybe' },
       { v: 1, k: 'deliver', from: 'n', ref: 1, cid: 'c', epoch: 'e', dup: false, msg: { type: 9 } },
       {

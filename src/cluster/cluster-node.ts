@@ -161,6 +161,8 @@ export class ClusterNode implements OwnershipHooks {
         this.table.lookup(envelope.cid)?.close(1000, 'kicked', 'kicked');
         return;
       case 'bye':
+        // Before markGone's node-loss verdict: what the leaver never reached goes elsewhere.
+        if (envelope.quiesced === true) this.router.nodeLeft(envelope.from);
         this.directory.markGone(envelope.from);
         return;
       default: {
@@ -211,14 +213,18 @@ export class ClusterNode implements OwnershipHooks {
     return (await this.bus.send(owner.nodeId, { v: 1, k: 'kick', from: this.nodeId, cid })) > 0;
   }
 
-  /** Clean shutdown, after the sockets are closed: peers stop waiting on us at once. */
-  async stop(): Promise<void> {
+  /**
+   * Clean shutdown, after the sockets are closed: peers stop waiting on us at once. `quiesced`:
+   * every outcome this node owed is published (the drain's wait ended in time), so peers may
+   * route again what they still wait on us for instead of answering it `node_lost`.
+   */
+  async stop(quiesced = false): Promise<void> {
     this.stopped = true;
     clearInterval(this.reassertTimer);
     clearTimeout(this.retryTimer);
     this.router.failAll('shutdown');
     for (const peer of this.directory.peers()) {
-      await this.bus.send(peer, { v: 1, k: 'bye', from: this.nodeId }).catch(() => 0);
+      await this.bus.send(peer, { v: 1, k: 'bye', from: this.nodeId, quiesced }).catch(() => 0);
     }
     await this.directory.stop();
   }

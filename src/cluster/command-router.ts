@@ -4,7 +4,7 @@ import type { LocalSessions } from '../edge/session/session-table.js';
 import { TUNING } from '../config/tuning.js';
 import { EnvelopeEncodeError } from '../errors.js';
 import { RateLimitedWarn } from '../observability/rate-limited-warn.js';
-import type { ClusterMetrics, RouteResult } from '../observability/cluster-metrics.js';
+import { routeResult, type ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
 import type { OwnerCache } from './owner-cache.js';
@@ -65,7 +65,6 @@ export class CommandRouter {
   private readonly cluster: RouterCluster | undefined;
   private readonly log: Logger;
   private readonly clock: Clock;
-
   // Redis failing on the routing path: every command fails alike, so one line per interval says so.
   private readonly lookupFailed: RateLimitedWarn;
   private readonly sendFailed: RateLimitedWarn;
@@ -197,6 +196,21 @@ export class CommandRouter {
     void this.forward(cluster, entry.cid, entry.message, entry.delivery, true);
   }
 
+  /**
+   * The owner left with nothing owed (a quiesced `bye`, docs/architecture.md §5.5): what is still
+   * pending for it never reached a charge point, so it is routed again, not answered `node_lost`.
+   */
+  nodeLeft(nodeId: string): void {
+    const cluster = this.cluster;
+    if (cluster === undefined) return;
+    cluster.cache.forgetNode(nodeId);
+    for (const [ref, entry] of [...this.pending]) {
+      if (entry.owner !== nodeId) continue;
+      this.take(ref);
+      void this.forward(cluster, entry.cid, entry.message, entry.delivery, true);
+    }
+  }
+
   /** The owner's heartbeat expired (or it said `bye`): what it held will never be reported. */
   nodeLost(nodeId: string): void {
     this.cluster?.cache.forgetNode(nodeId);
@@ -233,17 +247,4 @@ export class CommandRouter {
     const action = message.type === 2 ? message.action : undefined;
     this.publisher.undelivered(cid, message.type, message.uniqueId, action, reason, ack);
   }
-}
-
-/** The router itself ends a message only for these reasons; anything else counts as offline. */
-const ROUTER_REASONS: ReadonlySet<GatewayReason> = new Set([
-  'unroutable',
-  'malformed',
-  'node_lost',
-  'timeout',
-  'shutdown',
-]);
-
-function routeResult(reason: GatewayReason): RouteResult {
-  return ROUTER_REASONS.has(reason) ? (reason as RouteResult) : 'offline';
 }

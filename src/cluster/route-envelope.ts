@@ -44,8 +44,13 @@ export type RouteEnvelope =
     }
   /** Close the session of `cid` (admin API on another node). */
   | { readonly v: 1; readonly k: 'kick'; readonly from: string; readonly cid: string }
-  /** Node `from` is shutting down cleanly: nothing it was sent will be answered any more. */
-  | { readonly v: 1; readonly k: 'bye'; readonly from: string };
+  /**
+   * Node `from` is shutting down cleanly: nothing it was sent will be answered any more.
+   * `quiesced`: it had no session left and every outcome it owed was published before this, so a
+   * command still pending for it never reached a charge point and may be routed again (optional
+   * field: a node of the previous release sends none and is treated as lost).
+   */
+  | { readonly v: 1; readonly k: 'bye'; readonly from: string; readonly quiesced?: boolean };
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
@@ -103,7 +108,7 @@ export function decodeEnvelope(payload: Buffer): DecodeResult {
       valid = isString(e.cid);
       break;
     case 'bye':
-      valid = true;
+      valid = e.quiesced === undefined || typeof e.quiesced === 'boolean';
       break;
     default:
       valid = false;

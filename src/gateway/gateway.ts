@@ -167,7 +167,8 @@ export class Gateway {
         await sleep(TUNING.quiescePollMs);
       }
     }
-    await within(cluster?.stop(), stepMs);
+    const quiesced = cluster !== undefined && cluster.router.pendingCount === 0 && this.link?.busy !== true;
+    await within(cluster?.stop(quiesced), stepMs);
     // Every command this node took is answered by now: end the MQTT session with it.
     await this.link?.end(Math.max(0, flushBy - Date.now()), true);
     await redis?.quit(stepMs);

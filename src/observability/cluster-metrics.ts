@@ -1,3 +1,4 @@
+import type { GatewayReason } from '../ocpp/error-codes.js';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** How a downstream message left the routing node (bounded label). */
@@ -93,4 +94,17 @@ export class ClusterMetrics {
     for (const side of ['claimed', 'released']) this.takeovers.labels(side).inc(0);
     for (const result of ['written', 'given_up']) this.reasserted.labels(result).inc(0);
   }
+}
+
+/** The router itself ends a message only for these reasons; anything else counts as offline. */
+const ROUTER_REASONS: ReadonlySet<GatewayReason> = new Set([
+  'unroutable',
+  'malformed',
+  'node_lost',
+  'timeout',
+  'shutdown',
+]);
+
+export function routeResult(reason: GatewayReason): RouteResult {
+  return ROUTER_REASONS.has(reason) ? (reason as RouteResult) : 'offline';
 }

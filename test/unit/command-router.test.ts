@@ -32,9 +32,10 @@ function router() {
   } as unknown as RedisLink;
   const metrics = new ClusterMetrics(new Registry());
   const log = createLogger({ logLevel: 'silent', nodeId: 'a' });
+  const owner = { current: { nodeId: 'b', epoch: 'e' } };
   const cluster: RouterCluster = {
     registry: {
-      lookup: () => Promise.resolve({ nodeId: 'b', epoch: 'e' }),
+      lookup: () => Promise.resolve(owner.current),
     } as unknown as RouterCluster['registry'],
     cache: new OwnerCache(60_000, 10),
     bus: new RouteBus(redis, 'test', 'a', metrics, log),
@@ -50,7 +51,7 @@ function router() {
     log,
     clock,
   });
-  return { r, clock, outcomes, sent, acks: () => acks, ack: () => void (acks += 1) };
+  return { r, clock, outcomes, sent, owner, acks: () => acks, ack: () => void (acks += 1) };
 }
 
 const reset: DownstreamMessage = { type: 2, uniqueId: 'c1', action: 'Reset', payload: { type: 'Soft' } };
@@ -93,6 +94,25 @@ describe('CommandRouter with a fake clock', () => {
     await settle();
     t.r.nodeLost('b');
     assert.deepEqual(t.outcomes, ['node_lost', 'node_lost']);
+    assert.equal(t.acks(), 2);
+    assert.equal(t.clock.liveTimers, 0);
+  });
+
+  it('routes again, instead of answering `node_lost`, what is pending for a node that left quiesced', async () => {
+    const t = router();
+    t.r.route('cp', reset, { ack: t.ack, redelivered: false });
+    t.r.route('cp', { ...reset, uniqueId: 'c2' }, { ack: t.ack, redelivered: false });
+    await settle();
+    t.owner.current = { nodeId: 'c', epoch: 'e2' };
+    t.r.nodeLeft('b');
+    // The directory's verdict follows the bye: nothing is left pending for b to answer node_lost.
+    t.r.nodeLost('b');
+    await settle();
+    assert.deepEqual(t.outcomes, []);
+    const channels = t.sent.map((args) => (args as unknown[])[0]);
+    assert.deepEqual(channels, ['test:route:b', 'test:route:b', 'test:route:c', 'test:route:c']);
+    t.r.outcome(3, 'done');
+    t.r.outcome(4, 'done');
     assert.equal(t.acks(), 2);
     assert.equal(t.clock.liveTimers, 0);
   });
