@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { ChargePoint } from './harness/cp-client.js';
 import { TEST_ENV } from './harness/gateway.js';
+import { canConnect } from './harness/ports.js';
 import { sleep } from './harness/time.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -45,17 +45,6 @@ function descendants(root: number): number[] {
 }
 
 const alive = (pid: number): boolean => parentOf(pid) !== undefined;
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 const leftovers: number[] = [];
 after(() => {
@@ -113,7 +102,7 @@ describe('SIGTERM to the pid of `npm start`, as a supervisor sends it', () => {
     assert.deepEqual(exit, { code: 0, signal: null }, `npm exit:\n${out.slice(-1500)}`);
     await sleep(200);
     assert.deepEqual(below.filter(alive), [], 'no process of npm start is left');
-    assert.equal(await portOpen(ready.wsPort), false, 'the WebSocket port is free');
-    assert.equal(await portOpen(ready.httpPort), false, 'the HTTP port is free');
+    assert.equal(await canConnect(ready.wsPort), false, 'the WebSocket port is free');
+    assert.equal(await canConnect(ready.httpPort), false, 'the HTTP port is free');
   });
 });
