@@ -62,7 +62,7 @@ interface NoDelay {
  * TCP_NODELAY on the broker socket, now and on every reconnect (mqtt.js builds a new socket for
  * each and sets no socket option). With Nagle's algorithm on, a small packet written while an
  * earlier one is unacknowledged waits for the peer's ACK, which Linux delays by up to 40 ms.
- * Writes are already batched per event-loop turn (turn-batch.ts), so nothing is gained by it.
+ * Writes are already one per event-loop turn (io/write-coalescer.ts), so nothing is gained by it.
  * WebSocket transports are left alone (`ws` sets the option on its own socket).
  */
 export function keepNoDelay(client: MqttClient): void {

@@ -9,7 +9,7 @@ import { BrokerLimits } from './publish-check.js';
 import { PublishFlow } from './publish-flow.js';
 import { dropOutgoing, RefusalGuard } from './refusal-guard.js';
 import type { PublishRefusedError } from '../errors.js';
-import { TurnBatch, type Corkable } from '../io/turn-batch.js';
+import { coalesceWrites, type CoalescableSocket } from '../io/write-coalescer.js';
 
 export interface MqttLinkOptions extends ConnectOptions {
   readonly url: string;
@@ -41,11 +41,6 @@ const OVERFLOW_LOG_INTERVAL_MS = 10_000;
  */
 export class MqttLink {
   private readonly flow: PublishFlow;
-  /** The broker socket, corked per event-loop turn (turn-batch.ts). */
-  private readonly batch = new TurnBatch(() => {
-    const stream = this.client.stream as Partial<Corkable> | undefined;
-    return stream?.cork === undefined || stream.uncork === undefined ? [] : [stream as Corkable];
-  });
   /** Overflows since the last log line: one line per interval, not one per message. */
   private overflowCount = 0;
   private overflowLoggedAt = 0;
@@ -63,7 +58,6 @@ export class MqttLink {
   ) {
     this.flow = new PublishFlow(maxBacklog, {
       send: (entry, settled) => {
-        this.batch.hold();
         const options =
           entry.properties === undefined
             ? { qos: entry.qos }
@@ -119,6 +113,7 @@ export class MqttLink {
       const inbox = new Inbox(log);
       const client = connect(options.url, clientOptions(options, version, inbox));
       keepNoDelay(client);
+      coalesceBrokerWrites(client);
       inbox.attach(client);
       const outcome = await firstConnect(client, log, options.url);
       if (outcome !== 'refused') {
@@ -194,7 +189,6 @@ export class MqttLink {
       return;
     }
     if (qos === 0) {
-      this.batch.hold();
       // mqtt.js calls back with `null` on success.
       const options = properties === undefined ? { qos } : { qos, properties };
       this.client.publish(topic, payload, options, (error) => done(error ?? undefined));
@@ -238,4 +232,21 @@ export class MqttLink {
       });
     });
   }
+}
+
+/**
+ * One write per event-loop turn on the broker socket, on every socket mqtt.js builds (a new one
+ * per reconnect): docs/architecture.md §4.7.
+ */
+function coalesceBrokerWrites(client: MqttClient): void {
+  const install = (): void => {
+    const stream = client.stream as Partial<CoalescableSocket> | undefined;
+    if (typeof stream?.write === 'function' && typeof stream.end === 'function')
+      coalesceWrites(stream as CoalescableSocket);
+  };
+  // The first CONNECT is written inside mqtt.connect(), before this listener exists.
+  install();
+  client.on('packetsend', (packet) => {
+    if (packet.cmd === 'connect') install();
+  });
 }
