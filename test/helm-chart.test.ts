@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, describe, it } from 'node:test';
 import yaml from 'js-yaml';
@@ -163,5 +166,29 @@ describe('helm chart', () => {
     for (const line of shipped.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')))
       assert.ok(rendered.split('\n').includes(line), `${line} missing from the rendered mosquitto.conf`);
     assert.match(rendered, /^listener 1883 0\.0\.0\.0$/m);
+  });
+
+  it('the chart README is generated from the values.yaml comments and up to date', () => {
+    // @bitnami/readme-generator-for-helm (a devDependency) rewrites the README it is given: run
+    // it on a copy and compare. It also fails when a value has no `## @param` comment.
+    const copy = join(mkdtempSync(join(tmpdir(), 'chart-readme-')), 'README.md');
+    copyFileSync(`${chart}/README.md`, copy);
+    const run = spawnSync(
+      process.execPath,
+      [
+        `${repo}node_modules/@bitnami/readme-generator-for-helm/bin/index.js`,
+        '--values',
+        `${chart}/values.yaml`,
+        '--readme',
+        copy,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    assert.equal(
+      readFileSync(copy, 'utf8'),
+      readFileSync(`${chart}/README.md`, 'utf8'),
+      'helm/ocpp-gateway/README.md is out of date: npx readme-generator --values helm/ocpp-gateway/values.yaml --readme helm/ocpp-gateway/README.md',
+    );
   });
 });
