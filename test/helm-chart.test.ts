@@ -126,6 +126,20 @@ describe('helm chart', () => {
     const vars = env(manifests);
     assert.equal(vars.get('OCPP_GW_MQTT_URL'), 'mqtts://emqx.mqtt.svc:8883');
     assert.equal(vars.get('OCPP_GW_REDIS_URL'), 'redis://redis-master.redis.svc:6379');
+    // Egress to them: the ci file's extraEgress; without it, open (addresses unknown).
+    const policy = (m: Manifest[]) =>
+      (
+        m.find((d) => d.kind === 'NetworkPolicy' && d.metadata.name === 'gw-ocpp-gateway') as unknown as {
+          spec: { egress: unknown[] };
+        }
+      ).spec.egress;
+    assert.ok(policy(manifests).some((r) => JSON.stringify(r).includes('"port":8883')));
+    assert.ok(
+      !policy(render([])).some((r) => JSON.stringify(r) === '{}'),
+      'defaults: egress to DNS, Redis, broker only',
+    );
+    const open = render([], ['--set', 'bundledBroker.enabled=false', '--set', 'mqtt.url=mqtt://x:1883']);
+    assert.ok(policy(open).some((r) => JSON.stringify(r) === '{}'));
     const clash = helm(tool.path, ['template', 'gw', chart, '--set', 'mqtt.url=mqtt://x:1883']);
     assert.notEqual(clash.status, 0);
     assert.match(clash.stderr, /bundledBroker.enabled=false/);
