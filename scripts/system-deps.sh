@@ -16,6 +16,8 @@ elif ! command -v redis-cli >/dev/null 2>&1; then
 fi
 
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# Prometheus and promtool: the dashboard and alert-rule tests (test/prometheus-*.test.ts).
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -41,6 +43,6 @@ stop_service() {
 }
 for pkg in "${missing[@]}"; do
   case "$pkg" in
-    mosquitto | redis-server) stop_service "$pkg" ;;
+    mosquitto | redis-server | prometheus) stop_service "$pkg" ;;
   esac
 done

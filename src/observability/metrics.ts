@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { KNOWN_ACTIONS } from '../ocpp/versions/index.js';
+import { KNOWN_ACTIONS, VERSIONS } from '../ocpp/versions/index.js';
 import { PUBLISH_REFUSALS } from '../errors.js';
 import { GATEWAY_REASONS, type GatewayReason } from '../ocpp/error-codes.js';
 import type { NodeState } from '../node-state.js';
@@ -78,6 +78,9 @@ export class Metrics {
       labelNames: ['error_code'],
       registers,
     });
+    // Every CALLERROR code of every version from 0, so rate() and increase() see the first one.
+    for (const version of Object.values(VERSIONS))
+      for (const code of Object.values(version.errorCodes)) this.frameErrors.labels(code).inc(0);
     this.commandFailures = new Counter({
       name: 'ocpp_gateway_command_failures_total',
       help: 'Downstream commands the gateway answered with an error reply, by reason',
@@ -158,6 +161,14 @@ export class Metrics {
 
   /** A downstream CALL was answered after `seconds`; its action label is bounded like every other. */
   callAnswered(action: string, seconds: number): void {
+    this.callDuration.labels(boundedAction(action)).observe(seconds);
+  }
+
+  /**
+   * A downstream CALL that got no answer within the call timeout counts in the latency
+   * histogram at the timeout, so a latency quantile sees charge points that never answer.
+   */
+  callTimedOut(action: string, seconds: number): void {
     this.callDuration.labels(boundedAction(action)).observe(seconds);
   }
 

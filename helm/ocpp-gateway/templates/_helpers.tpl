@@ -88,10 +88,56 @@ Empty when there is no password at all.
 Cluster mode is on when the gateway gets a Redis URL (value or Secret) or Redis Cluster seed
 nodes. "true" or empty.
 */}}
-{{- define "ocpp-gateway.redisEnabled" -}}
+{{- define "ocpp-gateway.externalRedis" -}}
 {{- if or .Values.redis.url .Values.redis.clusterNodes (and .Values.redis.existingSecret .Values.redis.existingSecretUrlKey) }}
 {{- print "true" }}
 {{- end }}
+{{- end }}
+
+{{- define "ocpp-gateway.redisEnabled" -}}
+{{- if or (include "ocpp-gateway.externalRedis" .) .Values.bundledRedis.enabled }}
+{{- print "true" }}
+{{- end }}
+{{- end }}
+
+{{/*
+The Redis URL the gateway uses: redis.url, or the bundled Redis Service. Empty for Redis
+Cluster seeds and for a URL taken from a Secret.
+*/}}
+{{- define "ocpp-gateway.redisUrl" -}}
+{{- if .Values.redis.url }}
+{{- .Values.redis.url }}
+{{- else if and .Values.bundledRedis.enabled (not (include "ocpp-gateway.externalRedis" .)) }}
+{{- printf "redis://%s-redis:%d" (include "ocpp-gateway.fullname" .) (.Values.bundledRedis.port | int) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The broker URL the gateway uses: mqtt.url, or the bundled mosquitto Service. Empty: each pod's
+embedded broker (single replica only).
+*/}}
+{{- define "ocpp-gateway.mqttUrl" -}}
+{{- if .Values.mqtt.url }}
+{{- .Values.mqtt.url }}
+{{- else if .Values.bundledBroker.enabled }}
+{{- printf "mqtt://%s-mosquitto:%d" (include "ocpp-gateway.fullname" .) (.Values.bundledBroker.port | int) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Labels of a bundled component (redis, mosquitto): the release's, with its own name.
+*/}}
+{{- define "ocpp-gateway.componentSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "ocpp-gateway.name" .root }}-{{ .component }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- end }}
+
+{{- define "ocpp-gateway.componentLabels" -}}
+helm.sh/chart: {{ include "ocpp-gateway.chart" .root }}
+{{ include "ocpp-gateway.componentSelectorLabels" . }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/part-of: ocpp-gateway
+app.kubernetes.io/component: {{ .component }}
 {{- end }}
 
 {{/*
@@ -113,11 +159,29 @@ Checks that a schema cannot express. Rendered (as nothing) by the Deployment.
 */}}
 {{- define "ocpp-gateway.validate" -}}
 {{- $multi := or .Values.autoscaling.enabled (gt (.Values.replicaCount | int) 1) }}
-{{- if and $multi (not .Values.mqtt.url) }}
-{{- fail "mqtt.url is required when running more than one replica (replicaCount > 1 or autoscaling.enabled): each pod's embedded broker only serves its own charge points. Set --set mqtt.url=mqtt://broker:1883, or use replicaCount=1 for a single-node trial." }}
+{{- if and $multi (not (include "ocpp-gateway.mqttUrl" .)) }}
+{{- fail "a broker is required when running more than one replica (replicaCount > 1 or autoscaling.enabled): each pod's embedded broker only serves its own charge points. Keep bundledBroker.enabled=true, or set mqtt.url=mqtt://broker:1883, or use replicaCount=1 for a single-node trial." }}
 {{- end }}
 {{- if and $multi (not (include "ocpp-gateway.redisEnabled" .)) }}
-{{- fail "Redis is required when running more than one replica (replicaCount > 1 or autoscaling.enabled): without it a pod cannot route a command to the pod that holds the charge point's socket. Set redis.url (--set redis.url=redis://redis:6379), redis.clusterNodes, or redis.existingSecret with redis.existingSecretUrlKey; or use replicaCount=1 for a single-node trial." }}
+{{- fail "Redis is required when running more than one replica (replicaCount > 1 or autoscaling.enabled): without it a pod cannot route a command to the pod that holds the charge point's socket. Keep bundledRedis.enabled=true, or set redis.url (--set redis.url=redis://redis:6379), redis.clusterNodes, or redis.existingSecret with redis.existingSecretUrlKey; or use replicaCount=1 for a single-node trial." }}
+{{- end }}
+{{- if and .Values.bundledRedis.enabled (include "ocpp-gateway.externalRedis" .) }}
+{{- fail "redis: an external Redis is configured (redis.url, redis.clusterNodes or redis.existingSecret) while bundledRedis.enabled is true; set bundledRedis.enabled=false." }}
+{{- end }}
+{{- if and .Values.bundledBroker.enabled .Values.mqtt.url }}
+{{- fail "mqtt: mqtt.url points at an external broker while bundledBroker.enabled is true; set bundledBroker.enabled=false." }}
+{{- end }}
+{{- if and .Values.tls.enabled (not .Values.tls.existingSecret) }}
+{{- fail "tls.enabled needs tls.existingSecret: a Secret of type kubernetes.io/tls (keys tls.crt and tls.key) holding the gateway's certificate." }}
+{{- end }}
+{{- if and (eq .Values.auth.mode "basic") (not (or .Values.auth.existingSecret .Values.auth.httpUrl)) }}
+{{- fail "auth.mode=basic needs a credential store: auth.existingSecret (a Secret with the credentials file) or auth.httpUrl." }}
+{{- end }}
+{{- if and (eq .Values.auth.mode "client-cert") (not (or .Values.tls.enabled .Values.auth.clientCertHeader)) }}
+{{- fail "auth.mode=client-cert needs the certificate: tls.enabled (TLS on the gateway) or auth.clientCertHeader with auth.trustedProxies (TLS at a proxy that forwards it)." }}
+{{- end }}
+{{- if and .Values.auth.clientCertHeader (not .Values.auth.trustedProxies) }}
+{{- fail "auth.clientCertHeader needs auth.trustedProxies: the header is only believed from those proxies." }}
 {{- end }}
 {{- if and .Values.redis.url .Values.redis.clusterNodes }}
 {{- fail "redis: set either url (standalone Redis) or clusterNodes (Redis Cluster), not both." }}

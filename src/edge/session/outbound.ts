@@ -79,7 +79,8 @@ function callQueue(session: SessionCore): CallQueue {
     ctx.callTimeoutMs,
     {
       write: (call) => writeCall(session, call),
-      timedOut: (call) =>
+      timedOut: (call) => {
+        ctx.metrics.callTimedOut(call.action, ctx.callTimeoutMs / 1000);
         ctx.publisher.gatewayError({
           cid: session.cid,
           uniqueId: call.uniqueId,
@@ -88,7 +89,8 @@ function callQueue(session: SessionCore): CallQueue {
           errorCode: version.errorCodes.generic,
           description: `no answer within ${ctx.callTimeoutMs} ms`,
           ack: call.ack,
-        }),
+        });
+      },
       notWritten: (call, failure) => notWritten(session, call, failure),
       depthChanged: (delta) => ctx.metrics.queueDepth.inc(delta),
     },
