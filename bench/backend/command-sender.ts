@@ -73,6 +73,7 @@ export class CommandSender {
     private readonly client: MqttClient,
     private readonly stations: readonly string[],
     private readonly options: CommandSenderOptions,
+    private readonly onOffline: (cid: string) => void = () => undefined,
   ) {}
 
   async listen(filterPrefix: string): Promise<void> {
@@ -175,6 +176,7 @@ export class CommandSender {
     const details = reply.ErrorDetails as { reason?: unknown } | undefined;
     const reason = typeof details?.reason === 'string' ? details.reason : String(reply.ErrorCode);
     this.errorReasons[reason] = (this.errorReasons[reason] ?? 0) + 1;
+    if (reason === 'offline') this.onOffline(command.cid);
   }
 
   private expire(now: number): void {

@@ -37,13 +37,18 @@ const responder = new CallResponder(client, config.latencyMs);
 await responder.start(filterPrefix);
 const sender =
   config.commandRatePerS > 0
-    ? new CommandSender(client, responder.stations, {
-        ratePerS: config.commandRatePerS,
-        action: config.commandAction,
-        payloadJson: config.commandPayload,
-        timeoutMs: config.commandTimeoutMs,
-        perStationLimit: config.commandsPerStation,
-      })
+    ? new CommandSender(
+        client,
+        responder.stations,
+        {
+          ratePerS: config.commandRatePerS,
+          action: config.commandAction,
+          payloadJson: config.commandPayload,
+          timeoutMs: config.commandTimeoutMs,
+          perStationLimit: config.commandsPerStation,
+        },
+        (cid) => responder.forget(cid),
+      )
     : undefined;
 await sender?.listen(filterPrefix);
 

@@ -40,6 +40,16 @@ export class CallResponder {
     await this.client.subscribeAsync(`${filterPrefix}${UPSTREAM_PREFIX}+`, { qos: 1 });
   }
 
+  /**
+   * The gateway answered a command with `offline` (no session for the station): stop addressing
+   * it until it sends a CALL again, so a run that outlives some stations measures the live ones.
+   */
+  forget(cid: string): void {
+    if (!this.known.delete(cid)) return;
+    const index = this.stations.indexOf(cid);
+    if (index >= 0) this.stations.splice(index, 1);
+  }
+
   private onCall(cid: string, payload: Buffer): void {
     let message: unknown;
     try {
