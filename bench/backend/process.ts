@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { ManagedProcess, childEnv, type JsonLine } from '../lib/processes.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
-const READY_TIMEOUT_MS = 15_000;
+// Generous: on a shared, saturated box a Node start alone has taken over 15 s.
+const READY_TIMEOUT_MS = 60_000;
 
 /** The bench backend as a child of a bench or test, with its ready line. */
 export interface BackendProcess {
