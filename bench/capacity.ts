@@ -15,7 +15,6 @@ import { connectAsync } from 'mqtt';
 import { CommandSender } from './backend/command-sender.js';
 import { startBackend } from './backend/process.js';
 import { startBenchBroker } from './lib/broker.js';
-import { cpuSnapshot } from './lib/cpu-window.js';
 import { intFromEnv } from './lib/env.js';
 import { ManagedProcess, childEnv, installCleanup, stopAll, type JsonLine } from './lib/processes.js';
 import { cpuSeconds, rssBytes } from './lib/proc-stats.js';
@@ -41,6 +40,28 @@ const guard = setTimeout(() => {
 
 const log = (msg: string): void => void process.stderr.write(`[${new Date().toISOString()}] ${msg}\n`);
 const mib = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
+/**
+ * CPU seconds of every gateway node so far. A node that died mid-run must not end the run: its
+ * figure becomes NaN and the report names the dead node with the end of its stderr.
+ */
+const nodeCpu = (): number[] =>
+  target.nodes.map((n) => {
+    try {
+      return cpuSeconds(n.pid);
+    } catch {
+      return Number.NaN;
+    }
+  });
+const cpuSince = (before: readonly number[]): number =>
+  nodeCpu().reduce((total, now, i) => total + now - before[i]!, 0);
+const deadNodes: string[] = [];
+const noteDeadNode = (): void => {
+  const dead = target.deadNode();
+  if (dead !== undefined && !deadNodes.includes(dead)) {
+    deadNodes.push(dead);
+    log(dead);
+  }
+};
 
 const broker = await startBenchBroker();
 const target = await startRoutingTarget('cluster-3', broker.url, 1);
@@ -54,7 +75,7 @@ const perGenerator = Array.from(
   { length: GENERATORS },
   (_, g) => Math.floor(STATIONS / GENERATORS) + (g < STATIONS % GENERATORS ? 1 : 0),
 );
-const bootCpu0 = target.nodes.map((n) => cpuSeconds(n.pid));
+const bootCpu0 = nodeCpu();
 const bootStarted = performance.now();
 const generators = perGenerator.map(
   (count, g) =>
@@ -79,7 +100,8 @@ const ready = await Promise.all(
   ),
 );
 const bootS = (performance.now() - bootStarted) / 1000;
-const bootCpu = target.nodes.reduce((sum, n, i) => sum + cpuSeconds(n.pid) - bootCpu0[i]!, 0);
+const bootCpu = cpuSince(bootCpu0);
+noteDeadNode();
 const cids = ready.flatMap((r) => r.cids as string[]);
 const sum = (key: string, lines: readonly JsonLine[]): number =>
   lines.reduce((s, l) => s + Number(l[key] ?? 0), 0);
@@ -95,7 +117,13 @@ const boot = {
 };
 log(`booted ${cids.length} of ${STATIONS} in ${boot.seconds} s`);
 await sleep(SETTLE_S * 1000);
-const heldRss = target.nodes.map((n) => rssBytes(n.pid));
+const heldRss = target.nodes.map((n) => {
+  try {
+    return rssBytes(n.pid);
+  } catch {
+    return Number.NaN;
+  }
+});
 const perNode = cids.length / target.nodes.length;
 const memory = target.nodes.map((n, i) => ({
   node: n.name,
@@ -127,23 +155,22 @@ async function commandPhase(
     perStationLimit: limit,
   });
   await sender.listen('');
-  const before = cpuSnapshot({ nodes: target.nodes });
+  const before = nodeCpu();
   sender.startSending();
   await until(sender);
   await sender.stop();
-  const after = cpuSnapshot({ nodes: target.nodes });
   await mqtt.unsubscribeAsync('ocpp/cp/+/Reply');
   mqtt.removeAllListeners('message');
   const stats = sender.stats();
-  const cpu = after.groups.nodes - before.groups.nodes;
+  const cpu = cpuSince(before);
+  noteDeadNode();
   return { ...stats, gatewayCpuMicrosPerCommand: Math.round((cpu / Math.max(1, stats.sent)) * 1e6) };
 }
 
 async function untilAllSent(sender: CommandSender): Promise<void> {
   const deadline = performance.now() + PHASE_DEADLINE_MS;
   while (sender.stats().sent < cids.length && performance.now() < deadline) {
-    const dead = target.deadNode();
-    if (dead !== undefined) throw new Error(dead);
+    noteDeadNode();
     await sleep(250);
   }
 }
@@ -152,7 +179,7 @@ const commands = await commandPhase(COMMAND_RATE, 1, untilAllSent);
 log(`commands: ${JSON.stringify(commands)}`);
 
 // Phase 3: reconnect storm of node 0's stations, commands flowing meanwhile.
-const stormCpu0 = target.nodes.map((n) => cpuSeconds(n.pid));
+const stormCpu0 = nodeCpu();
 let stormDone: JsonLine[] = [];
 const stormCommands = await commandPhase(STORM_COMMAND_RATE, 0, async () => {
   await sleep(2000);
@@ -162,7 +189,8 @@ const stormCommands = await commandPhase(STORM_COMMAND_RATE, 0, async () => {
   );
   await sleep(2000);
 });
-const stormCpu = target.nodes.reduce((s, n, i) => s + cpuSeconds(n.pid) - stormCpu0[i]!, 0);
+const stormCpu = cpuSince(stormCpu0);
+noteDeadNode();
 const storm = {
   dropped: sum('dropped', stormDone),
   rebooted: sum('booted', stormDone),
@@ -190,6 +218,7 @@ const result = {
   memory,
   commands,
   storm,
+  deadNodes,
 };
 const file = writeResult('capacity', result);
 const c = commands as {
@@ -231,6 +260,7 @@ process.stdout.write(
       ],
     ),
     `storm: ${JSON.stringify(storm)}`,
+    `gateway nodes that died during the run: ${deadNodes.length === 0 ? 'none' : deadNodes.join('\n')}`,
     `JSON: ${file}`,
     '',
   ].join('\n\n'),
