@@ -28,6 +28,14 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
   {
+    // k6 scripts run in k6, not Node; `tsc -p bench/k6/tsconfig.json` checks them against @types/k6.
+    files: ['bench/k6/**/*.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: { __ENV: 'readonly', require: 'readonly', console: 'readonly' } },
+    // The WebSocket module shim must use require: k6 has no dynamic import().
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       // node:test's describe/it return promises that the runner awaits itself.

@@ -27,6 +27,13 @@ export interface SwarmOptions {
   readonly maxPending: number;
   /** The phase ends here even if CPs are still pending; they are counted in `bootPending`. */
   readonly deadlineMs: number;
+  /**
+   * Source address (127.0.0.x) of every socket, so that several generators on one machine do
+   * not share one address's ephemeral ports. @default the kernel's choice
+   */
+  readonly localAddress?: string;
+  /** Called when a socket opens, before its BootNotification: e.g. to answer CALLs from then on. */
+  readonly onOpen?: (cp: SimulatedCp) => void;
 }
 
 const TICK_MS = 20;
@@ -73,6 +80,7 @@ export function connectAndBoot(
       const socket = new WebSocket(`${baseUrl}${encodeURIComponent(id)}`, SUBPROTOCOL, {
         perMessageDeflate: false,
         handshakeTimeout: 30_000,
+        localAddress: options.localAddress,
       });
       const cp: SimulatedCp = { index, id, socket, booted: false, onFrame: () => {} };
       let opened = false;
@@ -87,6 +95,7 @@ export function connectAndBoot(
         opened = true;
         counts.opened++;
         cps.push(cp);
+        options.onOpen?.(cp);
         socket.send(bootNotificationFrame(BOOT_ID));
       });
       socket.on('message', (data, isBinary) => {
@@ -143,5 +152,6 @@ export function swarmOptionsFromEnv(): SwarmOptions {
     ratePerS: Number(requiredEnv('SWARM_RATE_PER_S')),
     maxPending: Number(requiredEnv('SWARM_MAX_PENDING')),
     deadlineMs: Number(requiredEnv('SWARM_DEADLINE_MS')),
+    localAddress: process.env.SWARM_LOCAL_ADDRESS,
   };
 }

@@ -2,8 +2,12 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ManagedProcess, childEnv } from './processes.js';
 
-/** What a bench measures: the gateway, or the `ws` + mqtt.js baseline beside it. */
-export type TargetKind = 'gateway' | 'peer';
+/**
+ * What a bench measures: the gateway, the `ws` + mqtt.js baseline beside it (`peer`), or an
+ * `ocpp-rpc` RPCServer + mqtt.js bridge (`ocpp-rpc`, bench/peer/ocpp-rpc-bridge.ts).
+ */
+export type TargetKind = 'gateway' | 'peer' | 'ocpp-rpc';
+/** The memory and throughput benches' targets. */
 export const TARGET_KINDS: readonly TargetKind[] = ['gateway', 'peer'];
 
 export interface Target {
@@ -33,7 +37,11 @@ const READY_TIMEOUT_MS = 30_000;
 function entryPoint(kind: TargetKind): string {
   if (kind === 'gateway' && process.env.BENCH_GATEWAY_MAIN !== undefined)
     return process.env.BENCH_GATEWAY_MAIN;
-  const relative = kind === 'gateway' ? '../../src/main.js' : '../peer/ws-mqtt-bridge.js';
+  const relative = {
+    gateway: '../../src/main.js',
+    peer: '../peer/ws-mqtt-bridge.js',
+    'ocpp-rpc': '../peer/ocpp-rpc-bridge.js',
+  }[kind];
   return fileURLToPath(new URL(relative, import.meta.url));
 }
 
@@ -44,7 +52,7 @@ export function unavailableReason(kind: TargetKind): string | undefined {
 }
 
 function environment(kind: TargetKind, options: TargetOptions): Record<string, string> {
-  if (kind === 'peer') {
+  if (kind !== 'gateway') {
     return {
       PEER_PORT: '0',
       PEER_HOST: '127.0.0.1',

@@ -1,0 +1,85 @@
+/**
+ * Capacity-run load generator (one of several): connects and boots its share of stations from
+ * its own source address (SWARM_LOCAL_ADDRESS), spread in blocks over the nodes, and has every
+ * station answer each CALL at once. Reports `swarm-ready` with the booted ids. On `storm` it
+ * drops every socket of the first node's block at once and reconnects them all without a rate
+ * limit, then reports `storm-done` with the time until all are booted again.
+ *
+ * Environment (set by bench/capacity.ts): the SWARM_* variables of bench/lib/cp-swarm.ts.
+ */
+import { createInterface } from 'node:readline';
+import { connectAndBoot, swarmOptionsFromEnv, type SimulatedCp } from '../lib/cp-swarm.js';
+import { emptyBootCounts } from '../lib/swarm-protocol.js';
+
+const ACCEPTED = '{"status":"Accepted"}';
+const OPEN = 1;
+const options = swarmOptionsFromEnv();
+let callsAnswered = 0;
+
+function emit(report: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+/** Answers a CALL (OCPP-J 1.6 §4.2.1) with its CALLRESULT (§4.2.2). */
+function answerCalls(cp: SimulatedCp): void {
+  cp.onFrame = (text) => {
+    if (!text.startsWith('[2,') || cp.socket.readyState !== OPEN) return;
+    const id = /^\[2,\s*"([^"\\]*)"/.exec(text)?.[1];
+    if (id === undefined) return;
+    callsAnswered++;
+    cp.socket.send(`[3,"${id}",${ACCEPTED}]`);
+  };
+}
+
+const counts = emptyBootCounts();
+// A command may reach a station between its open and its boot reply (the storm): answer from the open.
+const first = await connectAndBoot({ ...options, onOpen: answerCalls }, counts);
+let cps = first.cps;
+emit({
+  type: 'swarm-ready',
+  ...counts,
+  elapsedMs: first.elapsedMs,
+  cids: cps.filter((cp) => cp.booted).map((cp) => cp.id),
+});
+
+/** The first node's block: CP i goes to node floor(i * nodes / count) (cp-swarm.ts). */
+const inFirstBlock = (cp: SimulatedCp): boolean =>
+  Math.floor((cp.index * options.baseUrls.length) / options.count) === 0;
+
+async function storm(): Promise<void> {
+  const dropped = cps.filter(inFirstBlock);
+  const blockSize = Math.ceil(options.count / options.baseUrls.length);
+  const started = performance.now();
+  for (const cp of dropped) cp.socket.terminate();
+  const stormCounts = emptyBootCounts();
+  const again = await connectAndBoot(
+    {
+      ...options,
+      baseUrls: [options.baseUrls[0]!],
+      count: blockSize,
+      ratePerS: 1_000_000,
+      maxPending: blockSize,
+      onOpen: answerCalls,
+    },
+    stormCounts,
+  );
+  cps = [...cps.filter((cp) => !inFirstBlock(cp)), ...again.cps];
+  emit({
+    type: 'storm-done',
+    dropped: dropped.length,
+    ...stormCounts,
+    elapsedMs: performance.now() - started,
+  });
+}
+
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (text) => {
+  const command = JSON.parse(text) as { cmd: string };
+  if (command.cmd === 'storm') void storm();
+  else if (command.cmd === 'close') {
+    emit({ type: 'swarm-closed', callsAnswered, closedAfterOpen: counts.closedAfterOpen });
+    for (const cp of cps) cp.socket.terminate();
+    process.exit(0);
+  }
+});
+lines.on('close', () => process.exit(0));
