@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { ConfigError } from '../errors.js';
-import { isSupportedSubprotocol, type Subprotocol } from '../ocpp/versions/index.js';
+import { isSupportedSubprotocol, SUBPROTOCOLS, type Subprotocol } from '../ocpp/versions/index.js';
 import { parseCluster } from './cluster.js';
 import { Reader, type Env } from './env-reader.js';
 import { parseMqtt } from './mqtt.js';
@@ -17,7 +17,7 @@ export type { ClusterConfig, Config, LogLevel, MqttProtocolVersion, SchemaMode }
 
 function parseSubprotocols(r: Reader): Subprotocol[] {
   const list = r
-    .string('SUBPROTOCOLS', 'ocpp1.6')
+    .string('SUBPROTOCOLS', SUBPROTOCOLS.join(','))
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
@@ -25,9 +25,9 @@ function parseSubprotocols(r: Reader): Subprotocol[] {
   if (bad.length > 0 || list.length === 0) {
     r.fail(
       'SUBPROTOCOLS',
-      `unsupported subprotocol(s) ${bad.join(', ') || '(empty)'}; this build supports ocpp1.6`,
+      `unsupported subprotocol(s) ${bad.join(', ') || '(empty)'}; this build supports ${SUBPROTOCOLS.join(', ')}`,
     );
-    return ['ocpp1.6'];
+    return [...SUBPROTOCOLS];
   }
   return list as Subprotocol[];
 }

