@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { ConfigError } from '../errors.js';
 import { isSupportedSubprotocol, SUBPROTOCOLS, type Subprotocol } from '../ocpp/versions/index.js';
 import { parseCluster } from './cluster.js';
+import { parseCompression } from './compression.js';
 import { Reader, type Env } from './env-reader.js';
 import { parseMqtt } from './mqtt.js';
 import { parseTopics } from './topics.js';
@@ -56,6 +57,7 @@ export function loadConfig(env: Env = process.env): Config {
     path,
     subprotocols: parseSubprotocols(r),
     requireSubprotocol: r.bool('REQUIRE_SUBPROTOCOL', true),
+    compression: parseCompression(r),
     maxFrameBytes: r.int('MAX_FRAME_BYTES', 262_144, 1024, 16 * 1024 * 1024),
     maxHeaderBytes: r.int('MAX_HEADER_BYTES', 16_384, 1024, 262_144),
     fdReserve: r.int('FD_RESERVE', 128, 16, 1_048_576),

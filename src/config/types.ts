@@ -1,3 +1,4 @@
+import type { CompressionMode } from './compression.js';
 import type { Subprotocol } from '../ocpp/versions/index.js';
 
 /**
@@ -21,6 +22,8 @@ export interface Config {
   readonly subprotocols: readonly Subprotocol[];
   /** Reject upgrades without Sec-WebSocket-Protocol (400). @default true */
   readonly requireSubprotocol: boolean;
+  /** OCPP_GW_COMPRESSION: RFC 7692 permessage-deflate, `off`, `shared` or `dedicated`. @default 'shared' */
+  readonly compression: CompressionMode;
   /** OCPP_GW_MAX_FRAME_BYTES. @default 262144 */
   readonly maxFrameBytes: number;
   /**

@@ -90,7 +90,8 @@ export class Session implements SessionCore {
     if (ws === undefined || this.state === 'closing' || this.state === 'closed') return false;
     let status = 0;
     ws.cork(() => {
-      status = ws.send(text, false, false);
+      // compress: honoured only where permessage-deflate was negotiated (RFC 7692, OCPP_GW_COMPRESSION).
+      status = ws.send(text, false, true);
     });
     if (status === 2) {
       // Over maxBackpressure: the CP is not reading. Close rather than buffer without bound.
