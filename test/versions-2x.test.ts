@@ -29,6 +29,17 @@ async function validators() {
   return { v201, v21 };
 }
 
+describe('schema compilation', () => {
+  it('every schema of every version compiles (they are compiled lazily at run time)', async () => {
+    const policy = await SchemaPolicy.create({
+      upstream: true,
+      downstream: false,
+      subprotocols: ['ocpp1.6', 'ocpp2.0.1', 'ocpp2.1'],
+    });
+    for (const version of Object.values(VERSIONS)) policy.upstream(version)?.compileAll();
+  });
+});
+
 describe('OCPP 2.0.1 and 2.1 descriptors', () => {
   it('spell every problem in the 2.x codes (OCPP-J 2.0.1 Part 4 §4.3)', () => {
     for (const version of [V201, V21]) {

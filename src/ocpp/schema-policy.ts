@@ -7,14 +7,15 @@ export interface SchemaPolicyOptions {
   readonly upstream: boolean;
   /** Check what the backend sends (`downstream` or `all`). */
   readonly downstream: boolean;
-  /** The versions this node negotiates: their validators are compiled at start. */
+  /** The versions this node negotiates: their validators are made at start. */
   readonly subprotocols: readonly Subprotocol[];
 }
 
 /**
- * Which payloads of which version are schema-checked. Each version has its own validator, compiled
- * once at start (a broken schema set stops the node there, not at the first CALL) and shared by
- * every session of that version; a session asks for its own version's.
+ * Which payloads of which version are schema-checked. Each version has its own validator, made
+ * once at start (a missing or incomplete schema set stops the node there, not at the first CALL),
+ * compiling each action on first use, and shared by every session of that version; a session asks
+ * for its own version's.
  */
 export class SchemaPolicy {
   readonly #upstream: boolean;
@@ -22,7 +23,7 @@ export class SchemaPolicy {
   readonly #validators = new Map<string, SchemaValidator>();
 
   /**
-   * Imports the schema modules of the negotiated versions (ocpp/schema-source.ts), then compiles.
+   * Imports the schema modules of the negotiated versions (ocpp/schema-source.ts), then reads them.
    * Versions not negotiated, and every version when checking is off, cost nothing.
    */
   static async create(options: SchemaPolicyOptions): Promise<SchemaPolicy> {
