@@ -18,7 +18,9 @@ describe('version descriptors', () => {
       for (const action of version.requiredActions) assert.ok(version.actions.has(action), action);
       for (const action of version.actions) assert.ok(KNOWN_ACTIONS.has(action), action);
     }
-    assert.equal(isSupportedSubprotocol('ocpp2.0.1'), false);
+    // 2.0.1 and 2.1 are registered now; names that are no OCPP-J subprotocol still are not.
+    assert.equal(isSupportedSubprotocol('ocpp2.0'), false);
+    assert.equal(isSupportedSubprotocol('OCPP2.0.1'), false);
   });
 
   it('1.6 keeps its own spellings on the wire', () => {

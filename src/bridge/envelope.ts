@@ -1,4 +1,12 @@
-import type { CallErrorFrame, CallFrame, CallResultFrame, JsonObject } from '../ocpp/frame.js';
+import type {
+  CallErrorFrame,
+  CallFrame,
+  CallResultErrorFrame,
+  CallResultFrame,
+  Frame,
+  JsonObject,
+  SendFrame,
+} from '../ocpp/frame.js';
 import { MAX_UNIQUE_ID_LENGTH } from '../ocpp/frame.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
 import type { DownstreamMessage } from '../ocpp/message.js';
@@ -106,7 +114,17 @@ export function parseDownstream(payload: Buffer | string): DownstreamParse {
       if (problem !== undefined) return bad(problem);
       return { ok: true, message: { type: 3, uniqueId, payload } };
     }
-    case 4: {
+    case 6: {
+      // OCPP-J 2.1 SEND: a CALL's fields (docs/architecture.md §2.5).
+      if (action === undefined) return bad('bad_action');
+      const payload = value.Payload;
+      if (!isObject(payload)) return bad('bad_payload');
+      const problem = jsonProblem(payload);
+      if (problem !== undefined) return bad(problem);
+      return { ok: true, message: { type: 6, uniqueId, action, payload } };
+    }
+    case 4:
+    case 5: {
       const { ErrorCode: code, ErrorDescription: description, ErrorDetails: details = {} } = value;
       if (typeof code !== 'string' || code === '') return bad('bad_error_code');
       if (typeof description !== 'string') return bad('bad_error_description');
@@ -115,7 +133,7 @@ export function parseDownstream(payload: Buffer | string): DownstreamParse {
       if (problem !== undefined) return bad(problem);
       return {
         ok: true,
-        message: { type: 4, uniqueId, errorCode: code, errorDescription: description, errorDetails: details },
+        message: { type, uniqueId, errorCode: code, errorDescription: description, errorDetails: details },
       };
     }
     default:
@@ -123,8 +141,12 @@ export function parseDownstream(payload: Buffer | string): DownstreamParse {
   }
 }
 
-export function toFrame(message: DownstreamMessage): CallFrame | CallResultFrame | CallErrorFrame {
+export function toFrame(message: DownstreamMessage): Frame {
   switch (message.type) {
+    case 6:
+      return [6, message.uniqueId, message.action, message.payload];
+    case 5:
+      return [5, message.uniqueId, message.errorCode, message.errorDescription, message.errorDetails];
     case 2:
       return [2, message.uniqueId, message.action, message.payload];
     case 3:
@@ -147,12 +169,18 @@ function encode(value: unknown): string | undefined {
   }
 }
 
-/** `payloadText`: the CP's own payload JSON (frame.ts `rawPayload`), spliced in unchanged. */
-export function callPayload(frame: CallFrame, payloadText: string | undefined): string | undefined {
+/**
+ * `payloadText`: the CP's own payload JSON (frame.ts `rawPayload`), spliced in unchanged. A 2.1
+ * SEND has a CALL's shape and keeps its MessageTypeId 6 (docs/architecture.md §2.5).
+ */
+export function callPayload(
+  frame: CallFrame | SendFrame,
+  payloadText: string | undefined,
+): string | undefined {
   if (payloadText === undefined) {
-    return encode({ MessageTypeId: 2, UniqueId: frame[1], Action: frame[2], Payload: frame[3] });
+    return encode({ MessageTypeId: frame[0], UniqueId: frame[1], Action: frame[2], Payload: frame[3] });
   }
-  return `{"MessageTypeId":2,"UniqueId":${JSON.stringify(frame[1])},"Action":${JSON.stringify(frame[2])},"Payload":${payloadText}}`;
+  return `{"MessageTypeId":${frame[0]},"UniqueId":${JSON.stringify(frame[1])},"Action":${JSON.stringify(frame[2])},"Payload":${payloadText}}`;
 }
 
 /** `Action` is added when the gateway knows which downstream CALL this answers (docs/architecture.md §2.5). */
@@ -172,10 +200,16 @@ export function callResultPayload(
   return `{"MessageTypeId":3,"UniqueId":${JSON.stringify(frame[1])},"Payload":${payloadText}${tail}`;
 }
 
-/** EMQX drops `ErrorDetails` upstream; we keep it (docs/architecture.md §7.9). */
-export function callErrorPayload(frame: CallErrorFrame, action: string | undefined): string | undefined {
+/**
+ * EMQX drops `ErrorDetails` upstream; we keep it (docs/architecture.md §7.9). A 2.1
+ * CALLRESULTERROR has a CALLERROR's shape and keeps its MessageTypeId 5.
+ */
+export function callErrorPayload(
+  frame: CallErrorFrame | CallResultErrorFrame,
+  action: string | undefined,
+): string | undefined {
   const body: JsonObject = {
-    MessageTypeId: 4,
+    MessageTypeId: frame[0],
     UniqueId: frame[1],
     ErrorCode: frame[2],
     ErrorDescription: frame[3],
@@ -183,6 +217,15 @@ export function callErrorPayload(frame: CallErrorFrame, action: string | undefin
   };
   if (action !== undefined) body.Action = action;
   return encode(body);
+}
+
+/**
+ * OCPP_GW_PAYLOAD_VERSION_KEY: the charge point's version as one more key at the end of an EMQX
+ * payload (every builder here returns a JSON object's text, so it ends with `}`).
+ */
+export function withVersionKey(payload: string, key: string | undefined, protoVer: string): string {
+  if (key === undefined) return payload;
+  return `${payload.slice(0, -1)},${JSON.stringify(key)}:${JSON.stringify(protoVer)}}`;
 }
 
 /** A CALLERROR the gateway makes itself when a downstream CALL cannot end normally. */

@@ -17,9 +17,12 @@ export class TopicMap {
   private readonly cidLevel: number;
   readonly downstreamFilter: string;
   readonly diagnosticsTopic: string;
+  /** OCPP_GW_PAYLOAD_VERSION_KEY (docs/architecture.md §2.6); undefined: EMQX's payload as it is. */
+  readonly payloadVersionKey: string | undefined;
 
   constructor(topics: Config['topics']) {
     this.mount = topics.mountpoint;
+    this.payloadVersionKey = topics.payloadVersionKey;
     this.upstream = new TopicTemplate(topics.upstream);
     // EMQX's override lookup never matches (atom vs binary keys, docs/architecture.md §7.10); ours does.
     this.overrides = new Map(
@@ -36,23 +39,25 @@ export class TopicMap {
     this.cidLevel = this.downLevels.indexOf('\0');
   }
 
-  call(cid: string, action: string, uniqueId: string): string {
+  /** A CALL, or a 2.1 SEND (`type` 6), which shares the CALL topic. */
+  call(cid: string, action: string, uniqueId: string, version: string, type: '2' | '6' = '2'): string {
     const template = this.overrides.get(action) ?? this.upstream;
-    return this.mount + template.render({ cid, clientid: cid, action, id: uniqueId, type: '2' });
+    return this.mount + template.render({ cid, clientid: cid, action, id: uniqueId, type, version });
   }
 
-  callResult(cid: string, uniqueId: string): string {
-    return this.mount + this.reply.render({ cid, clientid: cid, id: uniqueId, type: '3' });
+  callResult(cid: string, uniqueId: string, version: string): string {
+    return this.mount + this.reply.render({ cid, clientid: cid, id: uniqueId, type: '3', version });
   }
 
-  callError(cid: string, uniqueId: string): string {
-    return this.mount + this.error.render({ cid, clientid: cid, id: uniqueId, type: '4' });
+  /** A CALLERROR, or a 2.1 CALLRESULTERROR (`type` 5), which shares the error topic. */
+  callError(cid: string, uniqueId: string, version: string, type: '4' | '5' = '4'): string {
+    return this.mount + this.error.render({ cid, clientid: cid, id: uniqueId, type, version });
   }
 
-  presenceTopic(cid: string, event: 'connected' | 'disconnected'): string | undefined {
+  presenceTopic(cid: string, event: 'connected' | 'disconnected', version: string): string | undefined {
     return this.presence === undefined
       ? undefined
-      : this.mount + this.presence.render({ cid, clientid: cid, event });
+      : this.mount + this.presence.render({ cid, clientid: cid, event, version });
   }
 
   /** The shared subscription every node makes once (MQTT 5 §4.8.2, `$share/{group}/{filter}`). */

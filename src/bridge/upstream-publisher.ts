@@ -1,9 +1,21 @@
-import type { CallErrorFrame, CallFrame, CallResultFrame } from '../ocpp/frame.js';
+import type {
+  CallErrorFrame,
+  CallFrame,
+  CallResultErrorFrame,
+  CallResultFrame,
+  SendFrame,
+} from '../ocpp/frame.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
 import type { Ack } from '../ocpp/message.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { callErrorPayload, callPayload, callResultPayload, gatewayErrorPayload } from './envelope.js';
+import {
+  callErrorPayload,
+  callPayload,
+  callResultPayload,
+  gatewayErrorPayload,
+  withVersionKey,
+} from './envelope.js';
 import type { MqttLink, UserProperties } from './mqtt-link.js';
 import type { TopicMap } from './topic-map.js';
 import { DEFAULT_VERSION } from '../ocpp/versions/index.js';
@@ -20,7 +32,12 @@ export interface GatewayErrorReply {
   readonly description: string;
   /** Runs once the reply is published (or refused). */
   readonly ack?: Ack | undefined;
+  /** The charge point's `proto_ver` when a session knows it, for a `${version}` topic placeholder. */
+  readonly protoVer?: string | undefined;
 }
+
+/** `${version}` of a gateway error reply for a charge point no session here describes. */
+const UNKNOWN_VERSION = 'unknown';
 
 export interface UpstreamPublisherOptions {
   readonly link: MqttLink;
@@ -99,7 +116,7 @@ export class UpstreamPublisher {
    */
   call(
     origin: Origin,
-    frame: CallFrame,
+    frame: CallFrame | SendFrame,
     payloadText: string | undefined,
     receivedAt: number,
     startedAt: number,
@@ -107,9 +124,11 @@ export class UpstreamPublisher {
   ): boolean {
     const payload = callPayload(frame, payloadText);
     if (payload === undefined) return false;
-    this.metrics.message('upstream', 'call', frame[2]);
-    const topic = this.topics.call(origin.cid, frame[2], frame[1]);
-    this.send(topic, payload, this.qos, this.props(origin, receivedAt), startedAt, failed);
+    const isCall = frame[0] === 2;
+    this.metrics.message('upstream', isCall ? 'call' : 'send', frame[2]);
+    const topic = this.topics.call(origin.cid, frame[2], frame[1], origin.protoVer, isCall ? '2' : '6');
+    const body = withVersionKey(payload, this.topics.payloadVersionKey, origin.protoVer);
+    this.send(topic, body, this.qos, this.props(origin, receivedAt), startedAt, failed);
     return true;
   }
 
@@ -125,15 +144,16 @@ export class UpstreamPublisher {
     const payload = callResultPayload(frame, action, payloadText);
     if (payload === undefined) return false;
     this.metrics.message('upstream', 'callresult', action);
-    const topic = this.topics.callResult(origin.cid, frame[1]);
+    const topic = this.topics.callResult(origin.cid, frame[1], origin.protoVer);
     const props = this.props(origin, receivedAt);
-    this.send(topic, payload, this.qos, props, startedAt, undefined, ack);
+    const body = withVersionKey(payload, this.topics.payloadVersionKey, origin.protoVer);
+    this.send(topic, body, this.qos, props, startedAt, undefined, ack);
     return true;
   }
 
   callError(
     origin: Origin,
-    frame: CallErrorFrame,
+    frame: CallErrorFrame | CallResultErrorFrame,
     action: string | undefined,
     receivedAt: number,
     startedAt: number,
@@ -141,10 +161,12 @@ export class UpstreamPublisher {
   ): boolean {
     const payload = callErrorPayload(frame, action);
     if (payload === undefined) return false;
-    this.metrics.message('upstream', 'callerror', action);
-    const topic = this.topics.callError(origin.cid, frame[1]);
+    const isCallError = frame[0] === 4;
+    this.metrics.message('upstream', isCallError ? 'callerror' : 'callresulterror', action);
+    const topic = this.topics.callError(origin.cid, frame[1], origin.protoVer, isCallError ? '4' : '5');
     const props = this.props(origin, receivedAt);
-    this.send(topic, payload, this.qos, props, startedAt, undefined, ack);
+    const body = withVersionKey(payload, this.topics.payloadVersionKey, origin.protoVer);
+    this.send(topic, body, this.qos, props, startedAt, undefined, ack);
     return true;
   }
 
@@ -153,7 +175,7 @@ export class UpstreamPublisher {
    * in silence (docs/architecture.md §3.4; payload §2.7): a CALLERROR on the charge point's error topic with origin and reason.
    */
   gatewayError(reply: GatewayErrorReply): void {
-    const { cid, uniqueId, action, reason, errorCode, description, ack } = reply;
+    const { cid, uniqueId, action, reason, errorCode, description, ack, protoVer } = reply;
     this.metrics.commandFailed(reason);
     const now = Date.now();
     const props: UserProperties = {
@@ -162,7 +184,7 @@ export class UpstreamPublisher {
       'received-at': String(now),
     };
     const payload = gatewayErrorPayload(uniqueId, action, reason, errorCode, description);
-    const topic = this.topics.callError(cid, uniqueId);
+    const topic = this.topics.callError(cid, uniqueId, protoVer ?? UNKNOWN_VERSION);
     this.send(topic, payload, this.qos, props, performance.now(), undefined, ack);
     this.log.info({ cpId: cid, msgId: uniqueId, action, reason }, 'downstream command answered by gateway');
   }
@@ -175,7 +197,7 @@ export class UpstreamPublisher {
    */
   undelivered(
     cid: string,
-    messageTypeId: 2 | 3 | 4,
+    messageTypeId: 2 | 3 | 4 | 5 | 6,
     uniqueId: string,
     action: string | undefined,
     reason: GatewayReason,
@@ -191,8 +213,13 @@ export class UpstreamPublisher {
     this.diagnostic({ reason, cid, uniqueId, messageTypeId }, ack);
   }
 
-  presence(cid: string, event: 'connected' | 'disconnected', body: Record<string, unknown>): void {
-    const topic = this.topics.presenceTopic(cid, event);
+  presence(
+    cid: string,
+    event: 'connected' | 'disconnected',
+    body: Record<string, unknown>,
+    protoVer: string,
+  ): void {
+    const topic = this.topics.presenceTopic(cid, event, protoVer);
     if (topic === undefined) return;
     const props: UserProperties = { origin: 'gateway', 'gateway-node': this.nodeId };
     this.send(topic, JSON.stringify(body), 1, props, performance.now());

@@ -7,10 +7,10 @@ import type { DownstreamMessage } from '../ocpp/message.js';
  * them means a new envelope version.
  */
 export type WireDownstream =
-  | { readonly type: 2; readonly uniqueId: string; readonly action: string; readonly payload: WireObject }
+  | { readonly type: 2 | 6; readonly uniqueId: string; readonly action: string; readonly payload: WireObject }
   | { readonly type: 3; readonly uniqueId: string; readonly payload: WireObject }
   | {
-      readonly type: 4;
+      readonly type: 4 | 5;
       readonly uniqueId: string;
       readonly errorCode: string;
       readonly errorDescription: string;
@@ -19,8 +19,11 @@ export type WireDownstream =
 
 export type WireObject = Record<string, unknown>;
 
-/** Message types the route bus carries: its own list, not any OCPP version's. */
-export const WIRE_MESSAGE_TYPES: readonly number[] = Object.freeze([2, 3, 4]);
+/**
+ * Message types the route bus carries: its own list, not any OCPP version's. 5 and 6 (OCPP-J 2.1)
+ * have the fields of 4 and 2; a node that predates them refuses such a `deliver` as malformed.
+ */
+export const WIRE_MESSAGE_TYPES: readonly number[] = Object.freeze([2, 3, 4, 5, 6]);
 
 function isObject(value: unknown): value is WireObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -32,12 +35,19 @@ const isString = (value: unknown): value is string => typeof value === 'string';
 export function toWire(message: DownstreamMessage): WireDownstream {
   switch (message.type) {
     case 2:
-      return { type: 2, uniqueId: message.uniqueId, action: message.action, payload: message.payload };
+    case 6:
+      return {
+        type: message.type,
+        uniqueId: message.uniqueId,
+        action: message.action,
+        payload: message.payload,
+      };
     case 3:
       return { type: 3, uniqueId: message.uniqueId, payload: message.payload };
     case 4:
+    case 5:
       return {
-        type: 4,
+        type: message.type,
         uniqueId: message.uniqueId,
         errorCode: message.errorCode,
         errorDescription: message.errorDescription,
@@ -49,12 +59,14 @@ export function toWire(message: DownstreamMessage): WireDownstream {
 export function fromWire(msg: WireDownstream): DownstreamMessage {
   switch (msg.type) {
     case 2:
-      return { type: 2, uniqueId: msg.uniqueId, action: msg.action, payload: msg.payload };
+    case 6:
+      return { type: msg.type, uniqueId: msg.uniqueId, action: msg.action, payload: msg.payload };
     case 3:
       return { type: 3, uniqueId: msg.uniqueId, payload: msg.payload };
     case 4:
+    case 5:
       return {
-        type: 4,
+        type: msg.type,
         uniqueId: msg.uniqueId,
         errorCode: msg.errorCode,
         errorDescription: msg.errorDescription,
@@ -69,10 +81,11 @@ export function decodeDeliverPayload(value: unknown): WireDownstream | undefined
   const { uniqueId } = value;
   if (!isString(uniqueId)) return undefined;
   switch (value.type) {
-    case 2: {
+    case 2:
+    case 6: {
       const { action, payload } = value;
       if (!isString(action) || !isObject(payload)) return undefined;
-      return { type: 2, uniqueId, action, payload };
+      return { type: value.type, uniqueId, action, payload };
     }
     case 3: {
       const { payload } = value;
@@ -81,7 +94,7 @@ export function decodeDeliverPayload(value: unknown): WireDownstream | undefined
     default: {
       const { errorCode, errorDescription, errorDetails } = value;
       if (!isString(errorCode) || !isString(errorDescription) || !isObject(errorDetails)) return undefined;
-      return { type: 4, uniqueId, errorCode, errorDescription, errorDetails };
+      return { type: value.type === 5 ? 5 : 4, uniqueId, errorCode, errorDescription, errorDetails };
     }
   }
 }

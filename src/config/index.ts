@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { ConfigError } from '../errors.js';
-import { isSupportedSubprotocol, type Subprotocol } from '../ocpp/versions/index.js';
+import { isSupportedSubprotocol, SUBPROTOCOLS, type Subprotocol } from '../ocpp/versions/index.js';
 import { parseCluster } from './cluster.js';
+import { parseCompression } from './compression.js';
 import { Reader, type Env } from './env-reader.js';
 import { parseMqtt } from './mqtt.js';
 import { parseTopics } from './topics.js';
@@ -17,7 +18,7 @@ export type { ClusterConfig, Config, LogLevel, MqttProtocolVersion, SchemaMode }
 
 function parseSubprotocols(r: Reader): Subprotocol[] {
   const list = r
-    .string('SUBPROTOCOLS', 'ocpp1.6')
+    .string('SUBPROTOCOLS', SUBPROTOCOLS.join(','))
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
@@ -25,9 +26,9 @@ function parseSubprotocols(r: Reader): Subprotocol[] {
   if (bad.length > 0 || list.length === 0) {
     r.fail(
       'SUBPROTOCOLS',
-      `unsupported subprotocol(s) ${bad.join(', ') || '(empty)'}; this build supports ocpp1.6`,
+      `unsupported subprotocol(s) ${bad.join(', ') || '(empty)'}; this build supports ${SUBPROTOCOLS.join(', ')}`,
     );
-    return ['ocpp1.6'];
+    return [...SUBPROTOCOLS];
   }
   return list as Subprotocol[];
 }
@@ -56,6 +57,7 @@ export function loadConfig(env: Env = process.env): Config {
     path,
     subprotocols: parseSubprotocols(r),
     requireSubprotocol: r.bool('REQUIRE_SUBPROTOCOL', true),
+    compression: parseCompression(r),
     maxFrameBytes: r.int('MAX_FRAME_BYTES', 262_144, 1024, 16 * 1024 * 1024),
     maxHeaderBytes: r.int('MAX_HEADER_BYTES', 16_384, 1024, 262_144),
     fdReserve: r.int('FD_RESERVE', 128, 16, 1_048_576),

@@ -1,7 +1,18 @@
 import type { Reader } from './env-reader.js';
 import type { Config } from './types.js';
 
-const UPSTREAM_PLACEHOLDERS = ['cid', 'clientid', 'action', 'id', 'type'] as const;
+// `version`: the charge point's `proto_ver` (`1.6`, `2.0.1`, `2.1`), for MQTT 3.1.1 backends,
+// which have no user property to read it from (docs/architecture.md §2.6).
+const UPSTREAM_PLACEHOLDERS = ['cid', 'clientid', 'action', 'id', 'type', 'version'] as const;
+const EMQX_KEYS = [
+  'MessageTypeId',
+  'UniqueId',
+  'Action',
+  'Payload',
+  'ErrorCode',
+  'ErrorDescription',
+  'ErrorDetails',
+];
 const DOWNSTREAM_PLACEHOLDERS = ['cid', 'clientid'] as const;
 
 function parseOverrides(r: Reader): Record<string, string> {
@@ -34,13 +45,27 @@ export function parseTopics(r: Reader): Config['topics'] {
   const mountpoint = r.string('TOPIC_PREFIX', 'ocpp/');
   if (/[+#\0]/.test(mountpoint)) r.fail('TOPIC_PREFIX', 'must not contain + # or NUL');
   const presenceOn = r.bool('PRESENCE_ENABLED', true);
-  const presence = r.template('PRESENCE_TOPIC', 'events/${cid}/${event}', ['cid', 'clientid', 'event']);
+  const presence = r.template('PRESENCE_TOPIC', 'events/${cid}/${event}', [
+    'cid',
+    'clientid',
+    'event',
+    'version',
+  ]);
   const downstream = r.template('DOWNSTREAM_TOPIC', 'cs/${cid}', DOWNSTREAM_PLACEHOLDERS);
   if (!downstream.includes('${cid}') && !downstream.includes('${clientid}')) {
     r.fail('DOWNSTREAM_TOPIC', 'must contain ${cid}: the gateway reads the charge point id from the topic');
   }
+  const payloadVersionKey = r.raw('PAYLOAD_VERSION_KEY');
+  // PascalCase like EMQX's keys; one of EMQX's own would change what a backend reads there.
+  if (
+    payloadVersionKey !== undefined &&
+    (!/^[A-Za-z][A-Za-z0-9]{0,63}$/.test(payloadVersionKey) || EMQX_KEYS.includes(payloadVersionKey))
+  ) {
+    r.fail('PAYLOAD_VERSION_KEY', `must be 1..64 letters and digits and none of ${EMQX_KEYS.join(', ')}`);
+  }
   return {
     mountpoint,
+    payloadVersionKey,
     upstream: r.template('UPSTREAM_TOPIC', 'cp/${cid}', UPSTREAM_PLACEHOLDERS),
     upstreamOverrides: parseOverrides(r),
     reply: r.template('UPSTREAM_REPLY_TOPIC', 'cp/${cid}/Reply', UPSTREAM_PLACEHOLDERS),

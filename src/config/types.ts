@@ -1,3 +1,4 @@
+import type { CompressionMode } from './compression.js';
 import type { Subprotocol } from '../ocpp/versions/index.js';
 
 /**
@@ -17,10 +18,12 @@ export interface Config {
   readonly port: number;
   /** @default '/ocpp' */
   readonly path: string;
-  /** OCPP_GW_SUBPROTOCOLS. @default ['ocpp1.6'] */
+  /** OCPP_GW_SUBPROTOCOLS, in the node's preference (the client's order decides). @default ['ocpp1.6', 'ocpp2.0.1', 'ocpp2.1'] */
   readonly subprotocols: readonly Subprotocol[];
   /** Reject upgrades without Sec-WebSocket-Protocol (400). @default true */
   readonly requireSubprotocol: boolean;
+  /** OCPP_GW_COMPRESSION: RFC 7692 permessage-deflate, `off`, `shared` or `dedicated`. @default 'shared' */
+  readonly compression: CompressionMode;
   /** OCPP_GW_MAX_FRAME_BYTES. @default 262144 */
   readonly maxFrameBytes: number;
   /**
@@ -92,6 +95,11 @@ export interface Config {
     readonly error: string;
     /** OCPP_GW_DOWNSTREAM_TOPIC. @default 'cs/${cid}' */
     readonly downstream: string;
+    /**
+     * OCPP_GW_PAYLOAD_VERSION_KEY: a key added to every charge-point frame's payload with its OCPP
+     * version, for MQTT 3.1.1 backends; undefined keeps EMQX's payload unchanged. @default undefined
+     */
+    readonly payloadVersionKey: string | undefined;
     /** undefined when presence events are turned off. @default 'events/${cid}/${event}' */
     readonly presence: string | undefined;
     /** OCPP_GW_DIAGNOSTICS_TOPIC. @default 'gw/diagnostics' */

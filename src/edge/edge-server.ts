@@ -1,3 +1,4 @@
+import { uwsCompression } from './compression.js';
 import type { Config } from '../config/index.js';
 import { ListenError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -61,7 +62,7 @@ export class EdgeServer {
     // Labelled counters start at 0 for every known label (docs/architecture.md §6.5).
     for (const reason of CLOSE_REASONS) metrics.disconnects.labels(reason).inc(0);
     this.app.ws<SocketData>('/*', {
-      compression: 0, // uWS.DISABLED: OCPP frames are small and deflate costs memory per socket
+      compression: uwsCompression(config.compression), // RFC 7692, src/config/compression.ts
       // uWS refuses a message over maxPayloadLength itself, at the frame header or when the
       // fragments add up past it, by dropping the TCP connection without a close frame (the peer
       // sees 1006); it has no hook to send one. We let messages up to twice the limit through

@@ -90,7 +90,7 @@ export class Gateway {
     const httpPort = await this.http.listen(config.http.host, config.http.port);
     const uwsModule = uws ?? (await loadUws());
     const mode = config.schemaValidation;
-    const schemas = new SchemaPolicy({
+    const schemas = await SchemaPolicy.create({
       upstream: mode === 'upstream' || mode === 'all',
       downstream: mode === 'downstream' || mode === 'all',
       subprotocols: config.subprotocols,

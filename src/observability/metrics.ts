@@ -11,7 +11,7 @@ import type { NodeState } from '../node-state.js';
  */
 
 export type Direction = 'upstream' | 'downstream';
-export type FrameKind = 'call' | 'callresult' | 'callerror';
+export type FrameKind = 'call' | 'callresult' | 'callerror' | 'callresulterror' | 'send';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -54,6 +54,7 @@ export class Metrics {
       labelNames: ['version'],
       registers,
     });
+    for (const ocpp of Object.values(VERSIONS)) this.connections.labels(ocpp.protoVer).set(0);
     this.upgrades = new Counter({
       name: 'ocpp_gateway_upgrades_total',
       help: 'WebSocket upgrade attempts by outcome and rejection reason',
@@ -149,7 +150,7 @@ export class Metrics {
   }
 
   message(direction: Direction, type: FrameKind, action: string | undefined): void {
-    const label = type === 'call' || action !== undefined ? boundedAction(action) : '';
+    const label = type === 'call' || type === 'send' || action !== undefined ? boundedAction(action) : '';
     const key = `${direction}|${type}|${label}`;
     let child = this.messageChildren.get(key);
     if (child === undefined) {

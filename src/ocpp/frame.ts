@@ -6,13 +6,17 @@ import { OcppError } from './ocpp-error.js';
  * OCPP-J frames (OCPP-J 1.6 §4.1): a JSON array whose first element is the message type.
  * A discriminated union on element 0; every consumer switches on it exhaustively.
  */
-export const MessageType = { Call: 2, CallResult: 3, CallError: 4 } as const;
+export const MessageType = { Call: 2, CallResult: 3, CallError: 4, CallResultError: 5, Send: 6 } as const;
 
 export type JsonObject = Record<string, unknown>;
 export type CallFrame = [2, string, string, JsonObject];
 export type CallResultFrame = [3, string, JsonObject];
 export type CallErrorFrame = [4, string, string, string, JsonObject];
-export type Frame = CallFrame | CallResultFrame | CallErrorFrame;
+/** OCPP-J 2.1 Part 4 §4.2.4 CALLRESULTERROR: a CALLERROR's shape under MessageTypeId 5. */
+export type CallResultErrorFrame = [5, string, string, string, JsonObject];
+/** OCPP-J 2.1 Part 4 §4.2.5 SEND: a CALL's shape under MessageTypeId 6, never answered. */
+export type SendFrame = [6, string, string, JsonObject];
+export type Frame = CallFrame | CallResultFrame | CallErrorFrame | CallResultErrorFrame | SendFrame;
 
 /**
  * Longest UniqueId we accept. OCPP-J 1.6 §4.1.4 says 36 characters; some firmware sends longer
@@ -118,15 +122,21 @@ export function parseFrame(
     case MessageType.CallResult:
       return withRaw(parseCallResult(value, uniqueId), text, RESULT_HEAD);
     case MessageType.CallError:
-      return parseCallError(value, uniqueId);
+      return parseCallError(value, uniqueId, 4);
+    case MessageType.CallResultError:
+      return parseCallError(value, uniqueId, 5);
+    case MessageType.Send:
+      // A SEND is never answered (OCPP-J 2.1 Part 4 §4.2.5), not even when malformed.
+      return unanswered(withRaw(parseCall(value, uniqueId, 6), text, SEND_HEAD));
     default:
       return fail(new OcppError('unknown_type', `MessageTypeId ${type} is not supported`), uniqueId);
   }
 }
 
-function parseCall(value: unknown[], id: string): ParseResult {
-  if (value.length < 4) return fail(new OcppError('too_few_elements', 'CALL needs 4 elements'), id);
-  if (value.length > 4) return fail(new OcppError('bad_shape', 'CALL has more than 4 elements'), id);
+function parseCall(value: unknown[], id: string, type: 2 | 6 = 2): ParseResult {
+  const name = type === 2 ? 'CALL' : 'SEND';
+  if (value.length < 4) return fail(new OcppError('too_few_elements', `${name} needs 4 elements`), id);
+  if (value.length > 4) return fail(new OcppError('bad_shape', `${name} has more than 4 elements`), id);
   const action: unknown = value[2];
   const payload: unknown = value[3];
   if (typeof action !== 'string' || action.length === 0) {
@@ -140,7 +150,12 @@ function parseCall(value: unknown[], id: string): ParseResult {
   if (!isObject(payload)) return fail(new OcppError('bad_payload', 'Payload must be a JSON object'), id);
   const problem = jsonProblem(payload);
   if (problem !== undefined) return fail(jsonError(problem, 'Payload'), id);
-  return { ok: true, frame: [2, id, action, payload] };
+  return { ok: true, frame: type === 2 ? [2, id, action, payload] : [6, id, action, payload] };
+}
+
+/** A malformed SEND is counted, never answered: the peer expects no reply to it. */
+function unanswered(result: ParseResult): ParseResult {
+  return result.ok ? result : { ok: false, error: result.error, replyId: undefined };
 }
 
 // Malformed replies are never answered with a CALLERROR (OCPP-J 1.6 §4.2.3: CALLERROR answers a CALL).
@@ -154,7 +169,7 @@ function parseCallResult(value: unknown[], id: string): ParseResult {
   return { ok: true, frame: [3, id, payload] };
 }
 
-function parseCallError(value: unknown[], id: string): ParseResult {
+function parseCallError(value: unknown[], id: string, type: 4 | 5): ParseResult {
   const [, , code, description, details] = value as [unknown, unknown, unknown, unknown, unknown];
   if (
     value.length !== 5 ||
@@ -162,20 +177,22 @@ function parseCallError(value: unknown[], id: string): ParseResult {
     typeof description !== 'string' ||
     !isObject(details)
   ) {
+    const name = type === 4 ? 'CALLERROR' : 'CALLRESULTERROR';
     return fail(
-      new OcppError('bad_shape', 'CALLERROR must be [4, id, code, description, {details}]'),
+      new OcppError('bad_shape', `${name} must be [${type}, id, code, description, {details}]`),
       undefined,
       id,
     );
   }
   const problem = jsonProblem(details);
   if (problem !== undefined) return fail(jsonError(problem, 'ErrorDetails'), undefined, id);
-  return { ok: true, frame: [4, id, code, description, details] };
+  return { ok: true, frame: [type, id, code, description, details] };
 }
 
 // The elements before the payload, as JSON tokens: `[2,"id","Action",` and `[3,"id",`.
 const JSON_STRING = String.raw`"(?:[^"\\]|\\.)*"`;
 const CALL_HEAD = new RegExp(String.raw`^\s*\[\s*2\s*,\s*${JSON_STRING}\s*,\s*${JSON_STRING}\s*,`);
+const SEND_HEAD = new RegExp(String.raw`^\s*\[\s*6\s*,\s*${JSON_STRING}\s*,\s*${JSON_STRING}\s*,`);
 const RESULT_HEAD = new RegExp(String.raw`^\s*\[\s*3\s*,\s*${JSON_STRING}\s*,`);
 const TAIL = /\]\s*$/;
 

@@ -17,7 +17,17 @@ export type DownstreamMessage =
       readonly errorCode: string;
       readonly errorDescription: string;
       readonly errorDetails: JsonObject;
-    };
+    }
+  /** OCPP-J 2.1 CALLRESULTERROR: the backend found a charge point's CALLRESULT invalid. */
+  | {
+      readonly type: 5;
+      readonly uniqueId: string;
+      readonly errorCode: string;
+      readonly errorDescription: string;
+      readonly errorDetails: JsonObject;
+    }
+  /** OCPP-J 2.1 SEND: written outside the one-outstanding-CALL rule, never answered. */
+  | { readonly type: 6; readonly uniqueId: string; readonly action: string; readonly payload: JsonObject };
 
 /**
  * The completion of a command: runs once its outcome is out (the charge point's answer or the

@@ -27,9 +27,16 @@ export class ClusterFixture {
     readonly redisCluster: RedisCluster | undefined,
     readonly backend: MqttObserver,
     private readonly env: GatewayEnv,
+    /** The subprotocols every charge point of {@link connect} offers. */
+    readonly protocols: string[],
   ) {}
 
-  static async start(mode: RedisMode, count = 3, env: GatewayEnv = {}): Promise<ClusterFixture> {
+  static async start(
+    mode: RedisMode,
+    count = 3,
+    env: GatewayEnv = {},
+    protocols: string[] = ['ocpp1.6'],
+  ): Promise<ClusterFixture> {
     const mosquitto = await Mosquitto.start();
     const redis = mode === 'standalone' ? await RedisServer.start() : undefined;
     const redisCluster = mode === 'cluster' ? await RedisCluster.start(3) : undefined;
@@ -38,12 +45,20 @@ export class ClusterFixture {
       redis !== undefined
         ? { OCPP_GW_REDIS_URL: redis.url }
         : { OCPP_GW_REDIS_CLUSTER_NODES: redisCluster?.nodesEnv ?? '' };
-    const fixture = new ClusterFixture(mode, mosquitto, redis, redisCluster, backend, {
-      ...CLUSTER_TEST_ENV,
-      OCPP_GW_MQTT_URL: mosquitto.url,
-      ...redisEnv,
-      ...env,
-    });
+    const fixture = new ClusterFixture(
+      mode,
+      mosquitto,
+      redis,
+      redisCluster,
+      backend,
+      {
+        ...CLUSTER_TEST_ENV,
+        OCPP_GW_MQTT_URL: mosquitto.url,
+        ...redisEnv,
+        ...env,
+      },
+      protocols,
+    );
     for (let i = 0; i < count; i++) await fixture.startNode(i);
     return fixture;
   }
@@ -65,7 +80,7 @@ export class ClusterFixture {
   }
 
   async connect(index: number, cid: string): Promise<ChargePoint> {
-    const cp = await ChargePoint.connect(this.url(index, cid));
+    const cp = await ChargePoint.connect(this.url(index, cid), this.protocols);
     this.clients.push(cp);
     return cp;
   }

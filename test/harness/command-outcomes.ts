@@ -97,6 +97,7 @@ export async function commandRounds(
   rounds: number,
   gapMs: number,
   fault: (round: number) => Promise<void> | void = () => undefined,
+  makeCommand: (uniqueId: string) => Record<string, unknown> = command,
 ): Promise<string[]> {
   const ids: string[] = [];
   for (let round = 0; round < rounds; round++) {
@@ -105,7 +106,7 @@ export async function commandRounds(
       cids.map((cid) => {
         const id = `r${round}-${cid}`;
         ids.push(id);
-        return f.backend.publish(`ocpp/cs/${cid}`, command(id));
+        return f.backend.publish(`ocpp/cs/${cid}`, makeCommand(id));
       }),
     );
     await sleep(gapMs);

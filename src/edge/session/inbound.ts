@@ -4,8 +4,10 @@ import {
   serializeFrame,
   type CallErrorFrame,
   type CallFrame,
+  type CallResultErrorFrame,
   type CallResultFrame,
   type ParseResult,
+  type SendFrame,
 } from '../../ocpp/frame.js';
 import type { PendingCall } from './call-queue.js';
 import type { SessionCore } from './session-context.js';
@@ -39,7 +41,11 @@ export function receive(session: SessionCore, text: string, receivedAt: number):
       onCallResult(session, frame, at);
       return;
     case 4:
+    case 5:
       onCallError(session, frame, at);
+      return;
+    case 6:
+      onSend(session, frame, at);
       return;
     default: {
       const unreachable: never = frame;
@@ -73,6 +79,7 @@ function onCallResult(session: SessionCore, frame: CallResultFrame, at: Arrival)
   if (invalid !== undefined && call !== undefined) {
     ctx.publisher.gatewayError({
       cid: session.cid,
+      protoVer: session.protoVer,
       uniqueId: call.uniqueId,
       action: call.action,
       reason: 'invalid_reply',
@@ -88,7 +95,39 @@ function onCallResult(session: SessionCore, frame: CallResultFrame, at: Arrival)
   }
 }
 
-function onCallError(session: SessionCore, frame: CallErrorFrame, at: Arrival): void {
+/**
+ * A 2.1 SEND (OCPP-J 2.1 Part 4 §4.2.5) goes where a CALL goes, with MessageTypeId 6, and is never
+ * answered: not by the backend, and not by us when its payload breaks its schema (then it is
+ * counted and reported on the diagnostics topic, docs/architecture.md §2.9). It is not the CP's
+ * latest CALL either.
+ */
+function onSend(session: SessionCore, frame: SendFrame, at: Arrival): void {
+  const { ctx, version } = session;
+  const invalid = ctx.schemas.upstream(version)?.validate(frame[2], 'request', frame[3]);
+  if (invalid !== undefined) {
+    ctx.metrics.frameErrors.labels(invalid.code(version)).inc();
+    ctx.publisher.diagnostic({
+      reason: 'schema_violation',
+      cid: session.cid,
+      uniqueId: frame[1],
+      messageTypeId: 6,
+      action: frame[2],
+      errorCode: invalid.code(version),
+      description: invalid.message,
+    });
+    return;
+  }
+  const published = ctx.publisher.call(session, frame, at.payloadText, at.receivedAt, at.startedAt, () => {
+    // No one to tell: a SEND has no answer. The publisher has counted and logged the failure.
+  });
+  if (!published) ctx.metrics.frameErrors.labels(UNENCODABLE.code(version)).inc();
+}
+
+/**
+ * A CALLERROR, or a 2.1 CALLRESULTERROR (OCPP-J 2.1 Part 4 §4.2.4): either settles the outstanding
+ * downstream CALL of the same id and carries its Action (docs/architecture.md §2.5).
+ */
+function onCallError(session: SessionCore, frame: CallErrorFrame | CallResultErrorFrame, at: Arrival): void {
   const call = settle(session, frame[1]);
   const { publisher } = session.ctx;
   if (!publisher.callError(session, frame, call?.action, at.receivedAt, at.startedAt, call?.ack)) {
@@ -128,6 +167,7 @@ function replyRejected(session: SessionCore, call: PendingCall | undefined, erro
   if (call === undefined) return;
   ctx.publisher.gatewayError({
     cid: session.cid,
+    protoVer: session.protoVer,
     uniqueId: call.uniqueId,
     action: call.action,
     reason: 'invalid_reply',

