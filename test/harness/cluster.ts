@@ -1,5 +1,5 @@
 import { ChargePoint } from './cp-client.js';
-import { spawnGateway, type GatewayEnv, type GatewayProcess } from './gateway.js';
+import { spawnGateway, type GatewayEnv, type GatewayProcess, type ProcessIdentity } from './gateway.js';
 import { Mosquitto } from './mosquitto.js';
 import { MqttObserver } from './mqtt-observer.js';
 import { RedisCluster, RedisServer } from './redis.js';
@@ -29,10 +29,19 @@ export class ClusterFixture {
     private readonly env: GatewayEnv,
   ) {}
 
-  static async start(mode: RedisMode, count = 3, env: GatewayEnv = {}): Promise<ClusterFixture> {
+  /**
+   * `replicas`: Redis Cluster replicas per master (failover tests). `identities[i]`: the Unix
+   * identity node i runs as (partition tests cut it off by owner, net-cut.ts).
+   */
+  static async start(
+    mode: RedisMode,
+    count = 3,
+    env: GatewayEnv = {},
+    options: { replicas?: number; identities?: readonly (ProcessIdentity | undefined)[] } = {},
+  ): Promise<ClusterFixture> {
     const mosquitto = await Mosquitto.start();
     const redis = mode === 'standalone' ? await RedisServer.start() : undefined;
-    const redisCluster = mode === 'cluster' ? await RedisCluster.start(3) : undefined;
+    const redisCluster = mode === 'cluster' ? await RedisCluster.start(3, options.replicas ?? 0) : undefined;
     const backend = await MqttObserver.connect(mosquitto.url, ['ocpp/cp/+/Reply', 'ocpp/cp/+']);
     const redisEnv: GatewayEnv =
       redis !== undefined
@@ -44,12 +53,16 @@ export class ClusterFixture {
       ...redisEnv,
       ...env,
     });
+    fixture.identities = options.identities ?? [];
     for (let i = 0; i < count; i++) await fixture.startNode(i);
     return fixture;
   }
 
+  private identities: readonly (ProcessIdentity | undefined)[] = [];
+
   async startNode(index: number): Promise<GatewayProcess> {
-    const node = await spawnGateway({ ...this.env, OCPP_GW_NODE_ID: `node-${index}` });
+    const env = { ...this.env, OCPP_GW_NODE_ID: `node-${index}` };
+    const node = await spawnGateway(env, undefined, this.identities[index]);
     this.nodes[index] = node;
     return node;
   }
