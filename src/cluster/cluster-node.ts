@@ -68,7 +68,7 @@ export class ClusterNode implements OwnershipHooks {
       options;
     this.liveness = new SelfLiveness(config.nodeTtlMs, config.heartbeatMs, log);
     const { liveness } = this;
-    // Twice the TTL: long enough for a survivor to notice and adopt (docs/architecture.md §5.12).
+    // Twice the TTL: long enough for a survivor to notice and adopt (docs/architecture.md §5.13).
     this.gate = new LapseGate(liveness, 2 * config.nodeTtlMs, metrics.partition, log);
     this.redis = redis;
     this.config = config;
@@ -95,8 +95,10 @@ export class ClusterNode implements OwnershipHooks {
       liveness,
       commandTimeoutMs: config.commandTimeoutMs,
       metrics: metrics.partition,
-      reply: (envelope, outcome) =>
-        this.bus.notify(envelope.from, { v: 1, k: 'reply', from: nodeId, ref: envelope.ref, outcome }),
+      reply: (envelope, outcome) => {
+        const reply = { v: 1, k: 'reply', from: nodeId, ref: envelope.ref, outcome } as const;
+        this.bus.notifyUntil(envelope.from, reply, config.routeTimeoutMs);
+      },
     };
   }
 
@@ -117,7 +119,7 @@ export class ClusterNode implements OwnershipHooks {
     await this.bus.start((envelope) => this.onEnvelope(envelope));
     await this.directory.start();
     this.redis.onReconnect(() => void this.reassert('redis reconnected'));
-    // Peers deleted our entries as stale while we could not beat (docs/architecture.md §5.12).
+    // Peers deleted our entries as stale while we could not beat (docs/architecture.md §5.13).
     this.liveness.onBack(() => void this.reassert('liveness re-established'));
     // Refresh the owner entries' TTL well before it runs out.
     const everyMs = Math.max(60_000, (this.config.ownerTtlS * 1000) / 3);
