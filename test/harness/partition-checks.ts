@@ -43,7 +43,7 @@ export async function reachableWithin(
     const ids = cids.flatMap((cid) => [0, 1, 2].map((k) => ({ cid, id: `${tag}-${attempt}-${k}-${cid}` })));
     await Promise.all(ids.map(({ cid, id }) => f.backend.publish(`ocpp/cs/${cid}`, command(id))));
     const attemptStart = Date.now();
-    while (Date.now() - attemptStart < 1500) {
+    while (Date.now() - attemptStart < 3000) {
       const results = outcomes(
         f,
         ids.map((x) => x.id),
