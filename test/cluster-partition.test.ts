@@ -15,7 +15,7 @@ import {
 import { eventually, sleep } from './harness/time.js';
 
 /**
- * Silent partitions (docs/architecture.md §5.12): one of three gateway processes (node-1, run as
+ * Silent partitions (docs/architecture.md §5.13): one of three gateway processes (node-1, run as
  * its own Unix user) has its packets to Redis, to the broker, or to both dropped with iptables
  * for 5 s, longer than the 1.5 s node TTL, while commands flow to charge points on every node.
  * The sockets stay open: nothing closes, nothing resets. Afterwards: no command lost, none

@@ -9,7 +9,7 @@ interface Reconnecting {
 }
 
 /**
- * Keeps the link's session honest across reconnects (docs/architecture.md §5.12):
+ * Keeps the link's session honest across reconnects (docs/architecture.md §5.13):
  * - subscriptions are sent again on every reconnect, whatever `sessionPresent` says: the session
  *   the broker resumed may have been adopted meanwhile, and the adopter unsubscribed its filters;
  * - a session taken over by another client (an adopter that judged this node dead) is not

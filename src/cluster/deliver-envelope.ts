@@ -19,7 +19,7 @@ export interface DeliverDeps {
 
 /**
  * The owner's side of a `deliver` envelope (docs/architecture.md §5.4). Not written once the
- * sender may have given up on it (§5.12): the sender judges this node dead a node TTL after our
+ * sender may have given up on it (§5.13): the sender judges this node dead a node TTL after our
  * last acknowledged beat, and fails its own PUBLISH after the command deadline, though Redis may
  * still pass the message on when a silent cut heals. `stale` tells a sender still waiting that
  * nothing was written: it may look the owner up and try again.

@@ -3,7 +3,7 @@ import type { PartitionMetrics } from '../observability/partition-metrics.js';
 import type { SelfLiveness } from './self-liveness.js';
 
 /**
- * Downstream messages parked while this node's liveness has lapsed (docs/architecture.md §5.12).
+ * Downstream messages parked while this node's liveness has lapsed (docs/architecture.md §5.13).
  * Peers may judge the node dead and a survivor adopt its MQTT session at any moment: the broker
  * then hands every message this node has not acknowledged to the adopter. Whatever the node did
  * with such a message meanwhile would be done twice: a command written here (without a

@@ -94,7 +94,7 @@ export class NodeDirectory {
         cmd.hset(this.membersKey, this.nodeId, this.mqttClientId),
       ]);
       this.redis.setAnswering(true);
-      // Our key was gone: peers may have judged us dead (docs/architecture.md §5.12).
+      // Our key was gone: peers may have judged us dead (docs/architecture.md §5.13).
       this.liveness.beatOk(sentAt, this.beaten && previous === null);
       this.beaten = true;
       await this.refresh();

@@ -59,7 +59,7 @@ export class OwnerDelivery {
           if (waiting !== undefined) this.inProgress.delete(key);
           this.deliver(session, message, { ack: ackAll, redelivered });
         };
-        // docs/architecture.md §5.12: written here without a mark, it could be written again by an adopter.
+        // docs/architecture.md §5.13: written here without a mark, it could be written again by an adopter.
         if (gate.park(retry, marks.lastError)) return;
         marks.writingUnprotected();
       }

@@ -25,7 +25,7 @@ export type RouteEnvelope =
       /**
        * The sender's clock when it sent this (ms since the epoch; optional: older senders send
        * none). The owner does not write a command older than the Redis command deadline
-       * (docs/architecture.md §5.12); node clocks must agree well within that deadline.
+       * (docs/architecture.md §5.13); node clocks must agree well within that deadline.
        */
       readonly at?: number;
     }

@@ -1,7 +1,7 @@
 import type { Logger } from '../observability/logger.js';
 
 /**
- * This node's own liveness as its peers see it (docs/architecture.md §5.12). Peers judge a node
+ * This node's own liveness as its peers see it (docs/architecture.md §5.13). Peers judge a node
  * dead when its liveness key expires: at the earliest a node TTL after the last heartbeat that
  * Redis acknowledged was *sent*. A node cut off from Redis without its sockets closing (a
  * silent partition) learns it from its own failing beats (commands have a deadline), not from a

@@ -80,7 +80,7 @@ export class SentMarks {
     }
   }
 
-  /** Called for each command written without a mark (counted: docs/architecture.md §5.12). */
+  /** Called for each command written without a mark (counted: docs/architecture.md §5.13). */
   onUnprotected(handler: () => void): void {
     this.unprotected = handler;
   }

@@ -102,7 +102,7 @@ export class SessionAdopter {
         // what we handled but could not acknowledge is redelivered to it (written-marks stop
         // a second write to the charge point).
         if (link.closedForGood) {
-          // Steps back for good: the node is alive, whatever Redis says of it (docs/architecture.md §5.12).
+          // Steps back for good: the node is alive, whatever Redis says of it (docs/architecture.md §5.13).
           this.gaveWay.add(dead);
           this.metrics.adoptions.labels('returned').inc();
           log.warn({ node: dead, messages: handled }, 'adoption ended: the node is back');

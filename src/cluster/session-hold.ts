@@ -5,7 +5,7 @@ import type { LapseGate } from './lapse-gate.js';
 import type { SelfLiveness } from './self-liveness.js';
 
 /**
- * The node's MQTT session against adoption (docs/architecture.md §5.12). When the broker hands
+ * The node's MQTT session against adoption (docs/architecture.md §5.13). When the broker hands
  * the session to another client (MQTT 5 reason 0x8E), or the link closes while this node's
  * liveness has lapsed (an MQTT 3.1.1 broker says nothing), a survivor may be adopting it: taking
  * it back at once would fight the adopter every second. The link waits instead until a

@@ -133,7 +133,7 @@ export interface ClusterConfig {
   /**
    * OCPP_GW_REDIS_COMMAND_TIMEOUT_MS: a Redis command unanswered this long fails (a silently cut
    * connection never closes); also the age past which a forwarded command is not written
-   * (docs/architecture.md §5.12). @default min(2000, node TTL / 2)
+   * (docs/architecture.md §5.13). @default min(2000, node TTL / 2)
    */
   readonly commandTimeoutMs: number;
 }

@@ -1,7 +1,7 @@
 import { Counter, type Registry } from 'prom-client';
 
 /**
- * What silent partitions cost (docs/architecture.md §5.12), one counter, bounded labels, each
+ * What silent partitions cost (docs/architecture.md §5.13), one counter, bounded labels, each
  * initialised to 0:
  * - `deliver_dropped_lapsed`: a forwarded command not written because this node's liveness lapsed;
  * - `deliver_dropped_late`: one not written because it arrived later than the Redis command deadline;
@@ -29,7 +29,7 @@ export class PartitionMetrics {
   constructor(registry: Registry) {
     this.events = new Counter({
       name: 'ocpp_gateway_partition_events_total',
-      help: 'Silent-partition events by kind (docs/architecture.md §5.12)',
+      help: 'Silent-partition events by kind (docs/architecture.md §5.13)',
       labelNames: ['event'],
       registers: [registry],
     });
