@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite runs for real (mosquitto broker and its
-# clients, redis-server and redis-cli, openssl for the TLS test's certificates), via apt, only
+# clients, redis-server and redis-cli, openssl for the TLS test's certificates, iptables for the
+# partition tests), via apt, only
 # when they are missing. Used by `npm test`
 # (pretest) and .ci/run.
 set -euo pipefail
@@ -18,6 +19,8 @@ fi
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # Prometheus and promtool: the dashboard and alert-rule tests (test/prometheus-*.test.ts).
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+# The partition tests cut one gateway process off with iptables (owner match, conntrack marks).
+command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || missing+=(iptables)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

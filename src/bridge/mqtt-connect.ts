@@ -10,6 +10,8 @@ export interface ConnectOptions {
   readonly password: string | undefined;
   /** 0: clean session. Otherwise the broker keeps the session (and unacked messages) this long. */
   readonly sessionExpiryS: number;
+  /** MQTT keepalive (s); mqtt.js closes the link when a PINGRESP is a keepalive late. @default 30 */
+  readonly keepaliveS?: number;
 }
 
 /** The commands the broker may have outstanding to us (MQTT 5 Receive Maximum, §3.1.2.11.3). */
@@ -38,7 +40,7 @@ export function clientOptions(
           }
         : undefined,
     customHandleAcks: inbox.customHandleAcks,
-    keepalive: 30,
+    keepalive: options.keepaliveS ?? 30,
     // A one-shot link (reconnect: false) retries only until its first CONNACK (see connect()).
     reconnectPeriod: 1000,
     connectTimeout: 10_000,

@@ -5,6 +5,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { MqttProtocolVersion } from '../config/index.js';
 import { DEFERRED_ACK, Inbox, type MessageHandler } from './inbox.js';
 import { clientOptions, firstConnect, keepNoDelay, redactUrl, type ConnectOptions } from './mqtt-connect.js';
+import { LinkGuard } from './link-guard.js';
 import { BrokerLimits } from './publish-check.js';
 import { PublishFlow } from './publish-flow.js';
 import { dropOutgoing, RefusalGuard } from './refusal-guard.js';
@@ -45,6 +46,8 @@ export class MqttLink {
   private overflowCount = 0;
   private overflowLoggedAt = 0;
   private readonly limits: BrokerLimits;
+  /** Re-subscription on reconnect, session takeover (link-guard.ts). */
+  readonly guard: LinkGuard;
 
   private constructor(
     private readonly client: MqttClient,
@@ -76,6 +79,7 @@ export class MqttLink {
       this.flow.connected(packet.properties?.receiveMaximum, Object.keys(client.outgoing).length),
     );
     this.limits = new BrokerLimits(client, connack);
+    this.guard = new LinkGuard(client, log);
     new RefusalGuard(client, (error) => this.refused(error));
   }
 
@@ -164,6 +168,7 @@ export class MqttLink {
     const code = granted[0]?.qos;
     if (code === undefined || code >= 0x80)
       throw new Error(`subscription to ${filter} refused (code ${String(code)})`);
+    this.guard.remember(filter, qos);
   }
 
   /**
@@ -198,6 +203,7 @@ export class MqttLink {
   }
 
   async unsubscribe(filter: string): Promise<void> {
+    this.guard.forget(filter);
     await this.client.unsubscribeAsync(filter);
   }
 

@@ -12,8 +12,10 @@ import { OwnerDelivery } from './owner-delivery.js';
 import type { RedisLink } from './redis-link.js';
 import { RedisRegistry } from './redis-registry.js';
 import type { RouteEnvelope } from './route-envelope.js';
-import { fromWire } from './route-deliver.js';
+import { handleDeliver, type DeliverDeps } from './deliver-envelope.js';
 import { RouteBus } from './route-bus.js';
+import { LapseGate } from './lapse-gate.js';
+import { SelfLiveness } from './self-liveness.js';
 import { SentMarks } from './sent-marks.js';
 
 export interface ClusterNodeOptions {
@@ -31,6 +33,8 @@ export interface ClusterNodeOptions {
   readonly log: Logger;
   /** A dead node's MQTT session is left behind: adopt it (session-adopter.ts). */
   readonly adopt: DirectoryEvents['dead'];
+  /** A node judged dead beats again: an adopter gives way to it for good. */
+  readonly revived?: DirectoryEvents['revived'];
 }
 
 /**
@@ -44,6 +48,10 @@ export class ClusterNode implements OwnershipHooks {
   readonly registry: RedisRegistry;
   readonly bus: RouteBus;
   readonly router: CommandRouter;
+  /** Whether peers may judge this node dead (self-liveness.ts). */
+  readonly liveness: SelfLiveness;
+  /** Parks what needs Redis while lapsed (lapse-gate.ts). */
+  readonly gate: LapseGate;
   private reassertTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -58,32 +66,43 @@ export class ClusterNode implements OwnershipHooks {
   constructor(options: ClusterNodeOptions) {
     const { redis, config, nodeId, run, mqttClientId, markTtlMs, table, publisher, metrics, log, adopt } =
       options;
+    this.liveness = new SelfLiveness(config.nodeTtlMs, config.heartbeatMs, log);
+    const { liveness } = this;
+    // Twice the TTL: long enough for a survivor to notice and adopt (docs/architecture.md §5.13).
+    this.gate = new LapseGate(liveness, 2 * config.nodeTtlMs, metrics.partition, log);
     this.redis = redis;
     this.config = config;
     this.nodeId = nodeId;
     this.table = table;
     this.metrics = metrics;
     this.log = log;
-    const events: DirectoryEvents = { lost: (id) => this.router.nodeLost(id), dead: adopt };
-    this.directory = new NodeDirectory({ redis, config, nodeId, mqttClientId, events, metrics, log });
+    const { revived } = options;
+    const events: DirectoryEvents = { lost: (id) => this.router.nodeLost(id), dead: adopt, revived };
+    const directoryOptions = { redis, config, nodeId, mqttClientId, events, metrics, log, liveness };
+    this.directory = new NodeDirectory(directoryOptions);
     this.registry = new RedisRegistry(redis, config, nodeId, this.directory, log);
     this.bus = new RouteBus(redis, config.prefix, nodeId, metrics, log);
     // Long enough for a dead node to be noticed and its session adopted (docs/architecture.md §5.7).
     const doneTtlMs = Math.max(TUNING.minDoneMarkTtlMs, 5 * config.nodeTtlMs);
     const marks = new SentMarks(redis, config.prefix, `${nodeId}|${run}`, markTtlMs, doneTtlMs, log);
-    const owner = new OwnerDelivery(publisher, marks, metrics);
-    this.router = new CommandRouter({
-      nodeId,
-      local: table,
+    marks.onUnprotected(() => metrics.partition.count('unprotected_write'));
+    const owner = new OwnerDelivery(publisher, marks, metrics, this.gate);
+    const cluster = this.clusterDeps();
+    this.router = new CommandRouter({ nodeId, local: table, owner, publisher, cluster, log });
+    this.deliverDeps = {
+      table,
       owner,
-      publisher,
-      cluster: this.clusterDeps(),
-      log,
-    });
-    this.ownerDelivery = owner;
+      liveness,
+      commandTimeoutMs: config.commandTimeoutMs,
+      metrics: metrics.partition,
+      reply: (envelope, outcome) => {
+        const reply = { v: 1, k: 'reply', from: nodeId, ref: envelope.ref, outcome } as const;
+        this.bus.notifyUntil(envelope.from, reply, config.routeTimeoutMs);
+      },
+    };
   }
 
-  private readonly ownerDelivery: OwnerDelivery;
+  private readonly deliverDeps: DeliverDeps;
 
   private clusterDeps(): RouterCluster {
     return {
@@ -92,6 +111,7 @@ export class ClusterNode implements OwnershipHooks {
       bus: this.bus,
       routeTimeoutMs: this.config.routeTimeoutMs,
       metrics: this.metrics,
+      gate: this.gate,
     };
   }
 
@@ -99,6 +119,8 @@ export class ClusterNode implements OwnershipHooks {
     await this.bus.start((envelope) => this.onEnvelope(envelope));
     await this.directory.start();
     this.redis.onReconnect(() => void this.reassert('redis reconnected'));
+    // Peers deleted our entries as stale while we could not beat (docs/architecture.md §5.13).
+    this.liveness.onBack(() => void this.reassert('liveness re-established'));
     // Refresh the owner entries' TTL well before it runs out.
     const everyMs = Math.max(60_000, (this.config.ownerTtlS * 1000) / 3);
     this.reassertTimer = setInterval(() => void this.reassert('ttl refresh'), everyMs);
@@ -134,18 +156,9 @@ export class ClusterNode implements OwnershipHooks {
 
   private onEnvelope(envelope: RouteEnvelope): void {
     switch (envelope.k) {
-      case 'deliver': {
-        const session = this.table.lookup(envelope.cid);
-        const reply = (outcome: 'done' | 'stale'): void =>
-          this.bus.notify(envelope.from, { v: 1, k: 'reply', from: this.nodeId, ref: envelope.ref, outcome });
-        // A message for an older session of this charge point is stale: never written to the new one.
-        if (session?.epoch !== envelope.epoch) reply('stale');
-        else {
-          const delivery = { ack: () => reply('done'), redelivered: envelope.dup };
-          this.ownerDelivery.deliver(session, fromWire(envelope.msg), delivery);
-        }
+      case 'deliver':
+        handleDeliver(envelope, this.deliverDeps);
         return;
-      }
       case 'reply':
         this.router.outcome(envelope.ref, envelope.outcome);
         return;

@@ -4,47 +4,16 @@ import type { LocalSessions } from '../edge/session/session-table.js';
 import { TUNING } from '../config/tuning.js';
 import { EnvelopeEncodeError } from '../errors.js';
 import { RateLimitedWarn } from '../observability/rate-limited-warn.js';
-import { routeResult, type ClusterMetrics } from '../observability/cluster-metrics.js';
+import { routeResult } from '../observability/cluster-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
-import type { OwnerCache } from './owner-cache.js';
 import type { OwnerDelivery } from './owner-delivery.js';
-import type { Owner, OwnershipRegistry } from './registry.js';
-import type { RouteBus } from './route-bus.js';
+import type { Owner } from './registry.js';
+import type { CommandRouterOptions, Forwarded, RouterCluster } from './router-types.js';
 import { toWire } from './route-deliver.js';
-import { realClock, type Clock, type TimerHandle } from '../io/clock.js';
+import { realClock, type Clock } from '../io/clock.js';
 
-/** What cluster mode adds to the router; absent in single-node mode. */
-export interface RouterCluster {
-  readonly registry: OwnershipRegistry;
-  /** Recent lookups; a miss or a wrong guess falls back to the registry (owner-cache.ts). */
-  readonly cache: OwnerCache;
-  readonly bus: RouteBus;
-  readonly routeTimeoutMs: number;
-  readonly metrics: ClusterMetrics;
-}
-
-export interface CommandRouterOptions {
-  readonly nodeId: string;
-  readonly local: LocalSessions;
-  readonly owner: OwnerDelivery;
-  readonly publisher: UpstreamPublisher;
-  /** Absent in single-node mode: every charge point is local or offline. */
-  readonly cluster: RouterCluster | undefined;
-  readonly log: Logger;
-  /** The route timeout's clock; the real one unless a test drives it. */
-  readonly clock?: Clock | undefined;
-}
-
-interface Forwarded {
-  readonly cid: string;
-  readonly message: DownstreamMessage;
-  readonly delivery: Delivery;
-  readonly owner: string;
-  readonly retried: boolean;
-  readonly startedAt: number;
-  timer: TimerHandle | undefined;
-}
+export type { CommandRouterOptions, RouterCluster } from './router-types.js';
 
 /**
  * Routes each downstream message to the node that owns the charge point (docs/architecture.md §5.5).
@@ -100,6 +69,7 @@ export class CommandRouter {
       this.undeliverable(cid, message, 'offline', delivery.ack);
       return;
     }
+    if (this.cluster.gate?.park(() => this.route(cid, message, delivery)) === true) return;
     void this.forward(this.cluster, cid, message, delivery, false);
   };
 
@@ -118,6 +88,7 @@ export class CommandRouter {
       try {
         owner = await cluster.registry.lookup(cid);
       } catch (error) {
+        if (cluster.gate?.park(() => this.route(cid, message, delivery), error) === true) return;
         this.lookupFailed.note(error, { cpId: cid });
         this.undeliverable(cid, message, 'unroutable', ack);
         return;
@@ -154,6 +125,7 @@ export class CommandRouter {
         epoch: owner.epoch,
         dup: redelivered,
         msg: toWire(message),
+        at: Date.now(),
       } as const;
       const receivers = await cluster.bus.send(owner.nodeId, envelope);
       // Nobody subscribed on the owner's channel: its node is gone (docs/architecture.md §5.4). A cached
@@ -163,6 +135,11 @@ export class CommandRouter {
     } catch (error) {
       // The command itself cannot be packed: no retry or other node can help it.
       const encodable = !(error instanceof EnvelopeEncodeError);
+      // Not written by the owner (it drops what arrives later than the command deadline).
+      if (encodable && cluster.gate?.park(() => this.route(cid, message, delivery), error) === true) {
+        this.take(ref);
+        return;
+      }
       if (encodable) this.sendFailed.note(error, { cpId: cid, owner: owner.nodeId });
       this.fail(ref, encodable ? 'unroutable' : 'malformed');
     }

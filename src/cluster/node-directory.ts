@@ -3,12 +3,15 @@ import type { Logger } from '../observability/logger.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { RedisLink } from './redis-link.js';
 import { redisKeys } from './keys.js';
+import type { SelfLiveness } from './self-liveness.js';
 
 export interface DirectoryEvents {
   /** A node seen alive before has no heartbeat any more: its forwarded commands are lost. */
   lost(nodeId: string): void;
   /** A registered node without a heartbeat: a candidate for MQTT session adoption. */
   dead(nodeId: string, mqttClientId: string): void;
+  /** A node seen dead before beats again (a partition healed): adopters give way to it. */
+  revived?(nodeId: string): void;
 }
 
 /**
@@ -26,6 +29,8 @@ export interface NodeDirectoryOptions {
   readonly events: DirectoryEvents;
   readonly metrics: ClusterMetrics;
   readonly log: Logger;
+  /** Told of every beat's result: whether peers may judge this node dead. */
+  readonly liveness: SelfLiveness;
 }
 
 export class NodeDirectory {
@@ -34,6 +39,9 @@ export class NodeDirectory {
   /** No dead-node verdicts before this: after a Redis outage every node needs a beat to return. */
   private graceUntil = 0;
   private readonly membersKey: string;
+  /** The first beat finds no key of ours; later ones finding none mean it expired meanwhile. */
+  private beaten = false;
+  private readonly liveness: SelfLiveness;
 
   private readonly redis: RedisLink;
   private readonly config: ClusterConfig;
@@ -52,6 +60,7 @@ export class NodeDirectory {
       events: this.events,
       metrics: this.metrics,
       log: this.log,
+      liveness: this.liveness,
     } = options);
     const { redis, config } = options;
     this.membersKey = redisKeys.nodes(config.prefix);
@@ -78,13 +87,20 @@ export class NodeDirectory {
       // Before any verdict: a master that came back empty lost liveness keys too. A restart
       // found here runs the reconnect handlers (grace, a beat, re-assert) and ends this beat.
       if (await this.redis.restarted()) return;
-      const value = JSON.stringify({ mqttClientId: this.mqttClientId, at: Date.now() });
-      await Promise.all([
-        cmd.set(this.livenessKey(this.nodeId), value, 'PX', this.config.nodeTtlMs),
+      const sentAt = Date.now();
+      const value = JSON.stringify({ mqttClientId: this.mqttClientId, at: sentAt });
+      const [previous] = await Promise.all([
+        cmd.set(this.livenessKey(this.nodeId), value, 'PX', this.config.nodeTtlMs, 'GET'),
         cmd.hset(this.membersKey, this.nodeId, this.mqttClientId),
       ]);
+      this.redis.setAnswering(true);
+      // Our key was gone: peers may have judged us dead (docs/architecture.md §5.13).
+      this.liveness.beatOk(sentAt, this.beaten && previous === null);
+      this.beaten = true;
       await this.refresh();
     } catch (error) {
+      this.redis.setAnswering(false);
+      this.liveness.beatFailed(error);
       this.log.debug({ err: error }, 'heartbeat failed');
     }
   }
@@ -100,6 +116,7 @@ export class NodeDirectory {
       if (now) count += 1;
       const before = this.alive.get(id);
       this.alive.set(id, now);
+      if (now && before === false) this.events.revived?.(id);
       // After a Redis outage every node needs one beat to write its key again: no verdicts yet.
       if (now || this.inGrace) return;
       if (before === true) {

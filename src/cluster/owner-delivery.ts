@@ -2,7 +2,8 @@ import type { UpstreamPublisher } from '../bridge/upstream-publisher.js';
 import type { Ack, Delivery, DownstreamMessage } from '../ocpp/message.js';
 import type { Session } from '../edge/session/session.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
-import type { SentMarks } from './sent-marks.js';
+import type { LapseGate } from './lapse-gate.js';
+import { MARKS_UNAVAILABLE, type SentMarks } from './sent-marks.js';
 
 /**
  * The owner's side of a downstream message: hands it to the session, after the written-mark
@@ -21,6 +22,8 @@ export class OwnerDelivery {
     /** Cluster mode only: single-node delivery has no written-marks and no cluster metrics. */
     private readonly marks?: SentMarks,
     private readonly metrics?: ClusterMetrics,
+    /** Parks a command whose mark cannot be taken while this node's liveness has lapsed. */
+    private readonly gate?: LapseGate,
   ) {}
 
   deliver(session: Session, message: DownstreamMessage, delivery: Delivery): void {
@@ -50,7 +53,17 @@ export class OwnerDelivery {
       for (const joinedAck of waiting) joinedAck();
     };
     void marks.take(session.cid, message.uniqueId, redelivered).then((holder) => {
-      if (holder === undefined) {
+      if (holder === MARKS_UNAVAILABLE && this.gate !== undefined) {
+        const gate = this.gate;
+        const retry = (): void => {
+          if (waiting !== undefined) this.inProgress.delete(key);
+          this.deliver(session, message, { ack: ackAll, redelivered });
+        };
+        // docs/architecture.md §5.13: written here without a mark, it could be written again by an adopter.
+        if (gate.park(retry, marks.lastError)) return;
+        marks.writingUnprotected();
+      }
+      if (holder === undefined || holder === MARKS_UNAVAILABLE) {
         session.deliver(message, () => {
           marks.finished(session.cid, message.uniqueId);
           ackAll();

@@ -34,7 +34,7 @@ export class RedisLink {
     private readonly sub: Client,
     readonly sharded: boolean,
     private readonly log: Logger,
-    metrics: ClusterMetrics,
+    private readonly metrics: ClusterMetrics,
   ) {
     // Every command, scripts included, passes through sendCommand (ioredis's public entry point):
     // batching there covers every caller, present and future.
@@ -83,6 +83,9 @@ export class RedisLink {
       // Subscriptions wait for the connection; commands must fail fast (see class comment).
       enableOfflineQueue: subscriber,
       maxRetriesPerRequest: subscriber ? null : 0,
+      // A silently cut connection never closes: without a deadline a command would wait for
+      // TCP to give up (15 min). Subscriptions wait for the connection instead.
+      ...(subscriber ? {} : { commandTimeout: config.commandTimeoutMs }),
       // Off: it batches only within one tick, and uWS runs the tick queue after every message,
       // so each "pipeline" held one command (measured: more CPU per forwarded command than
       // without). TurnBatch batches per event-loop turn instead.
@@ -120,8 +123,18 @@ export class RedisLink {
     return streams;
   }
 
+  /** False while heartbeats go unanswered (a silent cut keeps the socket `ready`). */
+  private answering = true;
+
   get ready(): boolean {
-    return this.cmd.status === 'ready';
+    return this.cmd.status === 'ready' && this.answering;
+  }
+
+  /** The heartbeat's verdict: Redis answers, or it does not (readiness, the connected gauge). */
+  setAnswering(answering: boolean): void {
+    if (answering === this.answering) return;
+    this.answering = answering;
+    this.metrics.redisConnected.set(answering && this.cmd.status === 'ready' ? 1 : 0);
   }
 
   /**

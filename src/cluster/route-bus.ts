@@ -45,6 +45,26 @@ export class RouteBus {
     return this.redis.publish(this.channel(nodeId), encodeEnvelope(envelope));
   }
 
+  /**
+   * For an outcome the receiver waits on (a `reply`: the command was written, its answer
+   * published): retried while Redis refuses it, up to `forMs` (the sender's route timeout). A
+   * Redis Cluster failover refuses every command on every shard (CLUSTERDOWN) for seconds; a
+   * lost `done` would make the sender answer `timeout` for a command the charge point executed.
+   */
+  notifyUntil(nodeId: string, envelope: RouteEnvelope, forMs: number): void {
+    const deadline = Date.now() + forMs;
+    const attempt = (delayMs: number): void => {
+      this.send(nodeId, envelope).catch((error: unknown) => {
+        if (Date.now() + delayMs > deadline) {
+          this.log.debug({ to: nodeId, kind: envelope.k, err: error }, 'route notice not sent');
+          return;
+        }
+        setTimeout(() => attempt(Math.min(delayMs * 2, 1000)), delayMs).unref();
+      });
+    };
+    attempt(100);
+  }
+
   /** Best effort, for notices (`bye`) whose loss the receivers detect by other means. */
   notify(nodeId: string, envelope: RouteEnvelope): void {
     this.send(nodeId, envelope).catch((error: unknown) =>

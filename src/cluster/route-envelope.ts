@@ -22,6 +22,12 @@ export type RouteEnvelope =
       readonly epoch: string;
       readonly dup: boolean;
       readonly msg: WireDownstream;
+      /**
+       * The sender's clock when it sent this (ms since the epoch; optional: older senders send
+       * none). The owner does not write a command older than the Redis command deadline
+       * (docs/architecture.md §5.13); node clocks must agree well within that deadline.
+       */
+      readonly at?: number;
     }
   /**
    * The outcome of a `deliver`: `done` (its outcome is published, by the owner), or `stale`
@@ -94,6 +100,7 @@ export function decodeEnvelope(payload: Buffer): DecodeResult {
         isString(e.cid) &&
         isString(e.epoch) &&
         typeof e.dup === 'boolean' &&
+        (e.at === undefined || typeof e.at === 'number') &&
         msg !== undefined;
       if (valid) e.msg = msg;
       break;

@@ -1,7 +1,11 @@
+import { TUNING } from '../config/tuning.js';
 import type { Logger } from '../observability/logger.js';
 import type { RedisLink } from './redis-link.js';
 import { withScripts, type ScriptedRedis } from './redis-scripts.js';
 import { redisKeys } from './keys.js';
+
+/** {@link SentMarks.take} could not reach Redis: no mark was taken. */
+export const MARKS_UNAVAILABLE = Symbol('marks unavailable');
 
 /**
  * Written-marks of downstream CALLs (docs/architecture.md §5.7): `{prefix}:sent:{cid}:{uniqueId}` names the node
@@ -10,7 +14,12 @@ import { redisKeys } from './keys.js';
  */
 export class SentMarks {
   private readonly redis: ScriptedRedis;
-  private failing = false;
+  /** Failures since the last warning: one line per interval, not one per command or shard flap. */
+  private failures = 0;
+  private warnedAt = 0;
+  private unprotected: () => void = () => undefined;
+  /** Why the last take failed (a deadline, or a refused connection). */
+  lastError: unknown;
 
   constructor(
     link: RedisLink,
@@ -32,7 +41,6 @@ export class SentMarks {
    * (10k commands/s x 300 s = 3 M keys); this keeps one per command in flight, plus a short tail.
    */
   finished(cid: string, uniqueId: string): void {
-    if (this.failing) return;
     this.redis.pexpire(this.key(cid, uniqueId), this.doneTtlMs).catch(() => undefined);
   }
 
@@ -45,18 +53,40 @@ export class SentMarks {
    * a redelivery finds one; undefined means "write it". A Redis failure also means "write it":
    * local delivery must not depend on Redis (docs/architecture.md §5.7), at the cost of redelivery protection.
    */
-  async take(cid: string, uniqueId: string, redelivered: boolean): Promise<string | undefined> {
+  async take(
+    cid: string,
+    uniqueId: string,
+    redelivered: boolean,
+  ): Promise<string | undefined | typeof MARKS_UNAVAILABLE> {
     try {
       const key = this.key(cid, uniqueId);
       const holder = await this.redis.ocppMark(key, this.writer, this.ttlMs, redelivered ? '1' : '0');
-      this.failing = false;
       return holder ?? undefined;
     } catch (error) {
-      if (!this.failing) {
-        this.log.warn({ err: error }, 'written-marks unavailable; delivering without redelivery protection');
+      this.lastError = error;
+      this.failures += 1;
+      // During a Redis Cluster failover one shard fails while the others answer: a success in
+      // between does not start a new outage, so the warning is paced by time, not by state.
+      const now = Date.now();
+      if (now - this.warnedAt >= TUNING.routingWarnIntervalMs) {
+        this.log.warn(
+          { err: error, failures: this.failures },
+          'written-marks unavailable; delivering without redelivery protection',
+        );
+        this.warnedAt = now;
+        this.failures = 0;
       }
-      this.failing = true;
-      return undefined;
+      return MARKS_UNAVAILABLE;
     }
+  }
+
+  /** Called for each command written without a mark (counted: docs/architecture.md §5.13). */
+  onUnprotected(handler: () => void): void {
+    this.unprotected = handler;
+  }
+
+  /** The command goes out without a mark (Redis unreachable, this node not lapsed). */
+  writingUnprotected(): void {
+    this.unprotected();
   }
 }

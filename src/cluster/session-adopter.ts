@@ -38,6 +38,8 @@ export interface AdopterOptions {
  */
 export class SessionAdopter {
   private readonly active = new Set<string>();
+  /** Nodes that took their session back from us: not adopted again until seen alive (revived). */
+  private readonly gaveWay = new Set<string>();
   private stopped = false;
 
   private readonly redis: RedisLink;
@@ -57,7 +59,8 @@ export class SessionAdopter {
   }
 
   adopt(deadNodeId: string, mqttClientId: string): void {
-    if (this.stopped || this.active.has(deadNodeId) || mqttClientId === '') return;
+    if (this.stopped || this.active.has(deadNodeId) || this.gaveWay.has(deadNodeId) || mqttClientId === '')
+      return;
     this.active.add(deadNodeId);
     void this.run(deadNodeId, mqttClientId).finally(() => this.active.delete(deadNodeId));
   }
@@ -99,6 +102,8 @@ export class SessionAdopter {
         // what we handled but could not acknowledge is redelivered to it (written-marks stop
         // a second write to the charge point).
         if (link.closedForGood) {
+          // Steps back for good: the node is alive, whatever Redis says of it (docs/architecture.md §5.13).
+          this.gaveWay.add(dead);
           this.metrics.adoptions.labels('returned').inc();
           log.warn({ node: dead, messages: handled }, 'adoption ended: the node is back');
           await link.end(0);
@@ -119,6 +124,11 @@ export class SessionAdopter {
     } finally {
       await this.redis.cmd.del(lockKey).catch(() => 0);
     }
+  }
+
+  /** The node beats again: should it die later, it may be adopted again. */
+  revived(nodeId: string): void {
+    this.gaveWay.delete(nodeId);
   }
 
   stop(): void {

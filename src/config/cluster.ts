@@ -34,6 +34,13 @@ export function parseCluster(r: Reader, callTimeoutMs: number): ClusterConfig | 
   const heartbeatMs = r.int('NODE_HEARTBEAT_MS', 1500, 100, 60_000);
   const nodeTtlMs = r.int('NODE_TTL_MS', 6000, 300, 600_000);
   if (nodeTtlMs < heartbeatMs * 2) r.fail('NODE_TTL_MS', 'must be at least twice OCPP_GW_NODE_HEARTBEAT_MS');
+  const commandTimeoutMs = r.int(
+    'REDIS_COMMAND_TIMEOUT_MS',
+    Math.min(2000, Math.floor(nodeTtlMs / 2)),
+    50,
+    60_000,
+  );
+  if (commandTimeoutMs >= nodeTtlMs) r.fail('REDIS_COMMAND_TIMEOUT_MS', 'must be below OCPP_GW_NODE_TTL_MS');
   let tls = r.bool('REDIS_TLS', false);
   if (redisUrl?.startsWith('rediss:') === true) tls = true;
   return {
@@ -48,5 +55,6 @@ export function parseCluster(r: Reader, callTimeoutMs: number): ClusterConfig | 
     ownerTtlS: r.int('OWNER_TTL_S', 86_400, 60, 30 * 86_400),
     routeTimeoutMs: r.int('ROUTE_TIMEOUT_MS', callTimeoutMs * 2 + 10_000, 1000, 86_400_000),
     adoptSessions: r.bool('ADOPT_SESSIONS', true),
+    commandTimeoutMs,
   };
 }

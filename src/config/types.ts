@@ -77,6 +77,8 @@ export interface Config {
      * @default 300
      */
     readonly sessionExpiryS: number;
+    /** OCPP_GW_MQTT_KEEPALIVE_S: a silent broker is noticed within twice this. @default 15 */
+    readonly keepaliveS: number;
     /** OCPP_GW_EMBEDDED_MQTT_HOST. @default '0.0.0.0' */
     readonly embeddedHost: string;
     /** OCPP_GW_EMBEDDED_MQTT_PORT. @default 1883 */
@@ -136,4 +138,10 @@ export interface ClusterConfig {
   readonly routeTimeoutMs: number;
   /** Adopt the MQTT session of a dead node to answer the commands it held (docs/architecture.md §5.8). @default true */
   readonly adoptSessions: boolean;
+  /**
+   * OCPP_GW_REDIS_COMMAND_TIMEOUT_MS: a Redis command unanswered this long fails (a silently cut
+   * connection never closes); also the age past which a forwarded command is not written
+   * (docs/architecture.md §5.13). @default min(2000, node TTL / 2)
+   */
+  readonly commandTimeoutMs: number;
 }

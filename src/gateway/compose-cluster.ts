@@ -2,6 +2,7 @@ import { ClusterNode } from '../cluster/cluster-node.js';
 import { RedisLink } from '../cluster/redis-link.js';
 import type { epochSource } from '../cluster/registry.js';
 import { SessionAdopter } from '../cluster/session-adopter.js';
+import { holdSessionWhileLapsed } from '../cluster/session-hold.js';
 import type { Config } from '../config/index.js';
 import { TUNING } from '../config/tuning.js';
 import type { AdminApi } from '../admin/admin-api.js';
@@ -46,7 +47,9 @@ export async function composeCluster(deps: ClusterDeps): Promise<Composition> {
     metrics: clusterMetrics,
     log,
     adopt: (node, clientId) => adopter?.adopt(node, clientId),
+    revived: (node) => adopter?.revived(node),
   });
+  holdSessionWhileLapsed(mqtt.link.guard, cluster.liveness, cluster.gate, clusterMetrics.partition, log);
   const { router } = cluster;
   if (clusterConfig.adoptSessions && mqtt.broker === undefined) {
     adopter = new SessionAdopter({

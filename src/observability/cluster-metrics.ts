@@ -1,3 +1,4 @@
+import { PartitionMetrics } from './partition-metrics.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -32,9 +33,12 @@ export class ClusterMetrics {
   readonly envelopesRejected: Counter<'reason'>;
   readonly takeovers: Counter<'side'>;
   readonly reasserted: Counter<'result'>;
+  /** Silent-partition events (partition-metrics.ts). */
+  readonly partition: PartitionMetrics;
 
   constructor(registry: Registry) {
     const registers = [registry];
+    this.partition = new PartitionMetrics(registry);
     this.redisConnected = new Gauge({
       name: 'ocpp_gateway_redis_connected',
       help: '1 while the Redis command connection is ready',

@@ -1,5 +1,5 @@
 import { ChargePoint } from './cp-client.js';
-import { spawnGateway, type GatewayEnv, type GatewayProcess } from './gateway.js';
+import { spawnGateway, type GatewayEnv, type GatewayProcess, type ProcessIdentity } from './gateway.js';
 import { Mosquitto } from './mosquitto.js';
 import { MqttObserver } from './mqtt-observer.js';
 import { RedisCluster, RedisServer } from './redis.js';
@@ -31,15 +31,24 @@ export class ClusterFixture {
     readonly protocols: string[],
   ) {}
 
+  /**
+   * `replicas`: Redis Cluster replicas per master (failover tests). `identities[i]`: the Unix
+   * identity node i runs as (partition tests cut it off by owner, net-cut.ts).
+   */
   static async start(
     mode: RedisMode,
     count = 3,
     env: GatewayEnv = {},
-    protocols: string[] = ['ocpp1.6'],
+    options: {
+      replicas?: number;
+      identities?: readonly (ProcessIdentity | undefined)[];
+      /** The subprotocols every charge point of {@link connect} offers. */
+      protocols?: string[];
+    } = {},
   ): Promise<ClusterFixture> {
     const mosquitto = await Mosquitto.start();
     const redis = mode === 'standalone' ? await RedisServer.start() : undefined;
-    const redisCluster = mode === 'cluster' ? await RedisCluster.start(3) : undefined;
+    const redisCluster = mode === 'cluster' ? await RedisCluster.start(3, options.replicas ?? 0) : undefined;
     const backend = await MqttObserver.connect(mosquitto.url, ['ocpp/cp/+/Reply', 'ocpp/cp/+']);
     const redisEnv: GatewayEnv =
       redis !== undefined
@@ -57,14 +66,18 @@ export class ClusterFixture {
         ...redisEnv,
         ...env,
       },
-      protocols,
+      options.protocols ?? ['ocpp1.6'],
     );
+    fixture.identities = options.identities ?? [];
     for (let i = 0; i < count; i++) await fixture.startNode(i);
     return fixture;
   }
 
+  private identities: readonly (ProcessIdentity | undefined)[] = [];
+
   async startNode(index: number): Promise<GatewayProcess> {
-    const node = await spawnGateway({ ...this.env, OCPP_GW_NODE_ID: `node-${index}` });
+    const env = { ...this.env, OCPP_GW_NODE_ID: `node-${index}` };
+    const node = await spawnGateway(env, undefined, this.identities[index]);
     this.nodes[index] = node;
     return node;
   }

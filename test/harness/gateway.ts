@@ -39,11 +39,22 @@ export interface GatewayProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** A Unix identity to run a gateway process as (a test that cuts its traffic by owner). */
+export interface ProcessIdentity {
+  readonly uid: number;
+  readonly gid: number;
+}
+
 /** `node dist/src/main.js` as its own process; resolves once it logs "gateway ready". */
-export async function spawnGateway(env: GatewayEnv, timeoutMs = 15_000): Promise<GatewayProcess> {
+export async function spawnGateway(
+  env: GatewayEnv,
+  timeoutMs = 15_000,
+  identity?: ProcessIdentity,
+): Promise<GatewayProcess> {
   const child = spawn(process.execPath, [MAIN_JS], {
     env: { PATH: process.env.PATH ?? '', ...TEST_ENV, OCPP_GW_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(identity === undefined ? {} : { uid: identity.uid, gid: identity.gid }),
   });
   let out = '';
   let err = '';

@@ -98,12 +98,19 @@ export interface RedisNode {
   readonly port: number;
 }
 
-/** Real redis-server processes joined into a cluster of masters (no replicas) by redis-cli. */
+/**
+ * Real redis-server processes joined into a cluster by redis-cli: `masters` masters, each with
+ * `replicas` replicas (which redis-cli assigns to masters itself).
+ */
 export class RedisCluster {
+  /** Killed by {@link killMasterOf}: left out of the health checks. */
+  private readonly dead = new Set<number>();
+
   private constructor(
     readonly nodes: readonly RedisNode[],
     private readonly children: ChildProcess[],
     private readonly dir: string,
+    private readonly nodeTimeoutMs: number,
   ) {}
 
   /** The `host:port,host:port` list a gateway takes for its cluster startup nodes. */
@@ -111,20 +118,22 @@ export class RedisCluster {
     return this.nodes.map((n) => `${n.host}:${n.port}`).join(',');
   }
 
-  static async start(masters = 3): Promise<RedisCluster> {
+  /** With replicas, `cluster-node-timeout` is 3000 ms: a dead master's replica takes over after it. */
+  static async start(masters = 3, replicas = 0): Promise<RedisCluster> {
     // redis-cli --cluster create refuses fewer than 3 masters.
     if (masters < 3) throw new RangeError(`a Redis cluster needs at least 3 masters, got ${masters}`);
     const taken = new Set<number>();
     const ports: number[] = [];
-    for (let i = 0; i < masters; i++) ports.push(await clusterPort(taken));
+    for (let i = 0; i < masters * (1 + replicas); i++) ports.push(await clusterPort(taken));
     const cluster = new RedisCluster(
       ports.map((port) => ({ host: HOST, port })),
       [],
       makeTempDir('redis-cluster-'),
+      replicas > 0 ? 3000 : 2000,
     );
     try {
       for (const port of ports) cluster.children.push(await launchRedis(port, cluster.args(port)));
-      await createCluster(ports);
+      await createCluster(ports, replicas);
       await cluster.waitUntilOk();
       return cluster;
     } catch (err) {
@@ -135,7 +144,8 @@ export class RedisCluster {
 
   private args(port: number): string[] {
     return [
-      ...['--dir', this.dir, '--cluster-enabled', 'yes', '--cluster-node-timeout', '2000'],
+      ...['--dir', this.dir, '--cluster-enabled', 'yes'],
+      ...['--cluster-node-timeout', String(this.nodeTimeoutMs)],
       ...['--cluster-config-file', join(this.dir, `nodes-${port}.conf`)],
     ];
   }
@@ -153,17 +163,68 @@ export class RedisCluster {
     await this.waitUntilOk();
   }
 
+  /** The port of the master that serves `key`'s slot now (a route-bus channel, say). */
+  async masterOf(key: string): Promise<number> {
+    const alive = this.nodes.filter((n) => !this.dead.has(n.port));
+    const slot = Number((await ask(alive[0]?.port ?? 0, `CLUSTER KEYSLOT ${key}`))?.slice(1));
+    for (const node of alive) {
+      const table = await ask(node.port, 'CLUSTER NODES');
+      for (const line of table?.split('\n') ?? []) {
+        const [, address, flags, , , , , , ...ranges] = line.split(' ');
+        if (flags === undefined || !flags.includes('master') || flags.includes('fail')) continue;
+        const covers = ranges.some((r) => {
+          const [lo, hi] = r.split('-').map(Number);
+          return lo !== undefined && slot >= lo && slot <= (hi ?? lo);
+        });
+        if (covers) return Number(address?.split('@')[0]?.split(':')[1]);
+      }
+    }
+    throw new Error(`no master serves ${key} (slot ${slot})`);
+  }
+
+  /**
+   * kill -9 of the master serving `key`, not restarted: its replica is promoted after the node
+   * timeout. Resolves once the cluster is ok again (the new master in place); returns the port killed.
+   */
+  async killMasterOf(key: string, timeoutMs = 20_000): Promise<number> {
+    const port = await this.masterOf(key);
+    const index = this.nodes.findIndex((n) => n.port === port);
+    const child = this.children[index];
+    if (child === undefined) throw new RangeError(`no process on ${port}`);
+    this.dead.add(port);
+    await killChild(child);
+    await this.waitUntilOk(timeoutMs, port);
+    return port;
+  }
+
+  /** Every live node sees `gone` failed or without slots: a replica took them over. */
+  private async masterOfSlotsMoved(gone: number): Promise<boolean> {
+    const alive = this.nodes.filter((n) => !this.dead.has(n.port));
+    const tables = await Promise.all(alive.map((n) => ask(n.port, 'CLUSTER NODES')));
+    return tables.every((table) => {
+      if (table === undefined) return false;
+      const line = table.split('\n').find((l) => l.split(' ')[1]?.startsWith(`${HOST}:${gone}@`));
+      const fields = line?.split(' ') ?? [];
+      return line === undefined || fields[2]?.split(',').includes('fail') === true || fields.length <= 8;
+    });
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.children.splice(0).map(killChild));
     removeTempDir(this.dir);
   }
 
-  /** redis-cli returns once slots are assigned; every node must also see the whole cluster. */
-  private async waitUntilOk(timeoutMs = 15_000): Promise<void> {
+  /**
+   * redis-cli returns once slots are assigned; every node must also see the whole cluster (and,
+   * after a kill, no longer count `gone` as the master of its slots).
+   */
+  private async waitUntilOk(timeoutMs = 15_000, gone?: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const infos = await Promise.all(this.nodes.map((n) => ask(n.port, 'CLUSTER INFO')));
-      if (infos.every((info) => info?.includes('cluster_state:ok'))) return;
+      const alive = this.nodes.filter((n) => !this.dead.has(n.port));
+      const infos = await Promise.all(alive.map((n) => ask(n.port, 'CLUSTER INFO')));
+      const moved = gone === undefined || (await this.masterOfSlotsMoved(gone));
+      if (moved && infos.every((info) => info?.includes('cluster_state:ok'))) return;
       await sleep(100);
     }
     throw new Error(`Redis cluster ${this.nodesEnv} not ok after ${timeoutMs} ms`);
@@ -219,9 +280,9 @@ async function killChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function createCluster(ports: readonly number[]): Promise<void> {
+async function createCluster(ports: readonly number[], replicas: number): Promise<void> {
   const nodes = ports.map((p) => `${HOST}:${p}`);
-  const args = ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'];
+  const args = ['--cluster', 'create', ...nodes, '--cluster-replicas', String(replicas), '--cluster-yes'];
   try {
     await promisify(execFile)(findBinary(CLI_BINARIES), args, { timeout: 30_000 });
   } catch (err) {

@@ -1,0 +1,83 @@
+import type { IDisconnectPacket, ISubscriptionMap, MqttClient } from 'mqtt';
+import type { Logger } from '../observability/logger.js';
+
+/** MQTT 5 §3.14.2.1: the broker closes a connection whose client id another client took. */
+const SESSION_TAKEN_OVER = 0x8e;
+
+interface Reconnecting {
+  _clearReconnect(): void;
+}
+
+/**
+ * Keeps the link's session honest across reconnects (docs/architecture.md §5.13):
+ * - subscriptions are sent again on every reconnect, whatever `sessionPresent` says: the session
+ *   the broker resumed may have been adopted meanwhile, and the adopter unsubscribed its filters;
+ * - a session taken over by another client (an adopter that judged this node dead) is not
+ *   taken back blindly: the owner of the link is told and may {@link hold} reconnecting until
+ *   it has re-established its liveness, then {@link resume}.
+ */
+export class LinkGuard {
+  private readonly filters = new Map<string, 0 | 1 | 2>();
+  private readonly period: number;
+  private takenOverHandler: (() => void) | undefined;
+  private closeHandler: (() => void) | undefined;
+  held = false;
+
+  constructor(
+    private readonly client: MqttClient,
+    private readonly log: Logger,
+  ) {
+    this.period = client.options.reconnectPeriod ?? 1000;
+    client.on('disconnect', (packet: IDisconnectPacket) => {
+      if (packet.reasonCode !== SESSION_TAKEN_OVER) return;
+      log.warn('mqtt session taken over by another client');
+      this.takenOverHandler?.();
+    });
+    client.on('close', () => this.closeHandler?.());
+    // Listeners are added after the first CONNACK: each 'connect' here is a reconnect.
+    client.on('connect', () => {
+      for (const [filter, qos] of this.filters) {
+        // `resubscribe: true` makes mqtt.js send it although it believes the filter subscribed.
+        const request = { [filter]: { qos }, resubscribe: true } as unknown as ISubscriptionMap;
+        client.subscribe(request, (error, granted) => {
+          const code = granted?.[0]?.qos ?? 0x80;
+          if (error === null && code < 0x80) return;
+          log.error({ err: error, filter, code }, 'mqtt re-subscription after reconnect refused');
+        });
+      }
+    });
+  }
+
+  remember(filter: string, qos: 0 | 1 | 2): void {
+    this.filters.set(filter, qos);
+  }
+
+  forget(filter: string): void {
+    this.filters.delete(filter);
+  }
+
+  onTakenOver(handler: () => void): void {
+    this.takenOverHandler = handler;
+  }
+
+  onClose(handler: () => void): void {
+    this.closeHandler = handler;
+  }
+
+  /** No reconnect until {@link resume}; a reconnect already scheduled is cancelled. */
+  hold(): void {
+    if (this.held) return;
+    this.held = true;
+    this.client.options.reconnectPeriod = 0;
+    (this.client as unknown as Reconnecting)._clearReconnect();
+  }
+
+  resume(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.client.options.reconnectPeriod = this.period;
+    if (this.client.connected || this.client.disconnecting) return;
+    this.log.info('mqtt reconnecting: liveness re-established');
+    this.client.reconnect();
+  }
+}

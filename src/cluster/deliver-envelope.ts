@@ -1,0 +1,51 @@
+import type { LocalSessions } from '../edge/session/session-table.js';
+import type { PartitionMetrics } from '../observability/partition-metrics.js';
+import type { OwnerDelivery } from './owner-delivery.js';
+import { fromWire } from './route-deliver.js';
+import type { RouteEnvelope } from './route-envelope.js';
+import type { SelfLiveness } from './self-liveness.js';
+
+type Deliver = Extract<RouteEnvelope, { k: 'deliver' }>;
+
+export interface DeliverDeps {
+  readonly table: LocalSessions;
+  readonly owner: OwnerDelivery;
+  readonly liveness: SelfLiveness;
+  /** The Redis command deadline: the sender's PUBLISH has failed by then. */
+  readonly commandTimeoutMs: number;
+  readonly metrics: PartitionMetrics;
+  readonly reply: (envelope: Deliver, outcome: 'done' | 'stale') => void;
+}
+
+/**
+ * The owner's side of a `deliver` envelope (docs/architecture.md §5.4). Not written once the
+ * sender may have given up on it (§5.13): the sender judges this node dead a node TTL after our
+ * last acknowledged beat, and fails its own PUBLISH after the command deadline, though Redis may
+ * still pass the message on when a silent cut heals. `stale` tells a sender still waiting that
+ * nothing was written: it may look the owner up and try again.
+ */
+export function handleDeliver(envelope: Deliver, deps: DeliverDeps): void {
+  const { liveness, metrics } = deps;
+  if (liveness.lapsed) {
+    metrics.count('deliver_dropped_lapsed');
+    deps.reply(envelope, 'stale');
+    return;
+  }
+  if (envelope.at !== undefined && Date.now() - envelope.at > deps.commandTimeoutMs) {
+    metrics.count('deliver_dropped_late');
+    deps.reply(envelope, 'stale');
+    return;
+  }
+  const session = deps.table.lookup(envelope.cid);
+  // A message for an older session of this charge point is stale: never written to the new one.
+  if (session?.epoch !== envelope.epoch) {
+    deps.reply(envelope, 'stale');
+    return;
+  }
+  const ack = (): void => {
+    // Written before the lapse, answered after it: the sender may have said node_lost already.
+    if (liveness.lapsed) metrics.count('answered_after_lapse');
+    deps.reply(envelope, 'done');
+  };
+  deps.owner.deliver(session, fromWire(envelope.msg), { ack, redelivered: envelope.dup });
+}

@@ -1,0 +1,91 @@
+import type { Logger } from '../observability/logger.js';
+import type { PartitionMetrics } from '../observability/partition-metrics.js';
+import type { SelfLiveness } from './self-liveness.js';
+
+/**
+ * Downstream messages parked while this node's liveness has lapsed (docs/architecture.md §5.13).
+ * Peers may judge the node dead and a survivor adopt its MQTT session at any moment: the broker
+ * then hands every message this node has not acknowledged to the adopter. Whatever the node did
+ * with such a message meanwhile would be done twice: a command written here (without a
+ * written-mark, Redis being out of reach) would be written again, an error reply published here
+ * would contradict the adopter's answer. So while lapsed, a message that needs Redis is parked:
+ * not written, not answered, not acknowledged.
+ *
+ * - Liveness back: each parked message is routed again from the start.
+ * - The MQTT link closed (session taken over, or the broker out of reach too): parked messages
+ *   are dropped; the broker redelivers them to whoever holds the session next.
+ * - Lapsed longer than `maxParkMs` (Redis away for every node, so nobody adopts): parking stops
+ *   and the messages go on without Redis, as they would have before.
+ */
+export class LapseGate {
+  private parked: (() => void)[] = [];
+  private since = 0;
+  private released = false;
+  /** The link closed while lapsed: what still comes back from Redis is the broker's to redeliver. */
+  private dropping = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly liveness: SelfLiveness,
+    private readonly maxParkMs: number,
+    private readonly metrics: PartitionMetrics,
+    private readonly log: Logger,
+  ) {
+    liveness.onBack(() => {
+      this.released = false;
+      this.dropping = false;
+      this.flush();
+    });
+  }
+
+  /**
+   * Parks `retry` when the node is lapsed, or when `error` says Redis did not answer in time
+   * (silence, unlike a refused or closed connection, may be a partition of this node alone, and
+   * a command sent into it may still be executed when it heals); false means "go on now".
+   */
+  park(retry: () => void, error?: unknown): boolean {
+    const silent = error instanceof Error && error.message === 'Command timed out';
+    if (this.released || (!this.liveness.lapsed && !silent)) return false;
+    if (this.dropping) {
+      this.metrics.count('parked_dropped');
+      return true;
+    }
+    if (this.parked.length === 0) {
+      this.since = Date.now();
+      this.timer = setTimeout(() => this.release(), this.maxParkMs);
+      this.timer.unref();
+      // Redis answers a beat again (before any lapse, or after it): go on.
+      void this.liveness.confirmed().then(() => this.flush());
+    }
+    this.parked.push(retry);
+    this.metrics.count('parked');
+    return true;
+  }
+
+  /** The link that delivered the parked messages closed: the broker redelivers them. */
+  dropAll(): void {
+    if (this.liveness.lapsed) this.dropping = true;
+    if (this.parked.length === 0) return;
+    this.log.warn({ messages: this.parked.length }, 'parked messages left to the broker to redeliver');
+    for (let i = 0; i < this.parked.length; i++) this.metrics.count('parked_dropped');
+    this.parked = [];
+    clearTimeout(this.timer);
+  }
+
+  private release(): void {
+    if (!this.liveness.lapsed) return;
+    this.released = true;
+    this.log.warn(
+      { messages: this.parked.length, ms: Date.now() - this.since },
+      'liveness lapsed and nobody adopted the session: parked messages go on without Redis',
+    );
+    this.flush();
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    const parked = this.parked;
+    this.parked = [];
+    for (const retry of parked) retry();
+  }
+}

@@ -1,0 +1,45 @@
+import type { UpstreamPublisher } from '../bridge/upstream-publisher.js';
+import type { Delivery, DownstreamMessage } from '../ocpp/message.js';
+import type { LocalSessions } from '../edge/session/session-table.js';
+import type { ClusterMetrics } from '../observability/cluster-metrics.js';
+import type { Logger } from '../observability/logger.js';
+import type { Clock, TimerHandle } from '../io/clock.js';
+import type { LapseGate } from './lapse-gate.js';
+import type { OwnerCache } from './owner-cache.js';
+import type { OwnerDelivery } from './owner-delivery.js';
+import type { OwnershipRegistry } from './registry.js';
+import type { RouteBus } from './route-bus.js';
+
+/** What cluster mode adds to the router; absent in single-node mode. */
+export interface RouterCluster {
+  readonly registry: OwnershipRegistry;
+  /** Recent lookups; a miss or a wrong guess falls back to the registry (owner-cache.ts). */
+  readonly cache: OwnerCache;
+  readonly bus: RouteBus;
+  readonly routeTimeoutMs: number;
+  readonly metrics: ClusterMetrics;
+  /** Parks what needs Redis while this node's liveness has lapsed (lapse-gate.ts). */
+  readonly gate?: LapseGate;
+}
+
+export interface CommandRouterOptions {
+  readonly nodeId: string;
+  readonly local: LocalSessions;
+  readonly owner: OwnerDelivery;
+  readonly publisher: UpstreamPublisher;
+  /** Absent in single-node mode: every charge point is local or offline. */
+  readonly cluster: RouterCluster | undefined;
+  readonly log: Logger;
+  /** The route timeout's clock; the real one unless a test drives it. */
+  readonly clock?: Clock | undefined;
+}
+
+export interface Forwarded {
+  readonly cid: string;
+  readonly message: DownstreamMessage;
+  readonly delivery: Delivery;
+  readonly owner: string;
+  readonly retried: boolean;
+  readonly startedAt: number;
+  timer: TimerHandle | undefined;
+}
