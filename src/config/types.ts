@@ -74,10 +74,14 @@ export interface Config {
      * @default 300
      */
     readonly sessionExpiryS: number;
-    /** OCPP_GW_EMBEDDED_MQTT_HOST. @default '0.0.0.0' */
+    /** OCPP_GW_EMBEDDED_MQTT_HOST; beyond loopback only with credentials. @default '127.0.0.1' */
     readonly embeddedHost: string;
     /** OCPP_GW_EMBEDDED_MQTT_PORT. @default 1883 */
     readonly embeddedPort: number;
+    /** OCPP_GW_EMBEDDED_MQTT_USERNAME: set, every broker client must log in. @default undefined */
+    readonly embeddedUsername: string | undefined;
+    /** OCPP_GW_EMBEDDED_MQTT_PASSWORD (never logged). @default undefined */
+    readonly embeddedPassword: string | undefined;
   };
   readonly topics: {
     /** OCPP_GW_TOPIC_PREFIX. @default 'ocpp/' */
