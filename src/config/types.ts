@@ -103,6 +103,8 @@ export interface Config {
   };
   /** undefined: single-node mode (no registry, no route bus). @default undefined */
   readonly cluster: ClusterConfig | undefined;
+  /** undefined: no wss listener (OCPP_GW_TLS_CERT_FILE and OCPP_GW_TLS_KEY_FILE unset). @default undefined */
+  readonly tls: TlsConfig | undefined;
   /** OCPP_GW_LOG_LEVEL. @default 'info' */
   readonly logLevel: LogLevel;
   /** Bearer token of the admin API; undefined turns the API off. @default undefined */
@@ -132,4 +134,15 @@ export interface ClusterConfig {
   readonly routeTimeoutMs: number;
   /** Adopt the MQTT session of a dead node to answer the commands it held (docs/architecture.md §5.8). @default true */
   readonly adoptSessions: boolean;
+}
+
+export interface TlsConfig {
+  /** OCPP_GW_TLS_PORT, the wss listener, on OCPP_GW_HOST (0 picks a free port, for tests). @default 33043 */
+  readonly port: number;
+  /** OCPP_GW_TLS_CERT_FILE: PEM certificate chain, leaf first. */
+  readonly certFile: string;
+  /** OCPP_GW_TLS_KEY_FILE: PEM private key (unencrypted). */
+  readonly keyFile: string;
+  /** OCPP_GW_TLS_WATCH: reload the pair when either file changes (SIGHUP reloads always). @default true */
+  readonly watch: boolean;
 }
