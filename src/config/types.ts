@@ -103,6 +103,8 @@ export interface Config {
   };
   /** undefined: single-node mode (no registry, no route bus). @default undefined */
   readonly cluster: ClusterConfig | undefined;
+  /** Connection, upgrade and message-rate limits. */
+  readonly admission: AdmissionConfig;
   /** undefined: no wss listener (OCPP_GW_TLS_CERT_FILE and OCPP_GW_TLS_KEY_FILE unset). @default undefined */
   readonly tls: TlsConfig | undefined;
   /** OCPP_GW_LOG_LEVEL. @default 'info' */
@@ -145,4 +147,19 @@ export interface TlsConfig {
   readonly keyFile: string;
   /** OCPP_GW_TLS_WATCH: reload the pair when either file changes (SIGHUP reloads always). @default true */
   readonly watch: boolean;
+}
+
+export interface AdmissionConfig {
+  /** OCPP_GW_MAX_CONNECTIONS: open WebSockets per node; past it upgrades get 503. @default 100000 */
+  readonly maxConnections: number;
+  /** OCPP_GW_UPGRADES_PER_ADDRESS_PER_S: upgrade attempts refill rate per source address (429 past it). @default 20 */
+  readonly upgradesPerAddressPerS: number;
+  /** OCPP_GW_UPGRADE_BURST_PER_ADDRESS: upgrades one address may make at once. @default 200 */
+  readonly upgradeBurstPerAddress: number;
+  /** OCPP_GW_CALLS_PER_S: CALLs per connection per second, sustained. @default 20 */
+  readonly callsPerS: number;
+  /** OCPP_GW_CALL_BURST: CALLs a connection may send at once. @default 200 */
+  readonly callBurst: number;
+  /** OCPP_GW_REFUSED_CALLS_BEFORE_CLOSE: refused CALLs in a row before the socket is closed with 1008. @default 100 */
+  readonly refusedCallsBeforeClose: number;
 }

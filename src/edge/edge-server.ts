@@ -9,6 +9,7 @@ import { Session } from './session/session.js';
 import type { SessionContext } from './session/session-context.js';
 import { REJECT_REASONS, writeRejection, type RejectReason, type RejectStatus } from './upgrade-rejection.js';
 import { CLOSE_REASONS } from './session/close-reason.js';
+import { Admission, refuseCall, type CallLimiter } from './admission.js';
 import { TlsListener } from './tls-listener.js';
 import { TlsMetrics } from './tls-metrics.js';
 import { listenExclusive, loadedMaxHeaderBytes } from './uws.js';
@@ -23,9 +24,10 @@ import type {
   us_socket_context_t,
 } from './uws.js';
 
-/** Per-socket user data: the session itself, so a connection costs one JS object of ours. */
+/** Per-socket user data: the session and its CALL limiter. */
 interface SocketData {
   readonly session: Session;
+  readonly calls: CallLimiter;
 }
 
 const textDecoder = new TextDecoder('utf-8');
@@ -43,6 +45,7 @@ export class EdgeServer {
   private reopenFailing = false;
   private readonly fds: FdBudget;
   private readonly tls: TlsListener | undefined;
+  private readonly admission: Admission;
 
   constructor(
     private readonly uws: Uws,
@@ -67,6 +70,7 @@ export class EdgeServer {
     for (const reason of REJECT_REASONS) metrics.upgrades.labels('rejected', reason).inc(0);
     // Labelled counters start at 0 for every known label (docs/architecture.md §6.5).
     for (const reason of CLOSE_REASONS) metrics.disconnects.labels(reason).inc(0);
+    this.admission = new Admission(config.admission, metrics.registry);
     this.configure(this.app, false);
     if (config.tls !== undefined) {
       const secureApp = (options: AppOptions): TemplatedApp => this.configure(uws.SSLApp(options), true);
@@ -97,14 +101,22 @@ export class EdgeServer {
       idleTimeout: config.idleTimeoutS,
       sendPingsAutomatically: true,
       upgrade: (res, req, context) => this.upgrade(res, req, context, secure),
-      open: (ws) => ws.getUserData().session.attach(ws),
+      open: (ws) => {
+        this.admission.socketOpened();
+        ws.getUserData().session.attach(ws);
+      },
       message: (ws, message, isBinary) => {
-        const { session } = ws.getUserData();
+        const { session, calls } = ws.getUserData();
         try {
           if (message.byteLength > config.maxFrameBytes)
             session.close(1009, 'frame too large', 'frame_too_large');
           else if (isBinary) session.onBinary();
-          else session.onText(textDecoder.decode(message));
+          else {
+            const text = textDecoder.decode(message);
+            const verdict = calls.check(text, performance.now());
+            if (verdict === 'pass') session.onText(text);
+            else refuseCall(session, text, verdict);
+          }
         } catch (error) {
           // Contain a bug to its own socket: 1011 = internal error (RFC 6455 §7.4.1).
           log.error({ cpId: session.cid, err: error }, 'frame handler failed');
@@ -113,6 +125,7 @@ export class EdgeServer {
       },
       close: (ws, code) => {
         this.fds.socketClosed();
+        this.admission.socketClosed();
         ws.getUserData().session.onClosed(code);
       },
     });
@@ -147,6 +160,11 @@ export class EdgeServer {
       return;
     }
     const remoteAddress = textDecoder.decode(res.getRemoteAddressAsText());
+    const refusal = this.admission.admitUpgrade(remoteAddress, performance.now());
+    if (refusal !== undefined) {
+      this.reject(res, refusal.status, refusal.reason);
+      return;
+    }
     const session = new Session(
       verdict.cid,
       VERSIONS[verdict.subprotocol],
@@ -156,7 +174,7 @@ export class EdgeServer {
     );
     this.metrics.upgrades.labels('accepted', '').inc();
     res.upgrade<SocketData>(
-      { session },
+      { session, calls: this.admission.callLimiter(performance.now()) },
       req.getHeader('sec-websocket-key'),
       verdict.echoProtocol ? verdict.subprotocol : '',
       req.getHeader('sec-websocket-extensions'),
