@@ -45,6 +45,8 @@ async function stop(signal: string): Promise<void> {
 }
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
+// Reloads the wss certificate and key without dropping connections; a bad pair keeps the old.
+process.on('SIGHUP', () => gateway.reloadTls());
 
 try {
   await gateway.start();

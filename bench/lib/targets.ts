@@ -72,6 +72,12 @@ function environment(kind: TargetKind, options: TargetOptions): Record<string, s
     OCPP_GW_LOG_LEVEL: 'info',
     // Idle CPs in the memory bench must not be closed by the heartbeat rule mid-measurement.
     OCPP_GW_HEARTBEAT_INTERVAL_S: '600',
+    // A bench CP sends far past a real station's CALL rate; the per-connection limit
+    // (docs/architecture.md, admission) would answer most of them GenericError and measure that.
+    OCPP_GW_CALLS_PER_S: '1000000',
+    OCPP_GW_CALL_BURST: '1000000',
+    OCPP_GW_UPGRADES_PER_ADDRESS_PER_S: '1000000',
+    OCPP_GW_UPGRADE_BURST_PER_ADDRESS: '1000000',
   };
 }
 

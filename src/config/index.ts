@@ -5,10 +5,20 @@ import { parseCluster } from './cluster.js';
 import { parseCompression } from './compression.js';
 import { Reader, type Env } from './env-reader.js';
 import { parseMqtt } from './mqtt.js';
+import { parseAdmission } from './admission.js';
+import { parseTls } from './tls.js';
 import { parseTopics } from './topics.js';
 import type { Config } from './types.js';
 
-export type { ClusterConfig, Config, LogLevel, MqttProtocolVersion, SchemaMode } from './types.js';
+export type {
+  AdmissionConfig,
+  ClusterConfig,
+  Config,
+  LogLevel,
+  MqttProtocolVersion,
+  SchemaMode,
+  TlsConfig,
+} from './types.js';
 
 /**
  * The gateway's whole configuration, read once from `OCPP_GW_*` variables, validated (every
@@ -73,6 +83,8 @@ export function loadConfig(env: Env = process.env): Config {
     mqtt: parseMqtt(r, nodeId),
     topics: parseTopics(r),
     cluster: parseCluster(r, callTimeoutMs),
+    tls: parseTls(r),
+    admission: parseAdmission(r),
     adminToken: r.raw('ADMIN_TOKEN'),
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Reader } from './env-reader.js';
 import type { Config, MqttProtocolVersion } from './types.js';
 
@@ -17,11 +18,39 @@ export function parseMqtt(r: Reader, nodeId: string): Config['mqtt'] {
     sessionExpiryS: r.int('MQTT_SESSION_EXPIRY_S', 300, 0, 4_294_967_295),
     // MQTT 5 §3.1.2.10: a broker that stopped answering (a silent cut) is noticed within 2 x this.
     keepaliveS: r.int('MQTT_KEEPALIVE_S', 15, 2, 65_535),
-    embeddedHost: r.string('EMBEDDED_MQTT_HOST', '0.0.0.0'),
+    embeddedHost: r.string('EMBEDDED_MQTT_HOST', '127.0.0.1'),
     embeddedPort: r.int('EMBEDDED_MQTT_PORT', 1883, 0, 65535),
+    embeddedUsername: r.raw('EMBEDDED_MQTT_USERNAME'),
+    embeddedPassword: r.raw('EMBEDDED_MQTT_PASSWORD'),
   };
+  checkEmbeddedAccess(r, mqtt);
   if (mqtt.sharedGroup !== undefined && /[/+#]/.test(mqtt.sharedGroup)) {
     r.fail('MQTT_SHARED_GROUP', 'must not contain / + #');
   }
   return mqtt;
+}
+
+/** 127.0.0.0/8, ::1 and `localhost`: addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+/**
+ * The embedded broker carries every station's traffic and accepts commands to any station: it
+ * may listen beyond loopback only behind credentials, and credentials come as a pair.
+ */
+function checkEmbeddedAccess(r: Reader, mqtt: Config['mqtt']): void {
+  if (mqtt.url !== undefined) return;
+  const user = mqtt.embeddedUsername;
+  const password = mqtt.embeddedPassword;
+  const open = !isLoopbackHost(mqtt.embeddedHost);
+  const why = open
+    ? `required when OCPP_GW_EMBEDDED_MQTT_HOST (${mqtt.embeddedHost}) is not a loopback address`
+    : 'must be set together with the other embedded broker credential';
+  if (user === undefined && (open || password !== undefined)) r.fail('EMBEDDED_MQTT_USERNAME', why);
+  if (password === undefined && (open || user !== undefined)) r.fail('EMBEDDED_MQTT_PASSWORD', why);
+  if (password !== undefined && password.length < 12) {
+    r.fail('EMBEDDED_MQTT_PASSWORD', 'must be at least 12 characters');
+  }
 }

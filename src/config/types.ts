@@ -79,10 +79,14 @@ export interface Config {
     readonly sessionExpiryS: number;
     /** OCPP_GW_MQTT_KEEPALIVE_S: a silent broker is noticed within twice this. @default 15 */
     readonly keepaliveS: number;
-    /** OCPP_GW_EMBEDDED_MQTT_HOST. @default '0.0.0.0' */
+    /** OCPP_GW_EMBEDDED_MQTT_HOST; beyond loopback only with credentials. @default '127.0.0.1' */
     readonly embeddedHost: string;
     /** OCPP_GW_EMBEDDED_MQTT_PORT. @default 1883 */
     readonly embeddedPort: number;
+    /** OCPP_GW_EMBEDDED_MQTT_USERNAME: set, every broker client must log in. @default undefined */
+    readonly embeddedUsername: string | undefined;
+    /** OCPP_GW_EMBEDDED_MQTT_PASSWORD (never logged). @default undefined */
+    readonly embeddedPassword: string | undefined;
   };
   readonly topics: {
     /** OCPP_GW_TOPIC_PREFIX. @default 'ocpp/' */
@@ -109,6 +113,10 @@ export interface Config {
   };
   /** undefined: single-node mode (no registry, no route bus). @default undefined */
   readonly cluster: ClusterConfig | undefined;
+  /** Connection, upgrade and message-rate limits. */
+  readonly admission: AdmissionConfig;
+  /** undefined: no wss listener (OCPP_GW_TLS_CERT_FILE and OCPP_GW_TLS_KEY_FILE unset). @default undefined */
+  readonly tls: TlsConfig | undefined;
   /** OCPP_GW_LOG_LEVEL. @default 'info' */
   readonly logLevel: LogLevel;
   /** Bearer token of the admin API; undefined turns the API off. @default undefined */
@@ -144,4 +152,30 @@ export interface ClusterConfig {
    * (docs/architecture.md §5.13). @default min(2000, node TTL / 2)
    */
   readonly commandTimeoutMs: number;
+}
+
+export interface TlsConfig {
+  /** OCPP_GW_TLS_PORT, the wss listener, on OCPP_GW_HOST (0 picks a free port, for tests). @default 33043 */
+  readonly port: number;
+  /** OCPP_GW_TLS_CERT_FILE: PEM certificate chain, leaf first. */
+  readonly certFile: string;
+  /** OCPP_GW_TLS_KEY_FILE: PEM private key (unencrypted). */
+  readonly keyFile: string;
+  /** OCPP_GW_TLS_WATCH: reload the pair when either file changes (SIGHUP reloads always). @default true */
+  readonly watch: boolean;
+}
+
+export interface AdmissionConfig {
+  /** OCPP_GW_MAX_CONNECTIONS: open WebSockets per node; past it upgrades get 503. @default 100000 */
+  readonly maxConnections: number;
+  /** OCPP_GW_UPGRADES_PER_ADDRESS_PER_S: upgrade attempts refill rate per source address (429 past it). @default 20 */
+  readonly upgradesPerAddressPerS: number;
+  /** OCPP_GW_UPGRADE_BURST_PER_ADDRESS: upgrades one address may make at once. @default 200 */
+  readonly upgradeBurstPerAddress: number;
+  /** OCPP_GW_CALLS_PER_S: CALLs per connection per second, sustained. @default 20 */
+  readonly callsPerS: number;
+  /** OCPP_GW_CALL_BURST: CALLs a connection may send at once. @default 200 */
+  readonly callBurst: number;
+  /** OCPP_GW_REFUSED_CALLS_BEFORE_CLOSE: refused CALLs in a row before the socket is closed with 1008. @default 100 */
+  readonly refusedCallsBeforeClose: number;
 }

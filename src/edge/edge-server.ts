@@ -10,8 +10,12 @@ import { Session } from './session/session.js';
 import type { SessionContext } from './session/session-context.js';
 import { REJECT_REASONS, writeRejection, type RejectReason, type RejectStatus } from './upgrade-rejection.js';
 import { CLOSE_REASONS } from './session/close-reason.js';
+import { Admission, refuseCall, type CallLimiter } from './admission.js';
+import { TlsListener } from './tls-listener.js';
+import { TlsMetrics } from './tls-metrics.js';
 import { listenExclusive, loadedMaxHeaderBytes } from './uws.js';
 import type {
+  AppOptions,
   HttpRequest,
   HttpResponse,
   TemplatedApp,
@@ -21,9 +25,10 @@ import type {
   us_socket_context_t,
 } from './uws.js';
 
-/** Per-socket user data: the session itself, so a connection costs one JS object of ours. */
+/** Per-socket user data: the session and its CALL limiter. */
 interface SocketData {
   readonly session: Session;
+  readonly calls: CallLimiter;
 }
 
 const textDecoder = new TextDecoder('utf-8');
@@ -40,6 +45,8 @@ export class EdgeServer {
   private accepting = true;
   private reopenFailing = false;
   private readonly fds: FdBudget;
+  private readonly tls: TlsListener | undefined;
+  private readonly admission: Admission;
 
   constructor(
     private readonly uws: Uws,
@@ -51,17 +58,37 @@ export class EdgeServer {
     this.app = uws.App();
     this.fds = new FdBudget(
       config.fdReserve,
-      { pause: () => this.closeListenSocket(), resume: () => this.reopen() },
+      {
+        pause: () => {
+          this.closeListenSocket();
+          this.tls?.pause();
+        },
+        resume: () => this.reopen() && (this.tls?.resume() ?? true),
+      },
       log,
     );
-    // Every socket of the app, from accept on (+1) to its close before an upgrade (-1); an
-    // upgraded socket leaves through the WebSocket `close` handler instead.
-    this.app.filter((_res, count) => (count > 0 ? this.fds.socketOpened() : this.fds.socketClosed()));
     metrics.upgrades.labels('accepted', '').inc(0);
     for (const reason of REJECT_REASONS) metrics.upgrades.labels('rejected', reason).inc(0);
     // Labelled counters start at 0 for every known label (docs/architecture.md §6.5).
     for (const reason of CLOSE_REASONS) metrics.disconnects.labels(reason).inc(0);
-    this.app.ws<SocketData>('/*', {
+    this.admission = new Admission(config.admission, metrics.registry);
+    this.configure(this.app, false);
+    if (config.tls !== undefined) {
+      const secureApp = (options: AppOptions): TemplatedApp => this.configure(uws.SSLApp(options), true);
+      this.tls = new TlsListener(uws, config.tls, secureApp, new TlsMetrics(metrics.registry), log);
+    }
+  }
+
+  /**
+   * Registers the gateway's behaviour on an app: the plain one and every generation of the
+   * TLS one get the same handlers, so a station sees one gateway on either port.
+   */
+  private configure(app: TemplatedApp, secure: boolean): TemplatedApp {
+    const { config, log } = this;
+    // Every socket of the app, from accept on (+1) to its close before an upgrade (-1); an
+    // upgraded socket leaves through the WebSocket `close` handler instead.
+    app.filter((_res, count) => (count > 0 ? this.fds.socketOpened() : this.fds.socketClosed()));
+    app.ws<SocketData>('/*', {
       compression: uwsCompression(config.compression), // RFC 7692, src/config/compression.ts
       // uWS refuses a message over maxPayloadLength itself, at the frame header or when the
       // fragments add up past it, by dropping the TCP connection without a close frame (the peer
@@ -74,15 +101,23 @@ export class EdgeServer {
       closeOnBackpressureLimit: false,
       idleTimeout: config.idleTimeoutS,
       sendPingsAutomatically: true,
-      upgrade: (res, req, context) => this.upgrade(res, req, context),
-      open: (ws) => ws.getUserData().session.attach(ws),
+      upgrade: (res, req, context) => this.upgrade(res, req, context, secure),
+      open: (ws) => {
+        this.admission.socketOpened();
+        ws.getUserData().session.attach(ws);
+      },
       message: (ws, message, isBinary) => {
-        const { session } = ws.getUserData();
+        const { session, calls } = ws.getUserData();
         try {
           if (message.byteLength > config.maxFrameBytes)
             session.close(1009, 'frame too large', 'frame_too_large');
           else if (isBinary) session.onBinary();
-          else session.onText(textDecoder.decode(message));
+          else {
+            const text = textDecoder.decode(message);
+            const verdict = calls.check(text, performance.now());
+            if (verdict === 'pass') session.onText(text);
+            else refuseCall(session, text, verdict);
+          }
         } catch (error) {
           // Contain a bug to its own socket: 1011 = internal error (RFC 6455 §7.4.1).
           log.error({ cpId: session.cid, err: error }, 'frame handler failed');
@@ -91,20 +126,23 @@ export class EdgeServer {
       },
       close: (ws, code) => {
         this.fds.socketClosed();
+        this.admission.socketClosed();
         ws.getUserData().session.onClosed(code);
       },
     });
     // Anything that is not a WebSocket upgrade.
-    this.app.any('/*', (res, req) => {
+    app.any('/*', (res, req) => {
       const url = req.getUrl();
       const isOcppPath = url.startsWith(`${config.path}/`);
       res
         .writeStatus(isOcppPath ? '426 Upgrade Required' : '404 Not Found')
         .end(isOcppPath ? 'websocket_upgrade_required' : 'not_found');
     });
+    return app;
   }
 
-  private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t): void {
+  /** `_secure`: the upgrade came through the wss listener (the auth rules read it). */
+  private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t, _secure = false): void {
     // Everything from `req` is read now: it is invalid after this callback returns.
     const lines: Array<[string, string]> = [];
     req.forEach((name, value) => lines.push([name, value]));
@@ -123,6 +161,11 @@ export class EdgeServer {
       return;
     }
     const remoteAddress = textDecoder.decode(res.getRemoteAddressAsText());
+    const refusal = this.admission.admitUpgrade(remoteAddress, performance.now());
+    if (refusal !== undefined) {
+      this.reject(res, refusal.status, refusal.reason);
+      return;
+    }
     const session = new Session(
       verdict.cid,
       VERSIONS[verdict.subprotocol],
@@ -132,7 +175,7 @@ export class EdgeServer {
     );
     this.metrics.upgrades.labels('accepted', '').inc();
     res.upgrade<SocketData>(
-      { session },
+      { session, calls: this.admission.callLimiter(performance.now()) },
       req.getHeader('sec-websocket-key'),
       verdict.echoProtocol ? verdict.subprotocol : '',
       req.getHeader('sec-websocket-extensions'),
@@ -198,17 +241,30 @@ export class EdgeServer {
     return true;
   }
 
-  /** Stops accepting (new upgrades get 503) and closes the listen socket; open sockets stay. */
+  /** Opens the wss listener when TLS is configured; resolves with its port. */
+  async listenTls(host: string): Promise<number | undefined> {
+    if (this.tls === undefined || this.config.tls === undefined) return undefined;
+    return this.tls.listen(host, this.config.tls.port);
+  }
+
+  /** Serves the certificate and key files' current pair (SIGHUP); false when kept the old. */
+  reloadTls(): boolean {
+    return this.tls?.reload('signal') ?? false;
+  }
+
+  /** Stops accepting (new upgrades get 503) and closes the listen sockets; open sockets stay. */
   stopListening(): void {
     this.accepting = false;
     this.fds.stop();
     this.closeListenSocket();
+    this.tls?.stop();
   }
 
   /** Last resort after drain: uWS `close()` ends whatever is left without close codes. */
   closeAll(): void {
     this.fds.stop();
     this.app.close();
+    this.tls?.closeAll();
   }
 }
 

@@ -2,16 +2,23 @@ import { HANDSHAKE_REJECTIONS, WEBSOCKET_VERSION, type HandshakeRejection } from
 import type { HttpResponse } from './uws.js';
 
 /** Every answer to an upgrade that is not a 101: the handshake rules' and the node's own. */
-export type RejectStatus = 400 | 404 | 426 | 503;
-export type RejectReason = HandshakeRejection | 'draining' | 'fd_limit';
+export type RejectStatus = 400 | 404 | 426 | 429 | 503;
+export type RejectReason = HandshakeRejection | 'draining' | 'fd_limit' | 'max_connections' | 'address_rate';
 
 /** Every `reason` label of `ocpp_gateway_upgrades_total{outcome="rejected"}`, so each starts at 0. */
-export const REJECT_REASONS: readonly RejectReason[] = [...HANDSHAKE_REJECTIONS, 'draining', 'fd_limit'];
+export const REJECT_REASONS: readonly RejectReason[] = [
+  ...HANDSHAKE_REJECTIONS,
+  'draining',
+  'fd_limit',
+  'max_connections',
+  'address_rate',
+];
 
 const STATUS_LINES: Record<RejectStatus, string> = {
   400: '400 Bad Request',
   404: '404 Not Found',
   426: '426 Upgrade Required',
+  429: '429 Too Many Requests',
   503: '503 Service Unavailable',
 };
 

@@ -8,6 +8,7 @@ import { NativeModuleError } from '../errors.js';
  */
 export type Uws = typeof UwsModule;
 export type {
+  AppOptions,
   HttpRequest,
   HttpResponse,
   TemplatedApp,

@@ -29,6 +29,8 @@ export interface GatewayPorts {
   readonly httpPort: number;
   /** Set in single-node mode, where the embedded broker listens. */
   readonly mqttPort: number | undefined;
+  /** Set when TLS is configured: the wss listener. */
+  readonly tlsPort?: number | undefined;
 }
 
 /**
@@ -131,9 +133,10 @@ export class Gateway {
     this.downstreamFilter = await mqtt.subscriber.start(mqtt.sharedGroup, route);
     this.edge = new EdgeServer(uwsModule, config, ctx, metrics, log);
     const wsPort = await this.edge.listen(config.host, config.port);
+    const tlsPort = await this.edge.listenTls(config.host);
     this.keepalive = new KeepaliveSweeper(sessions, config.heartbeatBackoff);
     this.keepalive.start();
-    this.ports = { wsPort, httpPort, mqttPort: mqtt.broker?.port };
+    this.ports = { wsPort, httpPort, mqttPort: mqtt.broker?.port, tlsPort };
     this.setState('ready');
     const clusterMode = config.cluster === undefined ? 'single-node' : 'cluster';
     log.info({ ...this.ports, version, schemaValidation: mode, mode: clusterMode }, 'gateway ready');
@@ -145,6 +148,11 @@ export class Gateway {
    * in batches over `drainSeconds`, then MQTT is flushed and everything stops. Every step after
    * the drain has a deadline (TUNING.quiesceMs and shutdownStepMs), whatever MQTT and Redis do.
    */
+  /** SIGHUP: the wss listener serves the certificate and key files' current pair. */
+  reloadTls(): boolean {
+    return this.edge?.reloadTls() ?? false;
+  }
+
   async shutdown(): Promise<void> {
     if (this.state === 'draining' || this.state === 'stopped') return;
     this.setState('draining');

@@ -25,15 +25,24 @@ export interface MqttSide {
 export async function connectMqtt(config: Config, log: Logger, metrics: Metrics): Promise<MqttSide> {
   let broker: EmbeddedBroker | undefined;
   let url = config.mqtt.url;
+  let username = config.mqtt.username;
+  let password = config.mqtt.password;
   if (url === undefined) {
-    broker = await EmbeddedBroker.start(config.mqtt.embeddedHost, config.mqtt.embeddedPort, log);
-    url = `mqtt://127.0.0.1:${broker.port}`;
+    const { embeddedUsername, embeddedPassword } = config.mqtt;
+    const credentials =
+      embeddedUsername !== undefined && embeddedPassword !== undefined
+        ? { username: embeddedUsername, password: embeddedPassword }
+        : undefined;
+    broker = await EmbeddedBroker.start(config.mqtt.embeddedHost, config.mqtt.embeddedPort, log, credentials);
+    url = `mqtt://${embeddedDialHost(broker.host)}:${broker.port}`;
+    username = credentials?.username;
+    password = credentials?.password;
   }
   const options: MqttLinkOptions = {
     url,
     clientId: config.mqtt.clientId,
-    username: config.mqtt.username,
-    password: config.mqtt.password,
+    username,
+    password,
     // aedes: MQTT 3.1.1 only, and no shared subscriptions.
     protocolVersion: broker === undefined ? config.mqtt.protocolVersion : 4,
     maxBacklog: config.mqtt.maxBacklog,
@@ -64,4 +73,10 @@ export async function connectMqtt(config: Config, log: Logger, metrics: Metrics)
   });
   const subscriber = new DownstreamSubscriber(link, topics, publisher, metrics, log);
   return { broker, link, options, sharedGroup, topics, publisher, subscriber };
+}
+
+/** Where this process reaches its own broker: loopback when it listens on every address. */
+function embeddedDialHost(bound: string): string {
+  if (bound === '0.0.0.0' || bound === '::') return '127.0.0.1';
+  return bound.includes(':') ? `[${bound}]` : bound;
 }

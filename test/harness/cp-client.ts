@@ -26,9 +26,10 @@ export class ChargePoint {
     url: string,
     protocols: string[] = ['ocpp1.6'],
     headers: Record<string, string> = {},
+    options: WebSocket.ClientOptions = {},
   ): Promise<ChargePoint> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, protocols, { headers });
+      const ws = new WebSocket(url, protocols, { ...options, headers });
       const cp = new ChargePoint(ws);
       ws.once('open', () => resolve(cp));
       ws.once('unexpected-response', (_req, res) => reject(new UpgradeRejected(res.statusCode ?? 0)));

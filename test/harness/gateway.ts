@@ -70,7 +70,12 @@ export async function spawnGateway(
         if (!line.includes('"gateway ready"')) continue;
         clearTimeout(timer);
         const ready = JSON.parse(line) as GatewayPorts;
-        resolve({ wsPort: ready.wsPort, httpPort: ready.httpPort, mqttPort: ready.mqttPort });
+        resolve({
+          wsPort: ready.wsPort,
+          httpPort: ready.httpPort,
+          mqttPort: ready.mqttPort,
+          tlsPort: ready.tlsPort,
+        });
       }
     });
     child.once('exit', (code) => {

@@ -16,6 +16,7 @@ export const CLOSE_REASONS = [
   'binary_frame',
   'frame_too_large',
   'invalid_utf8',
+  'call_rate',
 ] as const;
 
 export type CloseReason = (typeof CLOSE_REASONS)[number];
