@@ -80,3 +80,39 @@ export function series(metrics: string, name: string): number {
   }
   return 0;
 }
+
+/** A station's answer to every downstream CALL it gets: `status` (Accepted unless told otherwise). */
+export function answerAll(ws: WebSocket, status = 'Accepted'): void {
+  ws.on('message', (data: Buffer) => {
+    const frame = JSON.parse(data.toString()) as unknown[];
+    if (frame[0] === 2) ws.send(JSON.stringify([3, frame[1], { status }]));
+  });
+}
+
+/** A 1.6 ChangeConfiguration as the backend publishes it on `ocpp/cs/{cid}`. */
+export const changeConfiguration = (
+  uniqueId: string,
+  key: string,
+  value: string,
+): Record<string, unknown> => ({
+  MessageTypeId: 2,
+  UniqueId: uniqueId,
+  Action: 'ChangeConfiguration',
+  Payload: { key, value },
+});
+
+/** Polls `read` every 100 ms until `done` holds (or throws after `timeoutMs`). */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 5000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
