@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite runs for real (mosquitto broker and its
-# clients, redis-server and redis-cli, openssl for the TLS test's certificates), via apt, only
+# clients, redis-server and redis-cli, openssl for the TLS test's certificates, nginx for the
+# client-certificate tests), via apt, only
 # when they are missing. Used by `npm test`
 # (pretest) and .ci/run.
 set -euo pipefail
@@ -16,6 +17,8 @@ elif ! command -v redis-cli >/dev/null 2>&1; then
 fi
 
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# nginx: the TLS proxy doing mutual TLS in front of the gateway in the client-certificate tests.
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -41,6 +44,6 @@ stop_service() {
 }
 for pkg in "${missing[@]}"; do
   case "$pkg" in
-    mosquitto | redis-server) stop_service "$pkg" ;;
+    mosquitto | redis-server | nginx) stop_service "$pkg" ;;
   esac
 done

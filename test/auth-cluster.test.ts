@@ -9,7 +9,7 @@ import {
   eventually,
   series,
 } from './harness/auth.js';
-import { ClusterFixture } from './harness/cluster.js';
+import { ClusterFixture, command } from './harness/cluster.js';
 import { MqttObserver } from './harness/mqtt-observer.js';
 import { sleep } from './harness/time.js';
 
@@ -35,6 +35,24 @@ describe('credential store in Redis shared by 3 nodes: rotation and profile foll
     await events.end();
     await fx.teardown();
   });
+  let probes = 0;
+  /**
+   * Sends a harmless command until the station's new session answers it: the cluster may still
+   * route to the session just closed (answered `offline`) until the new one is registered.
+   */
+  const untilRoutable = async (cid: string): Promise<void> => {
+    for (let i = 0; i < 20; i++) {
+      const id = `probe-${++probes}`;
+      await fx.backend.publish(`ocpp/cs/${cid}`, command(id));
+      const reply = await fx.backend.waitFor(
+        `ocpp/cp/${cid}/Reply`,
+        (j: { UniqueId?: string }) => j.UniqueId === id,
+      );
+      if ((reply.json as { MessageTypeId?: number }).MessageTypeId === 3) return;
+      await sleep(100);
+    }
+    throw new Error(`${cid} not routable`);
+  };
   const connected = (cid: string): number =>
     events.seen.filter((m) => m.topic === `ocpp/events/${cid}/connected`).length;
 
@@ -63,8 +81,13 @@ describe('credential store in Redis shared by 3 nodes: rotation and profile foll
     const ws = station.ws;
     assert.ok(ws !== undefined);
     answerAll(ws);
+    await untilRoutable('CP-R');
     await fx.backend.publish('ocpp/cs/CP-R', changeConfiguration('rot-1', 'AuthorizationKey', NEW_KEY));
-    await fx.backend.waitFor('ocpp/cp/CP-R/Reply', (j: { UniqueId?: string }) => j.UniqueId === 'rot-1');
+    const reply1 = await fx.backend.waitFor(
+      'ocpp/cp/CP-R/Reply',
+      (j: { UniqueId?: string }) => j.UniqueId === 'rot-1',
+    );
+    assert.equal((reply1.json as { MessageTypeId?: number }).MessageTypeId, 3);
     await eventually(
       () => credentials(['show', 'CP-R'], cliEnv),
       (r) => r.json?.secrets === 2,
@@ -94,19 +117,35 @@ describe('credential store in Redis shared by 3 nodes: rotation and profile foll
     const station = await attempt(fx.url(0, 'CP-R'), { authorization: basic('CP-R', NEW_KEY) });
     assert.equal(station.status, 101);
     answerAll(station.ws!, 'Rejected');
+    await untilRoutable('CP-R');
     await fx.backend.publish('ocpp/cs/CP-R', changeConfiguration('rot-2', 'AuthorizationKey', OLD_KEY));
-    await fx.backend.waitFor('ocpp/cp/CP-R/Reply', (j: { UniqueId?: string }) => j.UniqueId === 'rot-2');
+    const reply2 = await fx.backend.waitFor(
+      'ocpp/cp/CP-R/Reply',
+      (j: { UniqueId?: string }) => j.UniqueId === 'rot-2',
+    );
+    assert.equal((reply2.json as { MessageTypeId?: number }).MessageTypeId, 3);
     await sleep(300);
     assert.equal((await credentials(['show', 'CP-R'], cliEnv)).json?.secrets, 1);
     station.ws?.terminate();
+    const refusedKey = await attempt(fx.url(1, 'CP-R'), { authorization: basic('CP-R', OLD_KEY) });
+    assert.deepEqual(
+      [refusedKey.status, refusedKey.body],
+      [401, 'bad_password'],
+      'the refused key is not valid',
+    );
   });
 
   it('an accepted SecurityProfile 2 raises the record; plain ws is then a downgrade on every node', async () => {
     const station = await attempt(fx.url(0, 'CP-R'), { authorization: basic('CP-R', NEW_KEY) });
     assert.equal(station.status, 101);
     answerAll(station.ws!);
+    await untilRoutable('CP-R');
     await fx.backend.publish('ocpp/cs/CP-R', changeConfiguration('sp-1', 'SecurityProfile', '2'));
-    await fx.backend.waitFor('ocpp/cp/CP-R/Reply', (j: { UniqueId?: string }) => j.UniqueId === 'sp-1');
+    const reply = await fx.backend.waitFor(
+      'ocpp/cp/CP-R/Reply',
+      (j: { UniqueId?: string }) => j.UniqueId === 'sp-1',
+    );
+    assert.equal((reply.json as { MessageTypeId?: number }).MessageTypeId, 3, JSON.stringify(reply.json));
     await eventually(
       () => credentials(['show', 'CP-R'], cliEnv),
       (r) => r.json?.profile === 2,

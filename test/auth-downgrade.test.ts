@@ -83,9 +83,13 @@ describe('downgrade protection (gateway processes, file store)', () => {
     }
   });
 
-  it('accepts a profile 1 station on plain ws', async () => {
+  it('accepts a profile 1 station on plain ws (with its own password only)', async () => {
     const answer = await attempt(url(plain, 'CP-P1'), auth('CP-P1'));
     assert.equal(answer.status, 101);
     answer.ws?.terminate();
+    const wrong = await attempt(url(plain, 'CP-P1'), {
+      authorization: basic('CP-P1', 'not-its-password-000'),
+    });
+    assert.deepEqual([wrong.status, wrong.body], [401, 'bad_password']);
   });
 });

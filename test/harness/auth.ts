@@ -23,9 +23,10 @@ export function attempt(
   url: string,
   headers: Record<string, string> = {},
   protocols = ['ocpp1.6'],
+  tls: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {},
 ): Promise<Attempt> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols, { headers });
+    const ws = new WebSocket(url, protocols, { headers, ...tls });
     ws.once('open', () => resolve({ status: 101, body: '', wwwAuthenticate: undefined, ws }));
     ws.once('unexpected-response', (_req, res) => {
       let body = '';
