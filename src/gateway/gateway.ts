@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdminApi } from '../admin/admin-api.js';
+import { CredentialsApi } from '../admin/credentials-api.js';
 import { setUpAuth, type AuthSide } from './auth-side.js';
 import type { MqttLink } from '../bridge/mqtt-link.js';
 import { epochSource } from '../cluster/registry.js';
@@ -117,6 +118,8 @@ export class Gateway {
     this.composition = composition;
     const auth = await setUpAuth(config, composition.redis, metrics.registry, log);
     this.auth = auth;
+    if (auth.store !== undefined)
+      admin.setCredentials(new CredentialsApi(auth.store, (cid) => auth.authenticator.invalidate(cid)));
     const { route } = composition.router;
     const ctx: SessionContext = {
       nodeId: config.nodeId,
