@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite runs for real (mosquitto broker and its
 # clients, redis-server and redis-cli, openssl for the TLS test's certificates, iptables for the
-# partition tests), via apt, only
+# partition tests, nginx for the client-certificate tests), via apt, only
 # when they are missing. Used by `npm test`
 # (pretest) and .ci/run.
 set -euo pipefail
@@ -21,6 +21,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 # The partition tests cut one gateway process off with iptables (owner match, conntrack marks).
 command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || missing+=(iptables)
+# nginx: the TLS proxy doing mutual TLS in front of the gateway in the client-certificate tests.
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -46,6 +48,6 @@ stop_service() {
 }
 for pkg in "${missing[@]}"; do
   case "$pkg" in
-    mosquitto | redis-server | prometheus) stop_service "$pkg" ;;
+    mosquitto | redis-server | prometheus | nginx) stop_service "$pkg" ;;
   esac
 done

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SessionTable } from '../edge/session/session-table.js';
 import type { Session } from '../edge/session/session.js';
+import { CredentialsApi } from './credentials-api.js';
 
 /** Charge points connected to other nodes (cluster mode): found and kicked through the registry. */
 export interface RemoteClients {
@@ -23,6 +24,7 @@ export interface RemoteClients {
 export class AdminApi {
   private readonly token: Buffer | undefined;
   private remote: RemoteClients | undefined;
+  private credentials: CredentialsApi | undefined;
 
   constructor(
     private readonly sessions: SessionTable,
@@ -37,9 +39,15 @@ export class AdminApi {
     this.remote = remote;
   }
 
+  /** With a credential store: `/api/v1/credentials/{cid}` (credentials-api.ts). */
+  setCredentials(credentials: CredentialsApi): void {
+    this.credentials = credentials;
+  }
+
   /** Handles the request if it is an admin path; resolves to false otherwise. */
   async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
-    if (path !== '/api/v1/clients' && !path.startsWith('/api/v1/clients/')) return false;
+    const credentialPath = CredentialsApi.matches(path);
+    if (path !== '/api/v1/clients' && !path.startsWith('/api/v1/clients/') && !credentialPath) return false;
     if (this.token === undefined) {
       reply(res, 404, { error: 'admin_api_disabled', fix: 'set OCPP_GW_ADMIN_TOKEN' });
       return true;
@@ -47,6 +55,11 @@ export class AdminApi {
     if (!this.authorized(req.headers.authorization)) {
       res.setHeader('WWW-Authenticate', 'Bearer');
       reply(res, 401, { error: 'unauthorized' });
+      return true;
+    }
+    if (credentialPath) {
+      if (this.credentials === undefined) reply(res, 404, { error: 'no_credential_store' });
+      else await this.credentials.handle(req, res, path);
       return true;
     }
     if (path === '/api/v1/clients') {

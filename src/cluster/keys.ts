@@ -16,4 +16,6 @@ export const redisKeys = {
   sent: (prefix: string, cid: string, uniqueId: string): string => `${prefix}:sent:${cid}:${uniqueId}`,
   /** Lock on adopting a dead node's MQTT session (§5.8). */
   adopt: (prefix: string, deadNode: string): string => `${prefix}:adopt:${deadNode}`,
+  /** A station's credential record (src/auth/redis-store.ts). */
+  credential: (prefix: string, cid: string): string => `${prefix}:cred:${cid}`,
 } as const;

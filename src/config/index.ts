@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { ConfigError } from '../errors.js';
 import { isSupportedSubprotocol, SUBPROTOCOLS, type Subprotocol } from '../ocpp/versions/index.js';
+import { parseAuth } from './auth.js';
 import { parseCluster } from './cluster.js';
 import { parseCompression } from './compression.js';
 import { Reader, type Env } from './env-reader.js';
@@ -60,6 +61,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^\/[A-Za-z0-9._~\-/]*$/.test(path) || path === '')
     r.fail('PATH', 'must be an absolute URL path such as /ocpp');
   const callTimeoutMs = r.int('CALL_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  const cluster = parseCluster(r, callTimeoutMs);
   const config: Config = {
     nodeId,
     host: r.string('HOST', '0.0.0.0'),
@@ -82,9 +84,10 @@ export function loadConfig(env: Env = process.env): Config {
     http: { host: r.string('HTTP_HOST', '0.0.0.0'), port: r.int('HTTP_PORT', 9464, 0, 65535) },
     mqtt: parseMqtt(r, nodeId),
     topics: parseTopics(r),
-    cluster: parseCluster(r, callTimeoutMs),
+    cluster,
     tls: parseTls(r),
     admission: parseAdmission(r),
+    auth: parseAuth(r, cluster !== undefined),
     adminToken: r.raw('ADMIN_TOKEN'),
     logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };

@@ -1,5 +1,6 @@
 import type { CompressionMode } from './compression.js';
 import type { Subprotocol } from '../ocpp/versions/index.js';
+import type { AuthConfig } from './auth.js';
 
 /**
  * The shape of the gateway's configuration (loaded by config/index.ts). Units are in the names;
@@ -121,6 +122,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Bearer token of the admin API; undefined turns the API off. @default undefined */
   readonly adminToken: string | undefined;
+  /** Station authentication (OCPP_GW_AUTH_*, client certificates): config/auth.ts. */
+  readonly auth: AuthConfig;
 }
 
 export interface ClusterConfig {

@@ -4,8 +4,10 @@ import { ListenError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { VERSIONS } from '../ocpp/versions/index.js';
+import { finishLater } from './async-upgrade.js';
 import { FdBudget } from './fd-budget.js';
-import { checkUpgrade, combineHeaderLines } from './handshake.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import { checkUpgrade, combineHeaderLines, type HandshakeResult } from './handshake.js';
 import { Session } from './session/session.js';
 import type { SessionContext } from './session/session-context.js';
 import { REJECT_REASONS, writeRejection, type RejectReason, type RejectStatus } from './upgrade-rejection.js';
@@ -54,6 +56,7 @@ export class EdgeServer {
     private readonly ctx: SessionContext,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    private readonly auth?: Authenticator,
   ) {
     this.app = uws.App();
     this.fds = new FdBudget(
@@ -141,8 +144,11 @@ export class EdgeServer {
     return app;
   }
 
-  /** `_secure`: the upgrade came through the wss listener (the auth rules read it). */
-  private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t, _secure = false): void {
+  /**
+   * One upgrade: node checks, handshake rules, then station authentication, which may wait on
+   * the credential store. `secure`: it arrived on a TLS listener (profile 2 needs TLS).
+   */
+  private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t, secure = false): void {
     // Everything from `req` is read now: it is invalid after this callback returns.
     const lines: Array<[string, string]> = [];
     req.forEach((name, value) => lines.push([name, value]));
@@ -160,12 +166,45 @@ export class EdgeServer {
       this.reject(res, verdict.status, verdict.reason);
       return;
     }
-    const remoteAddress = textDecoder.decode(res.getRemoteAddressAsText());
-    const refusal = this.admission.admitUpgrade(remoteAddress, performance.now());
+    const peer = textDecoder.decode(res.getRemoteAddressAsText());
+    const refusal = this.admission.admitUpgrade(peer, performance.now());
     if (refusal !== undefined) {
       this.reject(res, refusal.status, refusal.reason);
       return;
     }
+    const handshake = {
+      key: req.getHeader('sec-websocket-key'),
+      extensions: req.getHeader('sec-websocket-extensions'),
+      context,
+    };
+    const auth = this.auth;
+    if (auth === undefined || this.config.auth.mode === 'none') {
+      const address = auth?.proxies.origin(peer, request.headers, secure).address ?? peer;
+      this.accept(res, verdict, address, handshake);
+      return;
+    }
+    // The store may be Redis or a webhook: the answer comes in a later turn.
+    finishLater(
+      res,
+      auth.authenticate({ cid: verdict.cid, headers: request.headers, peer, secure }),
+      (result) => {
+        if (!this.accepting) this.reject(res, 503, 'draining');
+        else if (!result.ok) this.reject(res, result.status, result.reason);
+        else this.accept(res, verdict, result.origin.address, handshake);
+      },
+      (error) => {
+        this.log.error({ err: error, cpId: verdict.cid }, 'authentication failed unexpectedly');
+        this.reject(res, 503, 'store_unavailable');
+      },
+    );
+  }
+
+  private accept(
+    res: HttpResponse,
+    verdict: Extract<HandshakeResult, { ok: true }>,
+    remoteAddress: string,
+    handshake: { key: string; extensions: string; context: us_socket_context_t },
+  ): void {
     const session = new Session(
       verdict.cid,
       VERSIONS[verdict.subprotocol],
@@ -176,10 +215,10 @@ export class EdgeServer {
     this.metrics.upgrades.labels('accepted', '').inc();
     res.upgrade<SocketData>(
       { session, calls: this.admission.callLimiter(performance.now()) },
-      req.getHeader('sec-websocket-key'),
+      handshake.key,
       verdict.echoProtocol ? verdict.subprotocol : '',
-      req.getHeader('sec-websocket-extensions'),
-      context,
+      handshake.extensions,
+      handshake.context,
     );
   }
 

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdminApi } from '../admin/admin-api.js';
+import { CredentialsApi } from '../admin/credentials-api.js';
+import { setUpAuth, type AuthSide } from './auth-side.js';
 import type { MqttLink } from '../bridge/mqtt-link.js';
 import { epochSource } from '../cluster/registry.js';
 import type { Config } from '../config/index.js';
@@ -50,6 +52,7 @@ export class Gateway {
   private ports: GatewayPorts | undefined;
   private downstreamFilter: string | undefined;
   private readonly admin: AdminApi;
+  private auth: AuthSide | undefined;
 
   constructor(
     readonly config: Config,
@@ -115,6 +118,10 @@ export class Gateway {
             log,
           });
     this.composition = composition;
+    const auth = await setUpAuth(config, composition.redis, metrics.registry, log);
+    this.auth = auth;
+    if (auth.store !== undefined)
+      admin.setCredentials(new CredentialsApi(auth.store, (cid) => auth.authenticator.invalidate(cid)));
     const { route } = composition.router;
     const ctx: SessionContext = {
       nodeId: config.nodeId,
@@ -129,9 +136,10 @@ export class Gateway {
       heartbeatIntervalS: config.heartbeatIntervalS,
       nextEpoch: epochs.next,
       reroute: (cid, message, ack) => route(cid, message, { ack, redelivered: false }),
+      answered: auth.follower === undefined ? undefined : auth.follower.answered.bind(auth.follower),
     };
     this.downstreamFilter = await mqtt.subscriber.start(mqtt.sharedGroup, route);
-    this.edge = new EdgeServer(uwsModule, config, ctx, metrics, log);
+    this.edge = new EdgeServer(uwsModule, config, ctx, metrics, log, auth.authenticator);
     const wsPort = await this.edge.listen(config.host, config.port);
     const tlsPort = await this.edge.listenTls(config.host);
     this.keepalive = new KeepaliveSweeper(sessions, config.heartbeatBackoff);
@@ -179,6 +187,7 @@ export class Gateway {
     await within(cluster?.stop(quiesced), stepMs);
     // Every command this node took is answered by now: end the MQTT session with it.
     await this.link?.end(Math.max(0, flushBy - Date.now()), true);
+    await within(this.auth?.close(), stepMs);
     await redis?.quit(stepMs);
     await within(this.mqtt?.broker?.close(), stepMs);
     await within(this.http.close(), stepMs);

@@ -90,6 +90,8 @@ function onCallResult(session: SessionCore, frame: CallResultFrame, at: Arrival)
     return;
   }
   const { action, ack } = call ?? {};
+  if (call !== undefined)
+    ctx.answered?.(session.cid, session.version.subprotocol, call.action, call.payload, frame[2]);
   if (!ctx.publisher.callResult(session, frame, at.payloadText, action, at.receivedAt, at.startedAt, ack)) {
     replyRejected(session, call, UNENCODABLE);
   }

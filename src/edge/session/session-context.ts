@@ -1,4 +1,5 @@
 import type { DownstreamMessage } from '../../ocpp/message.js';
+import type { JsonObject } from '../../ocpp/frame.js';
 import type { UpstreamPublisher } from '../../bridge/upstream-publisher.js';
 import type { Ack } from '../../ocpp/message.js';
 import type { GatewayReason } from '../../ocpp/error-codes.js';
@@ -47,6 +48,13 @@ export interface SessionContext {
    * replaced session reach the charge point's new session, on this node or another.
    */
   readonly reroute: (cid: string, message: DownstreamMessage, ack: Ack) => void;
+  /**
+   * Told of every downstream CALL the charge point answered with a CALLRESULT, so credential
+   * changes the station accepted are followed (src/auth/credential-follower.ts).
+   */
+  readonly answered?:
+    | ((cid: string, subprotocol: string, action: string, request: JsonObject, response: JsonObject) => void)
+    | undefined;
   /** The call timeout's clock; the real one unless a test drives it. */
   readonly clock?: Clock | undefined;
 }
