@@ -23,7 +23,12 @@ describe('OCPP 2.0.1 across a 3-node cluster (standalone Redis)', () => {
   let f: ClusterFixture;
   const roaming: RoamingCp[] = [];
   before(async () => {
-    f = await ClusterFixture.start('standalone', 3, { OCPP_GW_SCHEMA_VALIDATION: 'all' }, { protocols: ['ocpp2.0.1'] });
+    f = await ClusterFixture.start(
+      'standalone',
+      3,
+      { OCPP_GW_SCHEMA_VALIDATION: 'all' },
+      { protocols: ['ocpp2.0.1'] },
+    );
   });
   after(async () => {
     for (const cp of roaming) cp.stop();

@@ -31,10 +31,10 @@ describe('coalesceWrites (one write per event-loop turn)', () => {
     const writes: Buffer[] = [];
     const original = socket.write.bind(socket) as (...args: unknown[]) => boolean;
     // Counts what reaches the socket itself, beneath the coalescer.
-    socket.write = ((chunk: unknown, ...rest: unknown[]) => {
+    socket.write = (chunk: unknown, ...rest: unknown[]) => {
       writes.push(Buffer.from(chunk as Buffer));
       return original(chunk, ...rest);
-    }) as Socket['write'];
+    };
     coalesceWrites(socket);
     return {
       socket,
