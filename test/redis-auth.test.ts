@@ -94,7 +94,8 @@ describe('Redis ACL user and password', () => {
         OCPP_GW_NODE_ID: 'acl-wrong',
         OCPP_GW_REDIS_URL: `redis://gw:wrong@127.0.0.1:${redis.port}`,
       },
-      2500,
+      15_000,
+      /redis not reachable; retrying[^\n]*\n/,
     );
     assert.ok(!out.includes('"gateway ready"'), 'not ready without Redis');
     const why = out.split('\n').find((line) => line.includes('redis not reachable; retrying'));

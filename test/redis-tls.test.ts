@@ -77,7 +77,11 @@ describe('Redis over TLS (rediss://)', () => {
   });
 
   it('refuses a server whose certificate it cannot verify', async () => {
-    const out = await watchGateway({ ...env(), OCPP_GW_NODE_ID: 'tls-untrusted' }, 2500);
+    const out = await watchGateway(
+      { ...env(), OCPP_GW_NODE_ID: 'tls-untrusted' },
+      15_000,
+      /redis not reachable; retrying[^\n]*\n/,
+    );
     assert.ok(!out.includes('"gateway ready"'), 'not ready with an unverifiable Redis');
     const why = out.split('\n').find((line) => line.includes('redis not reachable; retrying'));
     assert.match(why ?? '', /certificate/i, 'the log line names the certificate problem');

@@ -3,35 +3,17 @@ import type { Config } from '../config/index.js';
 import { ListenError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { VERSIONS } from '../ocpp/versions/index.js';
-import { finishLater } from './async-upgrade.js';
 import { FdBudget } from './fd-budget.js';
 import type { Authenticator } from '../auth/authenticator.js';
-import { checkUpgrade, combineHeaderLines, type HandshakeResult } from './handshake.js';
-import { Session } from './session/session.js';
 import type { SessionContext } from './session/session-context.js';
-import { REJECT_REASONS, writeRejection, type RejectReason, type RejectStatus } from './upgrade-rejection.js';
+import { REJECT_REASONS } from './upgrade-rejection.js';
 import { CLOSE_REASONS } from './session/close-reason.js';
-import { Admission, refuseCall, type CallLimiter } from './admission.js';
+import { Admission, refuseCall } from './admission.js';
 import { TlsListener } from './tls-listener.js';
+import { UpgradePath, type SocketData } from './upgrade-path.js';
 import { TlsMetrics } from './tls-metrics.js';
 import { listenExclusive, loadedMaxHeaderBytes } from './uws.js';
-import type {
-  AppOptions,
-  HttpRequest,
-  HttpResponse,
-  TemplatedApp,
-  Uws,
-  WebSocket,
-  us_listen_socket,
-  us_socket_context_t,
-} from './uws.js';
-
-/** Per-socket user data: the session and its CALL limiter. */
-interface SocketData {
-  readonly session: Session;
-  readonly calls: CallLimiter;
-}
+import type { AppOptions, TemplatedApp, Uws, WebSocket, us_listen_socket } from './uws.js';
 
 const textDecoder = new TextDecoder('utf-8');
 
@@ -49,6 +31,7 @@ export class EdgeServer {
   private readonly fds: FdBudget;
   private readonly tls: TlsListener | undefined;
   private readonly admission: Admission;
+  private readonly upgrades: UpgradePath;
 
   constructor(
     private readonly uws: Uws,
@@ -75,6 +58,8 @@ export class EdgeServer {
     // Labelled counters start at 0 for every known label (docs/architecture.md §6.5).
     for (const reason of CLOSE_REASONS) metrics.disconnects.labels(reason).inc(0);
     this.admission = new Admission(config.admission, metrics.registry);
+    const node = { accepting: () => this.accepting, fdsRefusing: () => this.fds.refusing };
+    this.upgrades = new UpgradePath(node, config, ctx, metrics, log, this.admission, auth);
     this.configure(this.app, false);
     if (config.tls !== undefined) {
       const secureApp = (options: AppOptions): TemplatedApp => this.configure(uws.SSLApp(options), true);
@@ -104,7 +89,7 @@ export class EdgeServer {
       closeOnBackpressureLimit: false,
       idleTimeout: config.idleTimeoutS,
       sendPingsAutomatically: true,
-      upgrade: (res, req, context) => this.upgrade(res, req, context, secure),
+      upgrade: (res, req, context) => this.upgrades.handle(res, req, context, secure),
       open: (ws) => {
         this.admission.socketOpened();
         ws.getUserData().session.attach(ws);
@@ -142,89 +127,6 @@ export class EdgeServer {
         .end(isOcppPath ? 'websocket_upgrade_required' : 'not_found');
     });
     return app;
-  }
-
-  /**
-   * One upgrade: node checks, handshake rules, then station authentication, which may wait on
-   * the credential store. `secure`: it arrived on a TLS listener (profile 2 needs TLS).
-   */
-  private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t, secure = false): void {
-    // Everything from `req` is read now: it is invalid after this callback returns.
-    const lines: Array<[string, string]> = [];
-    req.forEach((name, value) => lines.push([name, value]));
-    const request = { url: req.getUrl(), headers: combineHeaderLines(lines) };
-    if (!this.accepting) {
-      this.reject(res, 503, 'draining');
-      return;
-    }
-    if (this.fds.refusing) {
-      this.reject(res, 503, 'fd_limit');
-      return;
-    }
-    const verdict = checkUpgrade(request, this.config);
-    if (!verdict.ok) {
-      this.reject(res, verdict.status, verdict.reason);
-      return;
-    }
-    const peer = textDecoder.decode(res.getRemoteAddressAsText());
-    const refusal = this.admission.admitUpgrade(peer, performance.now());
-    if (refusal !== undefined) {
-      this.reject(res, refusal.status, refusal.reason);
-      return;
-    }
-    const handshake = {
-      key: req.getHeader('sec-websocket-key'),
-      extensions: req.getHeader('sec-websocket-extensions'),
-      context,
-    };
-    const auth = this.auth;
-    if (auth === undefined || this.config.auth.mode === 'none') {
-      const address = auth?.proxies.origin(peer, request.headers, secure).address ?? peer;
-      this.accept(res, verdict, address, handshake);
-      return;
-    }
-    // The store may be Redis or a webhook: the answer comes in a later turn.
-    finishLater(
-      res,
-      auth.authenticate({ cid: verdict.cid, headers: request.headers, peer, secure }),
-      (result) => {
-        if (!this.accepting) this.reject(res, 503, 'draining');
-        else if (!result.ok) this.reject(res, result.status, result.reason);
-        else this.accept(res, verdict, result.origin.address, handshake);
-      },
-      (error) => {
-        this.log.error({ err: error, cpId: verdict.cid }, 'authentication failed unexpectedly');
-        this.reject(res, 503, 'store_unavailable');
-      },
-    );
-  }
-
-  private accept(
-    res: HttpResponse,
-    verdict: Extract<HandshakeResult, { ok: true }>,
-    remoteAddress: string,
-    handshake: { key: string; extensions: string; context: us_socket_context_t },
-  ): void {
-    const session = new Session(
-      verdict.cid,
-      VERSIONS[verdict.subprotocol],
-      remoteAddress,
-      undefined,
-      this.ctx,
-    );
-    this.metrics.upgrades.labels('accepted', '').inc();
-    res.upgrade<SocketData>(
-      { session, calls: this.admission.callLimiter(performance.now()) },
-      handshake.key,
-      verdict.echoProtocol ? verdict.subprotocol : '',
-      handshake.extensions,
-      handshake.context,
-    );
-  }
-
-  private reject(res: HttpResponse, status: RejectStatus, reason: RejectReason): void {
-    this.metrics.upgrades.labels('rejected', reason).inc();
-    writeRejection(res, status, reason);
   }
 
   listen(host: string, port: number): Promise<number> {

@@ -126,15 +126,24 @@ export function runGateway(
  * Runs main.js for `forMs` and kills it, for a gateway expected to wait (Redis refusing it, say);
  * returns its stdout, the JSON log lines.
  */
-export async function watchGateway(env: GatewayEnv, forMs: number): Promise<string> {
+export async function watchGateway(env: GatewayEnv, forMs: number, until?: RegExp): Promise<string> {
   const child = spawn(process.execPath, [MAIN_JS], {
     env: { PATH: process.env.PATH ?? '', ...TEST_ENV, OCPP_GW_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  // `until`: stop as soon as the output shows it (a loaded machine may take longer than usual
+  // to get there; `forMs` is then the upper bound, not a fixed wait).
+  let seen: () => void = () => undefined;
+  const matched = new Promise<void>((resolve) => (seen = resolve));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (until?.test(out) === true) seen();
+  });
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  await new Promise((resolve) => setTimeout(resolve, forMs));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([matched, new Promise((resolve) => (timer = setTimeout(resolve, forMs)))]);
+  clearTimeout(timer);
   child.kill('SIGKILL');
   await exited;
   return out;

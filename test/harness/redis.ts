@@ -135,6 +135,7 @@ export class RedisCluster {
       for (const port of ports) cluster.children.push(await launchRedis(port, cluster.args(port)));
       await createCluster(ports, replicas);
       await cluster.waitUntilOk();
+      if (replicas > 0) await cluster.waitForReplicas(masters * replicas);
       return cluster;
     } catch (err) {
       await cluster.stop();
@@ -147,7 +148,22 @@ export class RedisCluster {
       ...['--dir', this.dir, '--cluster-enabled', 'yes'],
       ...['--cluster-node-timeout', String(this.nodeTimeoutMs)],
       ...['--cluster-config-file', join(this.dir, `nodes-${port}.conf`)],
+      // A replica refuses to fail over when its data looks too old (replica-validity-factor x
+      // node timeout since it last heard its master); on a loaded test machine the first sync can
+      // take longer than that. 0: a replica always tries, which is what a failover test asserts.
+      ...['--cluster-replica-validity-factor', '0'],
     ];
+  }
+
+  /** Every replica attached and synced to its master (`master_link_status:up`). */
+  private async waitForReplicas(count: number, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const infos = await Promise.all(this.nodes.map((n) => ask(n.port, 'INFO replication')));
+      if (infos.filter((info) => info?.includes('master_link_status:up')).length >= count) return;
+      await sleep(100);
+    }
+    throw new Error(`Redis cluster ${this.nodesEnv}: ${count} replicas not in sync after ${timeoutMs} ms`);
   }
 
   /**

@@ -47,20 +47,29 @@ export class Topology {
   /** `nodeEnv` as rendered; OCPP_GW_MQTT_URL / OCPP_GW_REDIS_URL are pointed at the local ones. */
   static async start(nodeEnvs: GatewayEnv[], brokerConfig: string[]): Promise<Topology> {
     const redis = await RedisServer.start();
-    const broker = await Mosquitto.start(brokerConfig);
     const nodes: GatewayProcess[] = [];
-    for (const env of nodeEnvs) {
-      nodes.push(
-        await spawnGateway({
-          ...env,
-          OCPP_GW_MQTT_URL: broker.url,
-          OCPP_GW_REDIS_URL: redis.url,
-          OCPP_GW_HOST: '127.0.0.1',
-          OCPP_GW_PORT: '0',
-          OCPP_GW_HTTP_HOST: '127.0.0.1',
-          OCPP_GW_HTTP_PORT: '0',
-        }),
-      );
+    let broker: Mosquitto | undefined;
+    try {
+      broker = await Mosquitto.start(brokerConfig);
+      for (const env of nodeEnvs) {
+        nodes.push(
+          await spawnGateway({
+            ...env,
+            OCPP_GW_MQTT_URL: broker.url,
+            OCPP_GW_REDIS_URL: redis.url,
+            OCPP_GW_HOST: '127.0.0.1',
+            OCPP_GW_PORT: '0',
+            OCPP_GW_HTTP_HOST: '127.0.0.1',
+            OCPP_GW_HTTP_PORT: '0',
+          }),
+        );
+      }
+    } catch (error) {
+      // A node that refuses to start must not leave the others (and the test run) hanging.
+      await Promise.all(nodes.map((n) => n.stop('SIGKILL')));
+      await broker?.stop();
+      await redis.stop();
+      throw error;
     }
     return new Topology(redis, broker, nodes);
   }

@@ -32,7 +32,7 @@ whose value differs from the gateway's default are rendered.
 - name: OCPP_GW_TRUSTED_PROXIES
   value: {{ join "," . | quote }}
 {{- end }}
-{{- if .Values.gateway.maxConnections }}
+{{- if gt (int .Values.gateway.maxConnections) 0 }}
 - name: OCPP_GW_MAX_CONNECTIONS
   value: {{ .Values.gateway.maxConnections | int | quote }}
 {{- end }}
