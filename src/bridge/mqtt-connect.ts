@@ -12,6 +12,8 @@ export interface ConnectOptions {
   readonly sessionExpiryS: number;
   /** MQTT keepalive (s); mqtt.js closes the link when a PINGRESP is a keepalive late. @default 30 */
   readonly keepaliveS?: number;
+  /** A private CA for the broker and this node's client certificate (PEM), for mqtts:// and wss://. */
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
 }
 
 /** The commands the broker may have outstanding to us (MQTT 5 Receive Maximum, §3.1.2.11.3). */
@@ -53,6 +55,9 @@ export function clientOptions(
   };
   if (options.username !== undefined) base.username = options.username;
   if (options.password !== undefined) base.password = options.password;
+  if (options.tls?.ca !== undefined) base.ca = options.tls.ca;
+  if (options.tls?.cert !== undefined) base.cert = options.tls.cert;
+  if (options.tls?.key !== undefined) base.key = options.tls.key;
   return base;
 }
 

@@ -1,3 +1,4 @@
+import { secret } from './secret-file.js';
 import type { Reader } from './env-reader.js';
 import type { ClusterConfig } from './types.js';
 
@@ -46,8 +47,8 @@ export function parseCluster(r: Reader, callTimeoutMs: number): ClusterConfig | 
   return {
     redisUrl,
     clusterNodes,
-    username: r.raw('REDIS_USERNAME'),
-    password: r.raw('REDIS_PASSWORD'),
+    username: secret(r, 'REDIS_USERNAME'),
+    password: secret(r, 'REDIS_PASSWORD'),
     tls,
     prefix,
     heartbeatMs,

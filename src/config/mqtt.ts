@@ -1,13 +1,15 @@
 import { isIP } from 'node:net';
 import type { Reader } from './env-reader.js';
+import { pemFile, secret } from './secret-file.js';
 import type { Config, MqttProtocolVersion } from './types.js';
 
 /** The MQTT side: broker URL and credentials, session, QoS, backlog, the embedded broker. */
 export function parseMqtt(r: Reader, nodeId: string): Config['mqtt'] {
   const mqtt: Config['mqtt'] = {
     url: r.url('MQTT_URL', ['mqtt', 'mqtts', 'tcp', 'tls', 'ws', 'wss']),
-    username: r.raw('MQTT_USERNAME'),
-    password: r.raw('MQTT_PASSWORD'),
+    username: secret(r, 'MQTT_USERNAME'),
+    password: secret(r, 'MQTT_PASSWORD'),
+    tls: parseBrokerTls(r),
     clientId: r.string('MQTT_CLIENT_ID', `ocpp-gw-${nodeId}`),
     protocolVersion: r.int('MQTT_PROTOCOL_VERSION', 5, 4, 5) as MqttProtocolVersion,
     sharedGroup: r.bool('MQTT_SHARED_SUBSCRIPTION', true)
@@ -24,6 +26,7 @@ export function parseMqtt(r: Reader, nodeId: string): Config['mqtt'] {
     embeddedPassword: r.raw('EMBEDDED_MQTT_PASSWORD'),
   };
   checkEmbeddedAccess(r, mqtt);
+  checkBrokerTls(r, mqtt);
   if (mqtt.sharedGroup !== undefined && /[/+#]/.test(mqtt.sharedGroup)) {
     r.fail('MQTT_SHARED_GROUP', 'must not contain / + #');
   }
@@ -52,5 +55,29 @@ function checkEmbeddedAccess(r: Reader, mqtt: Config['mqtt']): void {
   if (password === undefined && (open || user !== undefined)) r.fail('EMBEDDED_MQTT_PASSWORD', why);
   if (password !== undefined && password.length < 12) {
     r.fail('EMBEDDED_MQTT_PASSWORD', 'must be at least 12 characters');
+  }
+}
+
+/** The broker's private CA and this node's client certificate for it (mqtts://, wss://). */
+function parseBrokerTls(r: Reader): Config['mqtt']['tls'] {
+  const ca = pemFile(r, 'MQTT_CA_FILE');
+  const cert = pemFile(r, 'MQTT_CERT_FILE');
+  const key = pemFile(r, 'MQTT_KEY_FILE');
+  if ((cert === undefined) !== (key === undefined)) {
+    r.fail(
+      cert === undefined ? 'MQTT_CERT_FILE' : 'MQTT_KEY_FILE',
+      'the client certificate and key come as a pair',
+    );
+  }
+  if (ca === undefined && cert === undefined) return undefined;
+  return { ca, cert, key };
+}
+
+function checkBrokerTls(r: Reader, mqtt: Config['mqtt']): void {
+  if (mqtt.tls === undefined) return;
+  const secure = mqtt.url !== undefined && /^(mqtts|tls|wss):/.test(mqtt.url);
+  if (!secure) {
+    const name = mqtt.tls.ca !== undefined ? 'MQTT_CA_FILE' : 'MQTT_CERT_FILE';
+    r.fail(name, 'needs a TLS broker URL in OCPP_GW_MQTT_URL (mqtts://, tls:// or wss://)');
   }
 }

@@ -62,6 +62,12 @@ export interface Config {
     readonly username: string | undefined;
     /** @default undefined */
     readonly password: string | undefined;
+    /**
+     * OCPP_GW_MQTT_CA_FILE (the broker's private CA), OCPP_GW_MQTT_CERT_FILE and
+     * OCPP_GW_MQTT_KEY_FILE (this node's client certificate), read once as PEM text.
+     * @default undefined (the system CAs, no client certificate)
+     */
+    readonly tls: { readonly ca?: string; readonly cert?: string; readonly key?: string } | undefined;
     /** OCPP_GW_MQTT_CLIENT_ID. @default `ocpp-gw-${nodeId}` */
     readonly clientId: string;
     /** OCPP_GW_MQTT_PROTOCOL_VERSION. @default 5 */
