@@ -11,6 +11,7 @@ export function parseAdmission(r: Reader): AdmissionConfig {
     maxConnections: r.int('MAX_CONNECTIONS', 100_000, 1, 10_000_000),
     upgradesPerAddressPerS: r.int('UPGRADES_PER_ADDRESS_PER_S', 20, 1, 1_000_000),
     upgradeBurstPerAddress: r.int('UPGRADE_BURST_PER_ADDRESS', 200, 1, 1_000_000),
+    maxPendingUpgrades: r.int('MAX_PENDING_UPGRADES', 2_000, 1, 1_000_000),
     callsPerS: r.int('CALLS_PER_S', 20, 1, 1_000_000),
     callBurst: r.int('CALL_BURST', 200, 1, 1_000_000),
     refusedCallsBeforeClose: r.int('REFUSED_CALLS_BEFORE_CLOSE', 100, 1, 1_000_000),

@@ -181,6 +181,8 @@ export interface AdmissionConfig {
   readonly upgradesPerAddressPerS: number;
   /** OCPP_GW_UPGRADE_BURST_PER_ADDRESS: upgrades one address may make at once. @default 200 */
   readonly upgradeBurstPerAddress: number;
+  /** OCPP_GW_MAX_PENDING_UPGRADES: upgrades waiting on authentication at once; past it 503 pending_upgrades. @default 2000 */
+  readonly maxPendingUpgrades: number;
   /** OCPP_GW_CALLS_PER_S: CALLs per connection per second, sustained. @default 20 */
   readonly callsPerS: number;
   /** OCPP_GW_CALL_BURST: CALLs a connection may send at once. @default 200 */

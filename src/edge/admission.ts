@@ -4,12 +4,19 @@ import { TokenBucket } from '../io/token-bucket.js';
 import type { Session } from './session/session.js';
 
 /** Every limit a refusal is counted under. */
-export const ADMISSION_LIMITS = ['max_connections', 'address_rate', 'call_rate', 'call_rate_close'] as const;
+export const ADMISSION_LIMITS = [
+  'max_connections',
+  'address_rate',
+  'pending_upgrades',
+  'call_rate',
+  'call_rate_close',
+] as const;
 export type AdmissionLimit = (typeof ADMISSION_LIMITS)[number];
 
 export type UpgradeRefusal =
   | { readonly status: 503; readonly reason: 'max_connections' }
-  | { readonly status: 429; readonly reason: 'address_rate' };
+  | { readonly status: 429; readonly reason: 'address_rate' }
+  | { readonly status: 503; readonly reason: 'pending_upgrades' };
 
 /** Per-address buckets kept before idle (refilled) ones are forgotten. */
 const ADDRESS_SWEEP_AT = 10_000;
@@ -21,6 +28,8 @@ const ADDRESS_SWEEP_AT = 10_000;
  */
 export class Admission {
   private open = 0;
+  /** Upgrades waiting on the credential store or webhook (auth/, edge/async-upgrade.ts). */
+  private pending = 0;
   private readonly addresses = new Map<string, TokenBucket>();
   readonly refused: Counter<'limit'>;
 
@@ -54,6 +63,27 @@ export class Admission {
       return { status: 429, reason: 'address_rate' };
     }
     return undefined;
+  }
+
+  /**
+   * An upgrade about to wait on authentication: each holds its request and a socket until the
+   * store answers, so a slow store under a reconnect storm must not pile them up without bound.
+   * `settled` must be called exactly once when it is over (answered or aborted).
+   */
+  beginPending(): { refusal: UpgradeRefusal } | { settled: () => void } {
+    if (this.pending >= this.limits.maxPendingUpgrades) {
+      this.refused.labels('pending_upgrades').inc();
+      return { refusal: { status: 503, reason: 'pending_upgrades' } };
+    }
+    this.pending += 1;
+    let done = false;
+    return {
+      settled: () => {
+        if (done) return;
+        done = true;
+        this.pending -= 1;
+      },
+    };
   }
 
   socketOpened(): void {

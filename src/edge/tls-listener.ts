@@ -14,7 +14,9 @@ export type SecureAppFactory = (options: AppOptions) => TemplatedApp;
  * new SSLApp with the same handlers, opens its listen socket on the same port beside the old one
  * (both SO_REUSEPORT, so there is no moment without a listener), then closes the old listen
  * socket only: connections the old app accepted stay open on it, new ones get the new
- * certificate. A pair that does not load is refused and the old one kept.
+ * certificate. A pair that does not load is refused and the old one kept. Linux spreads new
+ * connections over both sockets meanwhile, so one still in the old socket's accept queue when it
+ * closes is reset: that client reconnects, as after any network blip.
  *
  * TLS 1.2 is the floor: uSockets builds every SSL context with a minimum of TLS 1.2 and offers no
  * option to lower it (a TLS 1.1 ClientHello gets a protocol_version alert). Session resumption

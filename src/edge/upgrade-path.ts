@@ -83,6 +83,11 @@ export class UpgradePath {
       this.accept(res, verdict, address, handshake);
       return;
     }
+    const pending = this.admission.beginPending();
+    if ('refusal' in pending) {
+      this.reject(res, pending.refusal.status, pending.refusal.reason);
+      return;
+    }
     // The store may be Redis or a webhook: the answer comes in a later turn.
     finishLater(
       res,
@@ -96,6 +101,7 @@ export class UpgradePath {
         this.log.error({ err: error, cpId: verdict.cid }, 'authentication failed unexpectedly');
         this.reject(res, 503, 'store_unavailable');
       },
+      pending.settled,
     );
   }
 

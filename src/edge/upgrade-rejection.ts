@@ -5,7 +5,13 @@ import type { HttpResponse } from './uws.js';
 /** Every answer to an upgrade that is not a 101: the handshake rules', authentication's and the node's own. */
 export type RejectStatus = 400 | 401 | 404 | 426 | 429 | 503;
 export type RejectReason =
-  HandshakeRejection | AuthFailureReason | 'draining' | 'fd_limit' | 'max_connections' | 'address_rate';
+  | HandshakeRejection
+  | AuthFailureReason
+  | 'draining'
+  | 'fd_limit'
+  | 'max_connections'
+  | 'address_rate'
+  | 'pending_upgrades';
 
 /** Every `reason` label of `ocpp_gateway_upgrades_total{outcome="rejected"}`, so each starts at 0. */
 export const REJECT_REASONS: readonly RejectReason[] = [
@@ -15,6 +21,7 @@ export const REJECT_REASONS: readonly RejectReason[] = [
   'fd_limit',
   'max_connections',
   'address_rate',
+  'pending_upgrades',
 ];
 
 const STATUS_LINES: Record<RejectStatus, string> = {
