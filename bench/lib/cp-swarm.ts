@@ -78,7 +78,10 @@ export function connectAndBoot(
       const id = `${options.idPrefix}${index}`;
       const baseUrl = options.baseUrls[Math.floor((index * options.baseUrls.length) / options.count)] ?? '';
       const socket = new WebSocket(`${baseUrl}${encodeURIComponent(id)}`, SUBPROTOCOL, {
-        perMessageDeflate: false,
+        // BENCH_DEFLATE=1: offer permessage-deflate (RFC 7692), as many 2.x stations do, and
+        // compress every frame (ws compresses only from 1 KiB by default); the gateway negotiates
+        // it under OCPP_GW_COMPRESSION=shared (its default).
+        perMessageDeflate: process.env.BENCH_DEFLATE === '1' ? { threshold: 0 } : false,
         handshakeTimeout: 30_000,
         localAddress: options.localAddress,
       });
