@@ -105,9 +105,18 @@ for (const target of ['redis', 'broker', 'both'] as const satisfies readonly Tar
       );
       assert.equal(counts.neither ?? 0, 0, 'commands with neither an answer nor an error reply');
       assert.deepEqual(twice, [], 'commands written to a charge point twice');
+      // A written command whose *first* outcome at the backend is its answer, followed later by
+      // an error reply (a peer that lost sight of node-1 answering node_lost after the owner's
+      // answer went out by MQTT): the backend acts on the answer; the late error is a known
+      // double outcome, reported here and in issue 12, not a loss. An error reply that arrives
+      // *before* (or instead of) the answer of a written command misleads the backend: those
+      // must stay within node-1's own counted window.
+      const answerFirst = wrongErrors.filter((id) => kinds.get(id) === 'answered');
+      const misleading = wrongErrors.filter((id) => kinds.get(id) !== 'answered');
+      t.diagnostic(`written, answered, then a late error reply: ${answerFirst.length}`);
       assert.ok(
-        wrongErrors.length <= window,
-        `error replies for written commands (${wrongErrors.join(',')}) beyond the counted window ${window}`,
+        misleading.length <= window,
+        `error replies before the answer of written commands (${misleading.join(',')}) beyond the counted window ${window}`,
       );
 
       // node-1's charge points, reachable from every node soon after the heal.
