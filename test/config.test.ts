@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { loadConfig } from '../src/config/index.js';
 import { ConfigError } from '../src/errors.js';
 import { runGateway } from './harness/gateway.js';
+import { configProblems } from './harness/config-problems.js';
 
 describe('configuration', () => {
   it('has the documented defaults', () => {
@@ -44,15 +45,7 @@ describe('configuration', () => {
   });
 
   it('rejects inconsistent cluster settings by name', () => {
-    const problems = (env: Record<string, string>): string[] => {
-      try {
-        loadConfig(env);
-        return [];
-      } catch (error) {
-        assert.ok(error instanceof ConfigError);
-        return error.problems.map((p) => p.variable).sort();
-      }
-    };
+    const problems = configProblems;
     assert.deepEqual(
       problems({ OCPP_GW_REDIS_URL: 'redis://a:6379', OCPP_GW_REDIS_CLUSTER_NODES: 'b:7000' }),
       ['OCPP_GW_REDIS_CLUSTER_NODES'],

@@ -4,7 +4,7 @@ import { networkInterfaces } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { connectAsync } from 'mqtt';
 import { loadConfig } from '../src/config/index.js';
-import { ConfigError } from '../src/errors.js';
+import { configProblems } from './harness/config-problems.js';
 import { ChargePoint } from './harness/cp-client.js';
 import { spawnGateway, startGateway, type GatewayProcess } from './harness/gateway.js';
 import { MqttObserver } from './harness/mqtt-observer.js';
@@ -24,15 +24,7 @@ async function connackCode(url: string, options: { username?: string; password?:
   }
 }
 
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (error) {
-    assert.ok(error instanceof ConfigError);
-    return error.problems.map((p) => p.variable).sort();
-  }
-}
+const problems = configProblems;
 
 /** Whether a TCP connection to host:port is accepted. */
 function reachable(host: string, port: number): Promise<boolean> {

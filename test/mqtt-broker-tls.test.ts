@@ -4,11 +4,11 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../src/config/index.js';
-import { ConfigError } from '../src/errors.js';
 import { ChargePoint } from './harness/cp-client.js';
 import { spawnGateway, TEST_ENV, watchGateway, type GatewayProcess } from './harness/gateway.js';
 import { Mosquitto } from './harness/mosquitto.js';
 import { MqttObserver } from './harness/mqtt-observer.js';
+import { configProblems } from './harness/config-problems.js';
 import { freePort } from './harness/ports.js';
 import { makeTlsFiles, type TlsFiles } from './harness/tls-certs.js';
 
@@ -109,15 +109,7 @@ describe('mqtts to a broker with a private CA, client certificate and password f
   });
 
   it('names the variable of a bad secret file, a lone key, or a CA on a plain URL', () => {
-    const problems = (extra: Record<string, string>): string[] => {
-      try {
-        loadConfig({ ...TEST_ENV, ...extra });
-        return [];
-      } catch (error) {
-        assert.ok(error instanceof ConfigError);
-        return error.problems.map((p) => p.variable);
-      }
-    };
+    const problems = (extra: Record<string, string>): string[] => configProblems({ ...TEST_ENV, ...extra });
     assert.deepEqual(problems({ ...env, OCPP_GW_MQTT_PASSWORD_FILE: join(files.dir, 'missing') }), [
       'OCPP_GW_MQTT_PASSWORD_FILE',
     ]);

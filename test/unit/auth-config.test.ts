@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/index.js';
-import { ConfigError } from '../../src/errors.js';
+import { configProblems } from '../harness/config-problems.js';
 
 /** Issue 10: the authentication variables, their defaults and their errors (each by name). */
 describe('auth configuration', () => {
-  const problems = (env: Record<string, string>): string[] => {
-    try {
-      loadConfig(env);
-      return [];
-    } catch (error) {
-      assert.ok(error instanceof ConfigError);
-      return error.problems.map((p) => p.variable).sort();
-    }
-  };
+  const problems = configProblems;
 
   it('has the documented defaults', () => {
     const { auth } = loadConfig({});
