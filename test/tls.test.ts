@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { loadConfig } from '../src/config/index.js';
-import { ConfigError } from '../src/errors.js';
+import { configProblems } from './harness/config-problems.js';
 import { ChargePoint } from './harness/cp-client.js';
 import { runGateway, spawnGateway, TEST_ENV, type GatewayProcess } from './harness/gateway.js';
 import { MqttObserver } from './harness/mqtt-observer.js';
@@ -64,15 +64,7 @@ async function metric(httpPort: number, pattern: RegExp): Promise<string | undef
 }
 
 describe('TLS configuration', () => {
-  const problems = (env: Record<string, string>): string[] => {
-    try {
-      loadConfig({ ...TEST_ENV, ...env });
-      return [];
-    } catch (error) {
-      assert.ok(error instanceof ConfigError);
-      return error.problems.map((p) => p.variable);
-    }
-  };
+  const problems = (env: Record<string, string>): string[] => configProblems({ ...TEST_ENV, ...env });
   let files: TlsFiles;
   before(() => {
     files = makeTlsFiles();
