@@ -52,6 +52,21 @@ describe('per-charge-point order across a cluster', { timeout: 300_000 }, () => 
     cluster = undefined;
   });
 
+  it('a node restarted with the subscription off drops the filter its resumed session still held', async () => {
+    // No adoption: the restarted node must resume its own session, subscription included.
+    cluster = await OrderCluster.start([true, true, false], { OCPP_GW_ADOPT_SESSIONS: 'false' });
+    await cluster.restart(1, false);
+    const cids = await cluster.connectStations(STATIONS, 'restarted');
+    await cluster.probe(cids);
+    const counts = await cluster.run(cids, 2, BURST);
+    console.log(line('node 1 restarted with the subscription off', counts));
+    assert.equal(counts.lost, 0);
+    assert.equal(await cluster.routed(1), 0, 'node 1 took commands from the broker');
+    assert.equal(counts.reordered, 0);
+    await cluster.stop();
+    cluster = undefined;
+  });
+
   it('all three subscribing (round-robin): reorders counted and printed, none lost', async () => {
     cluster = await OrderCluster.start([true, true, true]);
     const cids = await cluster.connectStations(STATIONS);

@@ -40,6 +40,7 @@ export class OrderCluster {
     readonly broker: Mosquitto,
     readonly nodes: GatewayProcess[],
     private readonly backend: MqttClient,
+    private readonly nodeEnv: (index: number, subscribe: boolean) => GatewayEnv,
   ) {
     backend.on('message', (_topic, payload) => {
       const reply = JSON.parse(payload.toString()) as {
@@ -58,17 +59,15 @@ export class OrderCluster {
     const redis = await RedisServer.start();
     const broker = await Mosquitto.start();
     const nodes: GatewayProcess[] = [];
+    const nodeEnv = (i: number, on: boolean): GatewayEnv => ({
+      OCPP_GW_NODE_ID: `node-${i}`,
+      OCPP_GW_MQTT_URL: broker.url,
+      OCPP_GW_REDIS_URL: redis.url,
+      OCPP_GW_DOWNSTREAM_SUBSCRIBE: String(on),
+      ...env,
+    });
     try {
-      for (const [i, on] of subscribe.entries()) {
-        const node = await spawnGateway({
-          OCPP_GW_NODE_ID: `node-${i}`,
-          OCPP_GW_MQTT_URL: broker.url,
-          OCPP_GW_REDIS_URL: redis.url,
-          OCPP_GW_DOWNSTREAM_SUBSCRIBE: String(on),
-          ...env,
-        });
-        nodes.push(node);
-      }
+      for (const [i, on] of subscribe.entries()) nodes.push(await spawnGateway(nodeEnv(i, on)));
     } catch (error) {
       // A node that does not start must not leave the others, the broker and Redis running.
       await Promise.all(nodes.map((n) => n.stop('SIGKILL')));
@@ -81,7 +80,7 @@ export class OrderCluster {
       clientId: `order-backend-${process.pid}`,
     });
     await backend.subscribeAsync('ocpp/cp/+/Reply', { qos: 1 });
-    return new OrderCluster(redis, broker, nodes, backend);
+    return new OrderCluster(redis, broker, nodes, backend, nodeEnv);
   }
 
   /** `count` stations, station i on node i % nodes; each answers every CALL at once. */
@@ -204,6 +203,12 @@ export class OrderCluster {
 
   async readyz(index: number): Promise<number> {
     return (await fetch(`http://127.0.0.1:${this.nodes[index]!.ports.httpPort}/readyz`)).status;
+  }
+
+  /** kill -9 node `index` and start it again under its node id (it resumes its MQTT session). */
+  async restart(index: number, subscribe: boolean): Promise<void> {
+    await this.nodes[index]!.stop('SIGKILL');
+    this.nodes[index] = await spawnGateway(this.nodeEnv(index, subscribe));
   }
 
   async stop(): Promise<void> {
