@@ -26,7 +26,8 @@ export function brokerNeeds(
     maxFrameBytes: config.maxFrameBytes,
     upstreamQos: config.mqtt.upstreamQos,
     cluster: config.cluster !== undefined,
-    sharedGroup,
+    // A node that does not subscribe downstream (OCPP_GW_DOWNSTREAM_SUBSCRIBE) needs no shared subscription.
+    sharedGroup: config.downstreamSubscribe ? sharedGroup : undefined,
     sessionExpiryS,
   };
 }

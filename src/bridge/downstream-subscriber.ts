@@ -32,9 +32,25 @@ export class DownstreamSubscriber {
     for (const problem of DOWNSTREAM_PROBLEMS) metrics.downstreamMalformed.labels(problem).inc(0);
   }
 
-  async start(sharedGroup: string | undefined, route: RouteCommand): Promise<string> {
+  /**
+   * `subscribe` false (OCPP_GW_DOWNSTREAM_SUBSCRIBE, docs/architecture.md §5.14): the node takes no
+   * commands from the broker; it unsubscribes the filter in case the session it resumed still
+   * holds it, and routes whatever that session had already queued. Returns the filter held.
+   */
+  async start(
+    sharedGroup: string | undefined,
+    route: RouteCommand,
+    subscribe = true,
+  ): Promise<string | undefined> {
     const filter = this.topics.sharedFilter(sharedGroup);
     this.link.onMessage((topic, payload, packet, ack) => this.handle(topic, payload, packet.dup, ack, route));
+    if (!subscribe) {
+      await this.link.unsubscribe(filter).catch((err: unknown) => {
+        this.log.warn({ err, filter }, 'downstream unsubscribe at start failed');
+      });
+      this.log.info({ filter }, 'downstream subscription off: sockets and route bus only');
+      return undefined;
+    }
     await this.link.subscribe(filter, 1);
     this.log.info({ filter }, 'downstream subscription active');
     return filter;

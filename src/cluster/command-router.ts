@@ -9,7 +9,8 @@ import type { Logger } from '../observability/logger.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
 import type { OwnerDelivery } from './owner-delivery.js';
 import type { Owner } from './registry.js';
-import type { CommandRouterOptions, Forwarded, RouterCluster } from './router-types.js';
+import type { CommandRouterOptions, Forwarded, Routed, RouterCluster } from './router-types.js';
+import { StationOrder } from './station-order.js';
 import { toWire } from './route-deliver.js';
 import { realClock, type Clock } from '../io/clock.js';
 
@@ -21,10 +22,12 @@ export type { CommandRouterOptions, RouterCluster } from './router-types.js';
  * goes over the route bus; it stays pending here until the owner reports its outcome, and ends
  * with an error reply if it cannot: no owner (`offline`), Redis failing (`unroutable`), the owner
  * dying first (`node_lost`) or never answering (`timeout`). `ack` (the MQTT PUBACK) runs only
- * once the outcome is published, by whichever node published it.
+ * once the outcome is published, by whichever node published it. One charge point's commands
+ * leave in arrival order: each waits in its line until the one before has left (§5.14).
  */
 export class CommandRouter {
   private readonly pending = new Map<number, Forwarded>();
+  private readonly order: StationOrder<Routed>;
   private nextRef = 0;
 
   private readonly nodeId: string;
@@ -48,31 +51,46 @@ export class CommandRouter {
       log: this.log,
     } = options);
     this.clock = options.clock ?? realClock;
+    const limits = options.order ?? { maxPerCp: TUNING.orderMaxPerCp, maxTotal: TUNING.orderMaxTotal };
+    this.order = new StationOrder(limits, (cid, item) => this.start(cid, item), this.cluster?.metrics.order);
     const every = TUNING.routingWarnIntervalMs;
     this.lookupFailed = new RateLimitedWarn(this.log, 'owner lookup failed: commands unroutable', every);
     this.sendFailed = new RateLimitedWarn(this.log, 'route bus send failed: commands unroutable', every);
   }
 
+  /** Forwards waiting for their owner, and commands still in their charge point's line. */
   get pendingCount(): number {
-    return this.pending.size;
+    return this.pending.size + this.order.size;
   }
 
   /** A property, not a method: handed as it is to the subscriber, the adopter and the sessions. */
   readonly route = (cid: string, message: DownstreamMessage, delivery: Delivery): void => {
+    const item = { message, delivery, retried: false };
+    // Single node: written here or answered at once, nothing to wait for.
+    if (this.cluster === undefined) void this.start(cid, item);
+    else this.enter(cid, item);
+  };
+
+  /** Into the charge point's line (station-order.ts); past a cap the command is answered at once. */
+  private enter(cid: string, item: Routed): void {
+    if (!this.order.enter(cid, item)) this.undeliverable(cid, item.message, 'queue_full', item.delivery.ack);
+  }
+
+  /** The head of a charge point's line: settles once it has left this node (station-order.ts). */
+  private start(cid: string, item: Routed): Promise<void> | undefined {
+    const { message, delivery } = item;
     const session = this.local.lookup(cid);
     if (session !== undefined) {
       this.cluster?.metrics.routed.labels('local').inc();
       this.owner.deliver(session, message, delivery);
-      return;
+    } else if (this.cluster === undefined) this.undeliverable(cid, message, 'offline', delivery.ack);
+    else if (this.cluster.gate?.park(() => this.route(cid, message, delivery)) !== true) {
+      return this.forward(this.cluster, cid, message, delivery, item.retried);
     }
-    if (this.cluster === undefined) {
-      this.undeliverable(cid, message, 'offline', delivery.ack);
-      return;
-    }
-    if (this.cluster.gate?.park(() => this.route(cid, message, delivery)) === true) return;
-    void this.forward(this.cluster, cid, message, delivery, false);
-  };
+    return undefined;
+  }
 
+  /** Settles once the command was published to its owner (or answered); never rejects. */
   private async forward(
     cluster: RouterCluster,
     cid: string,
@@ -129,8 +147,8 @@ export class CommandRouter {
       } as const;
       const receivers = await cluster.bus.send(owner.nodeId, envelope);
       // Nobody subscribed on the owner's channel: its node is gone (docs/architecture.md §5.4). A cached
-      // owner may just be out of date: ask the registry once before answering offline.
-      if (receivers === 0 && cached) this.retry(ref, cluster);
+      // owner may just be out of date: ask the registry once (still at the head of its line).
+      if (receivers === 0 && cached) await this.retry(ref, cluster);
       else if (receivers === 0) this.fail(ref, 'offline');
     } catch (error) {
       // The command itself cannot be packed: no retry or other node can help it.
@@ -162,15 +180,16 @@ export class CommandRouter {
       this.undeliverable(entry.cid, entry.message, 'offline', entry.delivery.ack);
       return;
     }
-    void this.forward(this.cluster, entry.cid, entry.message, entry.delivery, true);
+    // Back to the end of its line: what came after it may have left meanwhile (docs/architecture.md §5.14).
+    this.enter(entry.cid, { message: entry.message, delivery: entry.delivery, retried: true });
   }
 
   /** A cached owner did not answer the PUBLISH: forget it and ask the registry. */
-  private retry(ref: number, cluster: RouterCluster): void {
+  private async retry(ref: number, cluster: RouterCluster): Promise<void> {
     const entry = this.take(ref);
     if (entry === undefined) return;
     cluster.cache.forget(entry.cid);
-    void this.forward(cluster, entry.cid, entry.message, entry.delivery, true);
+    await this.forward(cluster, entry.cid, entry.message, entry.delivery, true);
   }
 
   /**
@@ -184,7 +203,7 @@ export class CommandRouter {
     for (const [ref, entry] of [...this.pending]) {
       if (entry.owner !== nodeId) continue;
       this.take(ref);
-      void this.forward(cluster, entry.cid, entry.message, entry.delivery, true);
+      this.enter(entry.cid, { message: entry.message, delivery: entry.delivery, retried: true });
     }
   }
 
@@ -202,6 +221,8 @@ export class CommandRouter {
 
   /** Shutdown: nothing pending may end in silence. */
   failAll(reason: GatewayReason): void {
+    for (const [cid, waiting] of this.order.takeWaiting())
+      this.undeliverable(cid, waiting.message, reason, waiting.delivery.ack);
     for (const ref of [...this.pending.keys()]) this.fail(ref, reason);
   }
 

@@ -9,6 +9,7 @@ import type { OwnerCache } from './owner-cache.js';
 import type { OwnerDelivery } from './owner-delivery.js';
 import type { OwnershipRegistry } from './registry.js';
 import type { RouteBus } from './route-bus.js';
+import type { OrderLimits } from './station-order.js';
 
 /** What cluster mode adds to the router; absent in single-node mode. */
 export interface RouterCluster {
@@ -32,6 +33,16 @@ export interface CommandRouterOptions {
   readonly log: Logger;
   /** The route timeout's clock; the real one unless a test drives it. */
   readonly clock?: Clock | undefined;
+  /** Caps of the per-charge-point lines; TUNING's unless a test sets them. */
+  readonly order?: OrderLimits | undefined;
+}
+
+/** A command in its charge point's line on the routing node (station-order.ts). */
+export interface Routed {
+  readonly message: DownstreamMessage;
+  readonly delivery: Delivery;
+  /** Routed again (stale owner, owner left): the registry is asked, not the cache. */
+  readonly retried: boolean;
 }
 
 export interface Forwarded {

@@ -4,6 +4,7 @@ import { isSupportedSubprotocol, SUBPROTOCOLS, type Subprotocol } from '../ocpp/
 import { parseAuth } from './auth.js';
 import { parseCluster } from './cluster.js';
 import { parseCompression } from './compression.js';
+import { parseDownstreamSubscribe } from './downstream.js';
 import { Reader, type Env } from './env-reader.js';
 import { parseMqtt } from './mqtt.js';
 import { parseAdmission } from './admission.js';
@@ -85,6 +86,7 @@ export function loadConfig(env: Env = process.env): Config {
     mqtt: parseMqtt(r, nodeId),
     topics: parseTopics(r),
     cluster,
+    downstreamSubscribe: parseDownstreamSubscribe(r, cluster !== undefined),
     tls: parseTls(r),
     admission: parseAdmission(r),
     auth: parseAuth(r, cluster !== undefined),

@@ -29,4 +29,12 @@ export const TUNING = Object.freeze({
   reassertRetryMaxMs: 10_000,
   /** Redis failing on the routing path: at most one warning line per this interval, with a count. */
   routingWarnIntervalMs: 10_000,
+  /**
+   * Per-charge-point order on a routing node (station-order.ts): commands of one charge point
+   * waiting behind one still being routed. The owner queues at most OCPP_GW_MAX_QUEUE_LENGTH
+   * (100) behind the one outstanding anyway, so a longer line here would only move queue_full.
+   */
+  orderMaxPerCp: 100,
+  /** All lines of a node together: about 1 KiB each, 20 MiB at most while Redis is slow. */
+  orderMaxTotal: 20_000,
 });

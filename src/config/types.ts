@@ -120,6 +120,8 @@ export interface Config {
   };
   /** undefined: single-node mode (no registry, no route bus). @default undefined */
   readonly cluster: ClusterConfig | undefined;
+  /** OCPP_GW_DOWNSTREAM_SUBSCRIBE: take commands from the shared subscription (config/downstream.ts). @default true */
+  readonly downstreamSubscribe: boolean;
   /** Connection, upgrade and message-rate limits. */
   readonly admission: AdmissionConfig;
   /** undefined: no wss listener (OCPP_GW_TLS_CERT_FILE and OCPP_GW_TLS_KEY_FILE unset). @default undefined */

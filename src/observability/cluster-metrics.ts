@@ -1,3 +1,4 @@
+import { OrderMetrics } from './order-metrics.js';
 import { PartitionMetrics } from './partition-metrics.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -14,6 +15,7 @@ export const ROUTE_RESULTS = [
   'malformed',
   'stale',
   'duplicate',
+  'queue_full',
 ] as const;
 export type RouteResult = (typeof ROUTE_RESULTS)[number];
 
@@ -35,10 +37,13 @@ export class ClusterMetrics {
   readonly reasserted: Counter<'result'>;
   /** Silent-partition events (partition-metrics.ts). */
   readonly partition: PartitionMetrics;
+  /** Per-charge-point order on the routing node (order-metrics.ts). */
+  readonly order: OrderMetrics;
 
   constructor(registry: Registry) {
     const registers = [registry];
     this.partition = new PartitionMetrics(registry);
+    this.order = new OrderMetrics(registry);
     this.redisConnected = new Gauge({
       name: 'ocpp_gateway_redis_connected',
       help: '1 while the Redis command connection is ready',
@@ -107,6 +112,7 @@ const ROUTER_REASONS: ReadonlySet<GatewayReason> = new Set([
   'node_lost',
   'timeout',
   'shutdown',
+  'queue_full',
 ]);
 
 export function routeResult(reason: GatewayReason): RouteResult {

@@ -1,0 +1,115 @@
+import type { OrderMetrics } from '../observability/order-metrics.js';
+
+/** Caps of the per-charge-point lines (docs/architecture.md §5.14). */
+export interface OrderLimits {
+  /** Messages one charge point may have in its line, the one in progress included. */
+  readonly maxPerCp: number;
+  /** Messages all lines of the node may hold together. */
+  readonly maxTotal: number;
+}
+
+/**
+ * Starts one message; `undefined` when it left at once (written locally, answered, parked), or a
+ * promise that settles once it has left (published on the route bus, or answered).
+ */
+export type StartMessage<T> = (cid: string, item: T) => Promise<void> | undefined;
+
+/**
+ * The routing node's per-charge-point FIFO across the owner lookup (docs/architecture.md §5.14):
+ * one message per charge point is in progress (looked up, then written locally or published on
+ * the route bus); the next starts only once it has left, so a cache hit cannot overtake a lookup
+ * still waiting on Redis. A line exists only while a message of its charge point is in progress:
+ * a node routing for many charge points holds state only for those with a lookup in flight.
+ */
+export class StationOrder<T> {
+  /** Per charge point; `[0]` is in progress, the rest wait in arrival order. */
+  private readonly lines = new Map<string, T[]>();
+  private held = 0;
+
+  constructor(
+    private readonly limits: OrderLimits,
+    private readonly start: StartMessage<T>,
+    private readonly metrics?: OrderMetrics,
+  ) {}
+
+  /** Messages held in all lines, those in progress included. */
+  get size(): number {
+    return this.held;
+  }
+
+  /** Charge points with a line. */
+  get lineCount(): number {
+    return this.lines.size;
+  }
+
+  /** A message of this charge point is in progress: a new one must wait behind it. */
+  busy(cid: string): boolean {
+    return this.lines.has(cid);
+  }
+
+  /**
+   * Starts `item` if its charge point is idle, queues it otherwise; false: refused, a cap is
+   * reached (counted by bound), and the caller answers it.
+   */
+  enter(cid: string, item: T): boolean {
+    const line = this.lines.get(cid);
+    if (line !== undefined && line.length >= this.limits.maxPerCp) return this.refuse('station');
+    if (this.held >= this.limits.maxTotal) return this.refuse('node');
+    this.held += 1;
+    this.metrics?.held.set(this.held);
+    if (line !== undefined) {
+      line.push(item);
+      this.metrics?.waited.inc();
+      return true;
+    }
+    const fresh = [item];
+    this.lines.set(cid, fresh);
+    this.run(cid, fresh);
+    return true;
+  }
+
+  /** Takes every message still waiting behind one in progress (shutdown answers them). */
+  takeWaiting(): [string, T][] {
+    const out: [string, T][] = [];
+    for (const [cid, line] of this.lines) {
+      for (const item of line.splice(1)) out.push([cid, item]);
+    }
+    this.held = this.lines.size;
+    this.metrics?.held.set(this.held);
+    return out;
+  }
+
+  /** A loop, not recursion: a long line of messages that leave at once does not grow the stack. */
+  private run(cid: string, line: T[]): void {
+    for (;;) {
+      const head = line[0];
+      if (head === undefined) {
+        this.lines.delete(cid);
+        return;
+      }
+      const leaving = this.start(cid, head);
+      if (leaving !== undefined) {
+        const next = (): void => this.left(cid, line);
+        leaving.then(next, next);
+        return;
+      }
+      this.drop(line);
+    }
+  }
+
+  private left(cid: string, line: T[]): void {
+    this.drop(line);
+    this.run(cid, line);
+  }
+
+  private drop(line: T[]): void {
+    line.shift();
+    this.held -= 1;
+    this.metrics?.held.set(this.held);
+  }
+
+  private refuse(bound: 'station' | 'node'): false {
+    this.metrics?.overflow.labels(bound).inc();
+    return false;
+  }
+}

@@ -1,0 +1,35 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** Bounds of the routing node's per-charge-point lines: one charge point's, or the node's. */
+export const ORDER_BOUNDS = ['station', 'node'] as const;
+
+/**
+ * The routing node's per-charge-point FIFO (docs/architecture.md §5.14). No charge-point label:
+ * one gauge, one counter and one counter with two bounded labels, each initialised to 0.
+ */
+export class OrderMetrics {
+  readonly held: Gauge;
+  readonly waited: Counter;
+  readonly overflow: Counter<'bound'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.held = new Gauge({
+      name: 'ocpp_gateway_route_order_held',
+      help: 'Downstream messages in per-charge-point lines on this routing node (in progress or waiting)',
+      registers,
+    });
+    this.waited = new Counter({
+      name: 'ocpp_gateway_route_order_waited_total',
+      help: 'Downstream messages that waited behind an earlier one for the same charge point',
+      registers,
+    });
+    this.overflow = new Counter({
+      name: 'ocpp_gateway_route_order_overflow_total',
+      help: 'Downstream messages answered queue_full because a per-charge-point line or the node was full',
+      labelNames: ['bound'],
+      registers,
+    });
+    for (const bound of ORDER_BOUNDS) this.overflow.labels(bound).inc(0);
+  }
+}

@@ -1,0 +1,286 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import type { UpstreamPublisher } from '../../src/bridge/upstream-publisher.js';
+import { CommandRouter, type RouterCluster } from '../../src/cluster/command-router.js';
+import { OwnerCache } from '../../src/cluster/owner-cache.js';
+import { OwnerDelivery } from '../../src/cluster/owner-delivery.js';
+import type { RedisLink } from '../../src/cluster/redis-link.js';
+import type { Owner } from '../../src/cluster/registry.js';
+import { RouteBus } from '../../src/cluster/route-bus.js';
+import { decodeEnvelope } from '../../src/cluster/route-envelope.js';
+import { StationOrder } from '../../src/cluster/station-order.js';
+import type { Session } from '../../src/edge/session/session.js';
+import { ClusterMetrics } from '../../src/observability/cluster-metrics.js';
+import { createLogger } from '../../src/observability/logger.js';
+import type { DownstreamMessage } from '../../src/ocpp/message.js';
+import { FakeClock } from '../harness/fake-clock.js';
+
+/** A registry lookup the test answers when it wants: a slow Redis, a Cluster redirect re-sent. */
+interface HeldLookup {
+  readonly cid: string;
+  answer(owner: Owner | undefined): void;
+}
+
+/**
+ * A router on node `a` whose charge points live on node `b`. Registry lookups and the route-bus
+ * PUBLISH are the only stand-ins: with `holdLookups`, each lookup waits until the test answers
+ * it, in any order; otherwise it answers at once. Everything that leaves the node is recorded in
+ * one list, in the order it left: `b:<id>` published to b, `local:<id>` written here, `<reason>:<id>`
+ * answered by the router itself.
+ */
+function rig(options: { receivers?: () => number; limits?: { maxPerCp: number; maxTotal: number } } = {}) {
+  const clock = new FakeClock();
+  const left: string[] = [];
+  const held: HeldLookup[] = [];
+  let holdLookups = false;
+  const owner: Owner = { nodeId: 'b', epoch: 'e' };
+  const publisher = {
+    undelivered: (
+      _cid: string,
+      _type: number,
+      id: string,
+      _action: unknown,
+      reason: string,
+      ack?: () => void,
+    ) => {
+      left.push(`${reason}:${id}`);
+      ack?.();
+    },
+  } as unknown as UpstreamPublisher;
+  const redis = {
+    publish: (channel: string, payload: Buffer) => {
+      const decoded = decodeEnvelope(payload);
+      assert.ok(decoded.ok && decoded.envelope.k === 'deliver');
+      left.push(`${channel.split(':').pop() ?? ''}:${decoded.envelope.msg.uniqueId}`);
+      return Promise.resolve(options.receivers?.() ?? 1);
+    },
+  } as unknown as RedisLink;
+  const registry = new Registry();
+  const metrics = new ClusterMetrics(registry);
+  const log = createLogger({ logLevel: 'silent', nodeId: 'a' });
+  const cache = new OwnerCache(60_000, 100, () => clock.now());
+  const cluster: RouterCluster = {
+    registry: {
+      lookup: (cid: string) =>
+        holdLookups
+          ? new Promise<Owner | undefined>((resolve) => held.push({ cid, answer: resolve }))
+          : Promise.resolve(owner),
+    } as unknown as RouterCluster['registry'],
+    cache,
+    bus: new RouteBus(redis, 'test', 'a', metrics, log),
+    routeTimeoutMs: 5000,
+    metrics,
+  };
+  const sessions = new Map<string, Session>();
+  const r = new CommandRouter({
+    nodeId: 'a',
+    local: { lookup: (cid) => sessions.get(cid) },
+    owner: new OwnerDelivery(publisher, undefined, metrics),
+    publisher,
+    cluster,
+    log,
+    clock,
+    order: options.limits,
+  });
+  /** A session on this node: a write is recorded as leaving locally. */
+  const connectHere = (cid: string): void => {
+    const session = { cid, deliver: (m: DownstreamMessage) => void left.push(`local:${m.uniqueId}`) };
+    sessions.set(cid, session as unknown as Session);
+  };
+  const send = (cid: string, id: string): void =>
+    r.route(cid, call(id), { ack: () => undefined, redelivered: false });
+  return {
+    r,
+    clock,
+    left,
+    held,
+    owner,
+    cache,
+    registry,
+    send,
+    connectHere,
+    hold: (on: boolean) => void (holdLookups = on),
+  };
+}
+
+const call = (id: string): DownstreamMessage => ({
+  type: 2,
+  uniqueId: id,
+  action: 'Reset',
+  payload: { type: 'Soft' },
+});
+/** Promise callbacks (lookups answered, PUBLISH resolved) run before a macrotask does. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('per-charge-point order on the routing node', () => {
+  it('a later lookup answered first does not overtake the one still waiting on Redis', async () => {
+    const t = rig();
+    t.hold(true);
+    t.send('cp', 'c1');
+    t.send('cp', 'c2');
+    await settle();
+    // The first lookup is slow (a redirect re-sent, a slow shard); any later one is answered at once.
+    t.hold(false);
+    t.held[1]?.answer(t.owner);
+    t.send('cp', 'c3'); // finds the owner cached if c2's lookup has already filled the cache
+    await settle();
+    assert.deepEqual(t.left, [], 'nothing leaves before c1');
+    t.held[0]?.answer(t.owner);
+    await settle();
+    assert.deepEqual(t.left, ['b:c1', 'b:c2', 'b:c3']);
+    assert.equal(t.r.pendingCount, 3); // all three forwarded, none still in a line
+    assert.equal(await metric(t.registry, 'ocpp_gateway_route_order_held'), 0);
+  });
+
+  it('a cache hit waits behind a retry that asks the registry after 0 receivers', async () => {
+    let receivers = 0; // the cached owner is gone: nobody on its channel
+    const t = rig({ receivers: () => receivers });
+    t.cache.set('cp', { nodeId: 'b', epoch: 'old' });
+    t.hold(true);
+    t.send('cp', 'c1'); // cached owner, 0 receivers: forgotten, looked up again (held)
+    await settle();
+    t.cache.set('cp', t.owner); // another command of the node filled the cache meanwhile
+    t.send('cp', 'c2');
+    await settle();
+    assert.deepEqual(t.left, ['b:c1']);
+    receivers = 1;
+    t.held[0]?.answer(t.owner);
+    await settle();
+    assert.deepEqual(t.left, ['b:c1', 'b:c1', 'b:c2']);
+  });
+
+  it('a charge point that connects here meanwhile gets its commands in order, the routed one first', async () => {
+    const t = rig();
+    t.hold(true);
+    t.send('cp', 'c1');
+    await settle();
+    t.connectHere('cp');
+    t.send('cp', 'c2'); // local now, but c1 is still being looked up
+    await settle();
+    assert.deepEqual(t.left, []);
+    t.held[0]?.answer({ nodeId: 'a', epoch: 'e' });
+    await settle();
+    assert.deepEqual(t.left, ['local:c1', 'local:c2']);
+    t.send('cp', 'c3'); // idle again: written at once
+    assert.deepEqual(t.left, ['local:c1', 'local:c2', 'local:c3']);
+  });
+
+  it('keeps charge points independent: one slow lookup holds only its own charge point', async () => {
+    const t = rig();
+    t.hold(true);
+    t.send('slow', 's1');
+    await settle();
+    t.hold(false);
+    t.send('fast', 'f1');
+    t.send('fast', 'f2');
+    await settle();
+    assert.deepEqual(t.left, ['b:f1', 'b:f2']);
+    t.held[0]?.answer(t.owner);
+    await settle();
+    assert.deepEqual(t.left, ['b:f1', 'b:f2', 'b:s1']);
+  });
+
+  it('answers queue_full beyond the per-charge-point and the node cap, counted by bound, never dropped', async () => {
+    const t = rig({ limits: { maxPerCp: 2, maxTotal: 3 } });
+    t.hold(true);
+    t.send('cp1', 'a1'); // in progress
+    t.send('cp1', 'a2'); // waits
+    t.send('cp1', 'a3'); // line full
+    t.send('cp2', 'b1'); // the node's third
+    t.send('cp3', 'x1'); // node full
+    assert.deepEqual(t.left, ['queue_full:a3', 'queue_full:x1']);
+    assert.equal(await metric(t.registry, 'ocpp_gateway_route_order_overflow_total', 'station'), 1);
+    assert.equal(await metric(t.registry, 'ocpp_gateway_route_order_overflow_total', 'node'), 1);
+    assert.equal(await metric(t.registry, 'ocpp_gateway_route_total', 'queue_full'), 2);
+    await settle();
+    for (const lookup of t.held) lookup.answer(t.owner);
+    t.hold(false);
+    await settle();
+    assert.deepEqual(t.left.slice(2).sort(), ['b:a1', 'b:a2', 'b:b1']);
+    assert.ok(t.left.indexOf('b:a1') < t.left.indexOf('b:a2'));
+    assert.equal(await metric(t.registry, 'ocpp_gateway_route_order_held'), 0);
+  });
+
+  it('answers what still waits in a line `shutdown` on failAll; the one in progress still leaves', async () => {
+    const t = rig();
+    t.hold(true);
+    t.send('cp', 'c1');
+    t.send('cp', 'c2');
+    await settle();
+    t.r.failAll('shutdown');
+    assert.deepEqual(t.left, ['shutdown:c2']);
+    t.held[0]?.answer(t.owner);
+    await settle();
+    assert.deepEqual(t.left, ['shutdown:c2', 'b:c1']);
+    t.r.failAll('shutdown');
+    assert.deepEqual(t.left, ['shutdown:c2', 'b:c1', 'shutdown:c1']);
+    assert.equal(t.r.pendingCount, 0);
+    assert.equal(t.clock.liveTimers, 0);
+  });
+});
+
+describe('StationOrder', () => {
+  it('keeps no state for a charge point once its line drains (thousands of charge points)', async () => {
+    const done: (() => void)[] = [];
+    const started: string[] = [];
+    const order = new StationOrder<string>({ maxPerCp: 10, maxTotal: 100_000 }, (cid, item) => {
+      started.push(item);
+      return new Promise<void>((resolve) => done.push(resolve));
+    });
+    for (let i = 0; i < 5000; i++) {
+      order.enter(`cp${i}`, `${i}-1`);
+      order.enter(`cp${i}`, `${i}-2`);
+    }
+    assert.equal(order.lineCount, 5000);
+    assert.equal(order.size, 10_000);
+    assert.equal(started.length, 5000); // one in progress per charge point
+    while (done.length > 0) {
+      for (const resolve of done.splice(0)) resolve();
+      await settle();
+    }
+    assert.equal(started.length, 10_000);
+    assert.ok(started.indexOf('7-1') < started.indexOf('7-2'));
+    assert.equal(order.lineCount, 0);
+    assert.equal(order.size, 0);
+  });
+
+  it('runs a long line of messages that leave at once without recursion, in order', () => {
+    const started: number[] = [];
+    let block = true;
+    let release: () => void = () => undefined;
+    const order = new StationOrder<number>({ maxPerCp: 100_000, maxTotal: 100_000 }, (_cid, item) => {
+      started.push(item);
+      if (!block) return undefined;
+      block = false;
+      return new Promise<void>((resolve) => (release = resolve));
+    });
+    for (let i = 0; i < 50_000; i++) order.enter('cp', i);
+    release();
+    return settle().then(() => {
+      assert.equal(started.length, 50_000);
+      assert.ok(started.every((item, i) => item === i));
+      assert.equal(order.lineCount, 0);
+    });
+  });
+
+  it('goes on after a start that rejects', async () => {
+    const started: string[] = [];
+    const order = new StationOrder<string>({ maxPerCp: 10, maxTotal: 10 }, (_cid, item) => {
+      started.push(item);
+      return item === 'a' ? Promise.reject(new Error('boom')) : undefined;
+    });
+    order.enter('cp', 'a');
+    order.enter('cp', 'b');
+    await settle();
+    assert.deepEqual(started, ['a', 'b']);
+    assert.equal(order.lineCount, 0);
+  });
+});
+
+/** A series' value from the node's registry (the label value, if any, names the series). */
+async function metric(registry: Registry, name: string, label?: string): Promise<number> {
+  const found = await registry.getSingleMetric(name)?.get();
+  const series = found?.values.find((v) => label === undefined || Object.values(v.labels).includes(label));
+  return series?.value ?? Number.NaN;
+}
