@@ -15,6 +15,8 @@ import type { RouteEnvelope } from './route-envelope.js';
 import { handleDeliver, type DeliverDeps } from './deliver-envelope.js';
 import { RouteBus } from './route-bus.js';
 import { LapseGate } from './lapse-gate.js';
+import { LostVerdict } from './lost-verdict.js';
+import { realClock } from '../io/clock.js';
 import { SelfLiveness } from './self-liveness.js';
 import { SentMarks } from './sent-marks.js';
 
@@ -87,7 +89,7 @@ export class ClusterNode implements OwnershipHooks {
     const marks = new SentMarks(redis, config.prefix, `${nodeId}|${run}`, markTtlMs, doneTtlMs, log);
     marks.onUnprotected(() => metrics.partition.count('unprotected_write'));
     const owner = new OwnerDelivery(publisher, marks, metrics, this.gate);
-    const cluster = this.clusterDeps();
+    const cluster = this.clusterDeps(marks);
     this.router = new CommandRouter({ nodeId, local: table, owner, publisher, cluster, log });
     this.deliverDeps = {
       table,
@@ -104,7 +106,8 @@ export class ClusterNode implements OwnershipHooks {
 
   private readonly deliverDeps: DeliverDeps;
 
-  private clusterDeps(): RouterCluster {
+  private clusterDeps(marks: SentMarks): RouterCluster {
+    const { nodeId, config, metrics } = this;
     return {
       registry: this.registry,
       cache: new OwnerCache(TUNING.ownerCacheTtlMs, TUNING.ownerCacheMax),
@@ -112,6 +115,7 @@ export class ClusterNode implements OwnershipHooks {
       routeTimeoutMs: this.config.routeTimeoutMs,
       metrics: this.metrics,
       gate: this.gate,
+      lostVerdict: new LostVerdict(marks, nodeId, config.routeTimeoutMs, metrics.partition, realClock),
     };
   }
 

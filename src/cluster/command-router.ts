@@ -213,7 +213,11 @@ export class CommandRouter {
     let count = 0;
     for (const [ref, entry] of this.pending) {
       if (entry.owner !== nodeId) continue;
-      this.fail(ref, 'node_lost');
+      // A CALL the owner may still write is fenced first (docs/architecture.md §5.13).
+      const verdict = entry.message.type === 2 ? this.cluster?.lostVerdict : undefined;
+      const fail = (): void => this.fail(ref, 'node_lost');
+      if (verdict === undefined) fail();
+      else verdict.judge(entry, ref, () => this.pending.get(ref) === entry, fail);
       count += 1;
     }
     if (count > 0) this.log.warn({ node: nodeId, commands: count }, 'answered commands held by a lost node');

@@ -1,9 +1,10 @@
 import type { LocalSessions } from '../edge/session/session-table.js';
 import type { PartitionMetrics } from '../observability/partition-metrics.js';
-import type { OwnerDelivery } from './owner-delivery.js';
+import type { ForwardedWrite, OwnerDelivery } from './owner-delivery.js';
 import { fromWire } from './route-deliver.js';
 import type { RouteEnvelope } from './route-envelope.js';
 import type { SelfLiveness } from './self-liveness.js';
+import { forwardFence } from './sent-marks.js';
 
 type Deliver = Extract<RouteEnvelope, { k: 'deliver' }>;
 
@@ -23,6 +24,11 @@ export interface DeliverDeps {
  * last acknowledged beat, and fails its own PUBLISH after the command deadline, though Redis may
  * still pass the message on when a silent cut heals. `stale` tells a sender still waiting that
  * nothing was written: it may look the owner up and try again.
+ *
+ * Whatever passes these checks may still wait (for its written-mark, parked while Redis is
+ * silent) past the sender's `node_lost` verdict: the sender fences the command's mark before
+ * answering, and the owner's take of the mark refuses a fenced command (§5.13). Both are atomic
+ * on the one mark key, so a command is either written or answered `node_lost`, never both.
  */
 export function handleDeliver(envelope: Deliver, deps: DeliverDeps): void {
   const { liveness, metrics } = deps;
@@ -47,5 +53,12 @@ export function handleDeliver(envelope: Deliver, deps: DeliverDeps): void {
     if (liveness.lapsed) metrics.count('answered_after_lapse');
     deps.reply(envelope, 'done');
   };
-  deps.owner.deliver(session, fromWire(envelope.msg), { ack, redelivered: envelope.dup });
+  const forward: ForwardedWrite = {
+    fence: forwardFence(envelope.from, envelope.ref),
+    refuse: (why) => {
+      if (why === 'fenced') metrics.count('deliver_fenced');
+      deps.reply(envelope, 'stale');
+    },
+  };
+  deps.owner.deliver(session, fromWire(envelope.msg), { ack, redelivered: envelope.dup }, forward);
 }

@@ -18,7 +18,7 @@ import type { SelfLiveness } from './self-liveness.js';
  *   and the messages go on without Redis, as they would have before.
  */
 export class LapseGate {
-  private parked: (() => void)[] = [];
+  private parked: { retry: () => void; dropped: (() => void) | undefined }[] = [];
   private since = 0;
   private released = false;
   /** The link closed while lapsed: what still comes back from Redis is the broker's to redeliver. */
@@ -42,12 +42,15 @@ export class LapseGate {
    * Parks `retry` when the node is lapsed, or when `error` says Redis did not answer in time
    * (silence, unlike a refused or closed connection, may be a partition of this node alone, and
    * a command sent into it may still be executed when it heals); false means "go on now".
+   * `dropped` runs instead of `retry` if the message is left behind (a forwarded command, which
+   * no broker redelivers: its sender is told it was not written).
    */
-  park(retry: () => void, error?: unknown): boolean {
+  park(retry: () => void, error?: unknown, dropped?: () => void): boolean {
     const silent = error instanceof Error && error.message === 'Command timed out';
     if (this.released || (!this.liveness.lapsed && !silent)) return false;
     if (this.dropping) {
       this.metrics.count('parked_dropped');
+      dropped?.();
       return true;
     }
     if (this.parked.length === 0) {
@@ -57,7 +60,7 @@ export class LapseGate {
       // Redis answers a beat again (before any lapse, or after it): go on.
       void this.liveness.confirmed().then(() => this.flush());
     }
-    this.parked.push(retry);
+    this.parked.push({ retry, dropped });
     this.metrics.count('parked');
     return true;
   }
@@ -67,9 +70,13 @@ export class LapseGate {
     if (this.liveness.lapsed) this.dropping = true;
     if (this.parked.length === 0) return;
     this.log.warn({ messages: this.parked.length }, 'parked messages left to the broker to redeliver');
-    for (let i = 0; i < this.parked.length; i++) this.metrics.count('parked_dropped');
+    const parked = this.parked;
     this.parked = [];
     clearTimeout(this.timer);
+    for (const { dropped } of parked) {
+      this.metrics.count('parked_dropped');
+      dropped?.();
+    }
   }
 
   private release(): void {
@@ -86,6 +93,6 @@ export class LapseGate {
     clearTimeout(this.timer);
     const parked = this.parked;
     this.parked = [];
-    for (const retry of parked) retry();
+    for (const { retry } of parked) retry();
   }
 }

@@ -3,7 +3,18 @@ import type { Ack, Delivery, DownstreamMessage } from '../ocpp/message.js';
 import type { Session } from '../edge/session/session.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { LapseGate } from './lapse-gate.js';
-import { MARKS_UNAVAILABLE, type SentMarks } from './sent-marks.js';
+import { isFence, MARKS_UNAVAILABLE, type SentMarks } from './sent-marks.js';
+
+/**
+ * A command forwarded by another node (docs/architecture.md §5.13): its sender may fence the mark
+ * and answer `node_lost` while it cannot hear from us; found fenced, the command is not written.
+ */
+export interface ForwardedWrite {
+  /** forwardFence(sender, ref) of this `deliver`. */
+  readonly fence: string;
+  /** Not written: fenced by its sender, or parked and left behind; answers the sender `stale`. */
+  refuse(why: 'fenced' | 'dropped'): void;
+}
 
 /**
  * The owner's side of a downstream message: hands it to the session, after the written-mark
@@ -26,7 +37,7 @@ export class OwnerDelivery {
     private readonly gate?: LapseGate,
   ) {}
 
-  deliver(session: Session, message: DownstreamMessage, delivery: Delivery): void {
+  deliver(session: Session, message: DownstreamMessage, delivery: Delivery, forward?: ForwardedWrite): void {
     const { ack, redelivered } = delivery;
     const marks = this.marks;
     if (message.type !== 2 || marks === undefined) {
@@ -52,16 +63,33 @@ export class OwnerDelivery {
       this.inProgress.delete(key);
       for (const joinedAck of waiting) joinedAck();
     };
-    void marks.take(session.cid, message.uniqueId, redelivered).then((holder) => {
+    // Not written, so its outcome is not ours to report; what joined it is routed again.
+    const refuse = (why: 'fenced' | 'dropped'): void => {
+      if (waiting !== undefined && this.inProgress.get(key) === waiting) this.inProgress.delete(key);
+      forward?.refuse(why);
+      for (const joinedAck of waiting?.slice(1) ?? [])
+        this.deliver(session, message, { ack: joinedAck, redelivered });
+    };
+    void marks.take(session.cid, message.uniqueId, redelivered, forward?.fence).then((holder) => {
       if (holder === MARKS_UNAVAILABLE && this.gate !== undefined) {
         const gate = this.gate;
         const retry = (): void => {
           if (waiting !== undefined) this.inProgress.delete(key);
-          this.deliver(session, message, { ack: ackAll, redelivered });
+          this.deliver(
+            session,
+            message,
+            { ack: ackAll, redelivered },
+            forward && { fence: forward.fence, refuse },
+          );
         };
         // docs/architecture.md §5.13: written here without a mark, it could be written again by an adopter.
-        if (gate.park(retry, marks.lastError)) return;
+        const dropped = forward === undefined ? undefined : () => refuse('dropped');
+        if (gate.park(retry, marks.lastError, dropped)) return;
         marks.writingUnprotected();
+      }
+      if (forward !== undefined && holder === forward.fence) {
+        refuse('fenced');
+        return;
       }
       if (holder === undefined || holder === MARKS_UNAVAILABLE) {
         session.deliver(message, () => {
@@ -72,6 +100,17 @@ export class OwnerDelivery {
         // Written by this run, and its outcome was published when it ended.
         this.metrics?.routed.labels('duplicate').inc();
         ackAll();
+      } else if (isFence(holder)) {
+        // Another forward of it was answered node_lost by its sender, unwritten (§5.13): not written now either.
+        this.publisher.gatewayError({
+          cid: session.cid,
+          uniqueId: message.uniqueId,
+          action: message.action,
+          reason: 'node_lost',
+          errorCode: session.version.errorCodes.generic,
+          description: 'command was answered node_lost before it was written; not sent',
+          ack: ackAll,
+        });
       } else {
         const node = holder.split('|')[0] ?? holder;
         this.publisher.gatewayError({

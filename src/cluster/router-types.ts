@@ -21,6 +21,13 @@ export interface RouterCluster {
   readonly metrics: ClusterMetrics;
   /** Parks what needs Redis while this node's liveness has lapsed (lapse-gate.ts). */
   readonly gate?: LapseGate;
+  /** Fences a CALL before answering it `node_lost` (lost-verdict.ts); absent: at once. */
+  readonly lostVerdict?: LostVerdictJudge;
+}
+
+/** Answers `node_lost` for a pending entry of a lost owner: at once (`fail`), or later. */
+export interface LostVerdictJudge {
+  judge(entry: Forwarded, ref: number, pending: () => boolean, fail: () => void): void;
 }
 
 export interface CommandRouterOptions {

@@ -8,6 +8,20 @@ import { redisKeys } from './keys.js';
 export const MARKS_UNAVAILABLE = Symbol('marks unavailable');
 
 /**
+ * The fence of one forwarded command (docs/architecture.md §5.13): what its sender writes on the
+ * command's mark before answering `node_lost`, and what the owner's take of that very `deliver`
+ * refuses to pass. Per sender and `ref`, so a later command reusing the UniqueId is not fenced.
+ */
+export function forwardFence(sender: string, ref: number): string {
+  return `lost|${sender}|${ref}`;
+}
+
+/** A mark value that is a sender's fence, not a writer. */
+export function isFence(holder: string): boolean {
+  return holder.startsWith('lost|');
+}
+
+/**
  * Written-marks of downstream CALLs (docs/architecture.md §5.7): `{prefix}:sent:{cid}:{uniqueId}` names the node
  * run that wrote the CALL to the charge point. A redelivered command (MQTT DUP) that finds the
  * mark of another run is not written again: that run died before its outcome was known.
@@ -57,10 +71,13 @@ export class SentMarks {
     cid: string,
     uniqueId: string,
     redelivered: boolean,
+    /** A forwarded command's {@link forwardFence}: found on the mark, it is returned, nothing taken. */
+    fence = '',
   ): Promise<string | undefined | typeof MARKS_UNAVAILABLE> {
     try {
       const key = this.key(cid, uniqueId);
-      const holder = await this.redis.ocppMark(key, this.writer, this.ttlMs, redelivered ? '1' : '0');
+      const flag = redelivered ? '1' : '0';
+      const holder = await this.redis.ocppMark(key, this.writer, this.ttlMs, flag, fence);
       return holder ?? undefined;
     } catch (error) {
       this.lastError = error;
@@ -77,6 +94,21 @@ export class SentMarks {
         this.failures = 0;
       }
       return MARKS_UNAVAILABLE;
+    }
+  }
+
+  /**
+   * The sender of a forwarded command judged its owner lost (docs/architecture.md §5.13): fences
+   * the command's mark unless the owner took it. `fenced`: the owner never writes it, `node_lost`
+   * is the truth; `held`: the owner took the mark (wrote it, or is about to), and may still report
+   * its outcome; `unavailable`: Redis did not answer, nothing is known.
+   */
+  async fence(cid: string, uniqueId: string, fence: string): Promise<'fenced' | 'held' | 'unavailable'> {
+    try {
+      const holder = await this.redis.ocppFence(this.key(cid, uniqueId), fence, this.ttlMs);
+      return holder === null ? 'fenced' : 'held';
+    } catch {
+      return 'unavailable';
     }
   }
 

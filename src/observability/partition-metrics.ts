@@ -10,7 +10,11 @@ import { Counter, type Registry } from 'prom-client';
  * - `unprotected_write`: a command written without a written-mark (Redis unreachable);
  * - `session_taken_over`: the broker handed this node's MQTT session to another client;
  * - `parked`, `parked_dropped`: downstream messages parked while lapsed, and those left to the
- *   broker to redeliver when the link closed (lapse-gate.ts).
+ *   broker to redeliver when the link closed (lapse-gate.ts);
+ * - `deliver_fenced`: a forwarded command not written because its sender had fenced its mark
+ *   and answered `node_lost`;
+ * - `lost_verdict_held`: on a sender, a command forwarded to a lost owner that had taken its
+ *   mark: `node_lost` waits for the route timeout, the owner may still report the outcome.
  */
 export const PARTITION_EVENTS = [
   'deliver_dropped_lapsed',
@@ -20,6 +24,8 @@ export const PARTITION_EVENTS = [
   'session_taken_over',
   'parked',
   'parked_dropped',
+  'deliver_fenced',
+  'lost_verdict_held',
 ] as const;
 export type PartitionEvent = (typeof PARTITION_EVENTS)[number];
 
