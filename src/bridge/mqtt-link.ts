@@ -11,6 +11,7 @@ import { PublishFlow } from './publish-flow.js';
 import { dropOutgoing, RefusalGuard } from './refusal-guard.js';
 import type { PublishRefusedError } from '../errors.js';
 import { coalesceWrites, type CoalescableSocket } from '../io/write-coalescer.js';
+import { RateLimitedWarn } from '../observability/rate-limited-warn.js';
 
 export interface MqttLinkOptions extends ConnectOptions {
   readonly url: string;
@@ -33,6 +34,7 @@ const DISCONNECT_MS = 1000;
 
 /** At most one backlog-overflow log line per this interval (the metric counts every one). */
 const OVERFLOW_LOG_INTERVAL_MS = 10_000;
+const OVERFLOW_MESSAGE = 'mqtt publish backlog full: publishes refused (OCPP_GW_MQTT_MAX_BACKLOG)';
 
 /**
  * The node's one MQTT connection. Connects with MQTT 5 and falls back to 3.1.1 when the broker
@@ -42,9 +44,8 @@ const OVERFLOW_LOG_INTERVAL_MS = 10_000;
  */
 export class MqttLink {
   private readonly flow: PublishFlow;
-  /** Overflows since the last log line: one line per interval, not one per message. */
-  private overflowCount = 0;
-  private overflowLoggedAt = 0;
+  /** One line per interval, not one per refused message. */
+  private readonly overflowWarn: RateLimitedWarn;
   private readonly limits: BrokerLimits;
   /** Re-subscription on reconnect, session takeover (link-guard.ts). */
   readonly guard: LinkGuard;
@@ -59,6 +60,7 @@ export class MqttLink {
     private readonly log: Logger,
     private readonly metrics: Metrics | undefined,
   ) {
+    this.overflowWarn = new RateLimitedWarn(log, OVERFLOW_MESSAGE, OVERFLOW_LOG_INTERVAL_MS);
     this.flow = new PublishFlow(maxBacklog, {
       send: (entry, settled) => {
         const options =
@@ -71,7 +73,7 @@ export class MqttLink {
       backlogChanged: (size) => metrics?.mqttBacklog.set(size),
       overflowed: () => {
         metrics?.mqttBacklogOverflow.inc();
-        this.reportOverflow(maxBacklog);
+        this.overflowWarn.note(undefined, { maxBacklog, connected: client.connected });
       },
     });
     this.flow.connected(connack.properties?.receiveMaximum, 0);
@@ -87,18 +89,6 @@ export class MqttLink {
   private refused(error: PublishRefusedError): void {
     this.metrics?.mqttPublishRejected.labels(error.reason).inc();
     this.log.warn({ err: error, reason: error.reason, topic: error.topic }, 'mqtt publish refused');
-  }
-
-  private reportOverflow(maxBacklog: number): void {
-    this.overflowCount += 1;
-    const now = Date.now();
-    if (now - this.overflowLoggedAt < OVERFLOW_LOG_INTERVAL_MS) return;
-    this.log.error(
-      { refused: this.overflowCount, maxBacklog, connected: this.client.connected },
-      'mqtt publish backlog full: publishes refused (OCPP_GW_MQTT_MAX_BACKLOG)',
-    );
-    this.overflowLoggedAt = now;
-    this.overflowCount = 0;
   }
 
   /** Messages handed to the handler whose PUBACK has not been sent yet. */

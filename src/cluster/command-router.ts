@@ -15,21 +15,19 @@ import { toWire } from './route-deliver.js';
 import { realClock, type Clock } from '../io/clock.js';
 
 export type { CommandRouterOptions, RouterCluster } from './router-types.js';
-
 /**
  * Routes each downstream message to the node that owns the charge point (docs/architecture.md §5.5).
  * Local owner: straight to the session. Otherwise the registry names the owner and the message
  * goes over the route bus; it stays pending here until the owner reports its outcome, and ends
  * with an error reply if it cannot: no owner (`offline`), Redis failing (`unroutable`), the owner
  * dying first (`node_lost`) or never answering (`timeout`). `ack` (the MQTT PUBACK) runs only
- * once the outcome is published, by whichever node published it. One charge point's commands
- * leave in arrival order: each waits in its line until the one before has left (§5.14).
+ * once the outcome is published, by whichever node published it. One charge point's commands leave
+ * in arrival order, each after the one before it has left (§5.14).
  */
 export class CommandRouter {
   private readonly pending = new Map<number, Forwarded>();
   private readonly order: StationOrder<Routed>;
   private nextRef = 0;
-
   private readonly nodeId: string;
   private readonly local: LocalSessions;
   private readonly owner: OwnerDelivery;
