@@ -189,4 +189,6 @@ export interface AdmissionConfig {
   readonly callBurst: number;
   /** OCPP_GW_REFUSED_CALLS_BEFORE_CLOSE: refused CALLs in a row before the socket is closed with 1008. @default 100 */
   readonly refusedCallsBeforeClose: number;
+  /** OCPP_GW_MAX_PENDING_PUBLISHES_PER_CONNECTION: a socket's publishes waiting for the broker; past it its CALLs get GenericError. @default 250 */
+  readonly maxPendingPublishesPerConnection: number;
 }
