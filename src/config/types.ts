@@ -172,6 +172,8 @@ export interface TlsConfig {
   readonly keyFile: string;
   /** OCPP_GW_TLS_WATCH: reload the pair when either file changes (SIGHUP reloads always). @default true */
   readonly watch: boolean;
+  /** OCPP_GW_PLAIN_WS=on|off: the plain ws listener beside wss (off needs the TLS pair). @default on */
+  readonly plainWs: boolean;
 }
 
 export interface AdmissionConfig {
