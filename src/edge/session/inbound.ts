@@ -64,7 +64,8 @@ function onCall(session: SessionCore, frame: CallFrame, at: Arrival): void {
   }
   const release = takeShare(session, false);
   if (release === undefined) {
-    answer(session, frame[1], OVER_SHARE);
+    // Counted as an admission refusal (publish-share.ts), not as a frame error.
+    session.write(serializeFrame(OVER_SHARE.toCallError(frame[1], session.version)));
     return;
   }
   // The backend never saw it: tell the CP now so it can retry (OCPP-J 1.6 §4.2.3 InternalError).
