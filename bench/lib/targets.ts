@@ -76,6 +76,8 @@ function environment(kind: TargetKind, options: TargetOptions): Record<string, s
     // (docs/architecture.md, admission) would answer most of them GenericError and measure that.
     OCPP_GW_CALLS_PER_S: '1000000',
     OCPP_GW_CALL_BURST: '1000000',
+    // A bench window deeper than a connection's share of the MQTT backlog would be refused too.
+    OCPP_GW_MAX_PENDING_PUBLISHES_PER_CONNECTION: '1000000',
     OCPP_GW_UPGRADES_PER_ADDRESS_PER_S: '1000000',
     OCPP_GW_UPGRADE_BURST_PER_ADDRESS: '1000000',
   };

@@ -95,6 +95,7 @@ export class UpstreamPublisher {
     startedAt: number,
     failed?: (error: Error) => void,
     ack?: Ack,
+    settled?: Ack,
   ): void {
     this.link.publish(topic, payload, qos, props, (error) => {
       if (error !== undefined) {
@@ -107,12 +108,15 @@ export class UpstreamPublisher {
         this.metrics.publishDuration.observe((performance.now() - startedAt) / 1000);
       }
       ack?.();
+      settled?.();
     });
   }
 
   /**
    * `failed` runs when the broker refused the publish or the backlog was full. The charge-point
    * frames return false, publishing nothing, when the frame cannot be encoded (envelope.ts).
+   * `settled` runs once the publish is over, whatever its outcome (a socket's share of the
+   * backlog, edge/publish-share.ts); not when false is returned.
    */
   call(
     origin: Origin,
@@ -121,6 +125,7 @@ export class UpstreamPublisher {
     receivedAt: number,
     startedAt: number,
     failed: (error: Error) => void,
+    settled?: Ack,
   ): boolean {
     const payload = callPayload(frame, payloadText);
     if (payload === undefined) return false;
@@ -128,7 +133,7 @@ export class UpstreamPublisher {
     this.metrics.message('upstream', isCall ? 'call' : 'send', frame[2]);
     const topic = this.topics.call(origin.cid, frame[2], frame[1], origin.protoVer, isCall ? '2' : '6');
     const body = withVersionKey(payload, this.topics.payloadVersionKey, origin.protoVer);
-    this.send(topic, body, this.qos, this.props(origin, receivedAt), startedAt, failed);
+    this.send(topic, body, this.qos, this.props(origin, receivedAt), startedAt, failed, undefined, settled);
     return true;
   }
 
@@ -140,6 +145,7 @@ export class UpstreamPublisher {
     receivedAt: number,
     startedAt: number,
     ack?: Ack,
+    settled?: Ack,
   ): boolean {
     const payload = callResultPayload(frame, action, payloadText);
     if (payload === undefined) return false;
@@ -147,7 +153,7 @@ export class UpstreamPublisher {
     const topic = this.topics.callResult(origin.cid, frame[1], origin.protoVer);
     const props = this.props(origin, receivedAt);
     const body = withVersionKey(payload, this.topics.payloadVersionKey, origin.protoVer);
-    this.send(topic, body, this.qos, props, startedAt, undefined, ack);
+    this.send(topic, body, this.qos, props, startedAt, undefined, ack, settled);
     return true;
   }
 
@@ -158,6 +164,7 @@ export class UpstreamPublisher {
     receivedAt: number,
     startedAt: number,
     ack?: Ack,
+    settled?: Ack,
   ): boolean {
     const payload = callErrorPayload(frame, action);
     if (payload === undefined) return false;
@@ -166,7 +173,7 @@ export class UpstreamPublisher {
     const topic = this.topics.callError(origin.cid, frame[1], origin.protoVer, isCallError ? '4' : '5');
     const props = this.props(origin, receivedAt);
     const body = withVersionKey(payload, this.topics.payloadVersionKey, origin.protoVer);
-    this.send(topic, body, this.qos, props, startedAt, undefined, ack);
+    this.send(topic, body, this.qos, props, startedAt, undefined, ack, settled);
     return true;
   }
 

@@ -15,6 +15,8 @@ export function parseAdmission(r: Reader): AdmissionConfig {
     callsPerS: r.int('CALLS_PER_S', 20, 1, 1_000_000),
     callBurst: r.int('CALL_BURST', 200, 1, 1_000_000),
     refusedCallsBeforeClose: r.int('REFUSED_CALLS_BEFORE_CLOSE', 100, 1, 1_000_000),
+    // At least the CALL burst: a boot's CALLs sent at once all wait for the broker together.
+    maxPendingPublishesPerConnection: r.int('MAX_PENDING_PUBLISHES_PER_CONNECTION', 250, 1, 1_000_000),
   };
   if (admission.upgradeBurstPerAddress < admission.upgradesPerAddressPerS)
     r.fail('UPGRADE_BURST_PER_ADDRESS', 'must be at least OCPP_GW_UPGRADES_PER_ADDRESS_PER_S');

@@ -13,7 +13,13 @@ export function parseTls(r: Reader): TlsConfig | undefined {
   const certFile = r.raw('TLS_CERT_FILE');
   const keyFile = r.raw('TLS_KEY_FILE');
   const watch = r.bool('TLS_WATCH', true);
-  if (certFile === undefined && keyFile === undefined) return undefined;
+  // Profile 2 and 3 stations need no plain listener; profile 1 ones (and a TLS proxy) may.
+  const plainWs = r.oneOf('PLAIN_WS', ['on', 'off'], 'on') === 'on';
+  if (certFile === undefined && keyFile === undefined) {
+    if (!plainWs)
+      r.fail('PLAIN_WS', 'off needs the wss listener: set OCPP_GW_TLS_CERT_FILE and OCPP_GW_TLS_KEY_FILE');
+    return undefined;
+  }
   if (certFile === undefined || keyFile === undefined) {
     r.fail(
       certFile === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE',
@@ -27,7 +33,7 @@ export function parseTls(r: Reader): TlsConfig | undefined {
     const problem = tlsPairProblem(cert, key);
     if (problem !== undefined) r.fail('TLS_KEY_FILE', problem);
   }
-  return { port, certFile, keyFile, watch };
+  return { port, certFile, keyFile, watch, plainWs };
 }
 
 function readable(r: Reader, name: string, file: string): Buffer | undefined {

@@ -174,6 +174,8 @@ export interface TlsConfig {
   readonly keyFile: string;
   /** OCPP_GW_TLS_WATCH: reload the pair when either file changes (SIGHUP reloads always). @default true */
   readonly watch: boolean;
+  /** OCPP_GW_PLAIN_WS=on|off: the plain ws listener beside wss (off needs the TLS pair). @default on */
+  readonly plainWs: boolean;
 }
 
 export interface AdmissionConfig {
@@ -191,4 +193,6 @@ export interface AdmissionConfig {
   readonly callBurst: number;
   /** OCPP_GW_REFUSED_CALLS_BEFORE_CLOSE: refused CALLs in a row before the socket is closed with 1008. @default 100 */
   readonly refusedCallsBeforeClose: number;
+  /** OCPP_GW_MAX_PENDING_PUBLISHES_PER_CONNECTION: a socket's publishes waiting for the broker; past it its CALLs get GenericError. @default 250 */
+  readonly maxPendingPublishesPerConnection: number;
 }

@@ -2,6 +2,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { AdmissionConfig } from '../config/index.js';
 import { TokenBucket } from '../io/token-bucket.js';
 import type { Session } from './session/session.js';
+import { PublishShare } from './publish-share.js';
 
 /** Every limit a refusal is counted under. */
 export const ADMISSION_LIMITS = [
@@ -10,6 +11,7 @@ export const ADMISSION_LIMITS = [
   'pending_upgrades',
   'call_rate',
   'call_rate_close',
+  'publish_share',
 ] as const;
 export type AdmissionLimit = (typeof ADMISSION_LIMITS)[number];
 
@@ -32,6 +34,8 @@ export class Admission {
   private pending = 0;
   private readonly addresses = new Map<string, TokenBucket>();
   readonly refused: Counter<'limit'>;
+  /** Each socket's share of the MQTT publish backlog (publish-share.ts). */
+  readonly share: PublishShare;
 
   constructor(
     readonly limits: AdmissionConfig,
@@ -44,6 +48,7 @@ export class Admission {
       registers: [registry],
     });
     for (const limit of ADMISSION_LIMITS) this.refused.labels(limit).inc(0);
+    this.share = new PublishShare(limits.maxPendingPublishesPerConnection, this.refused, registry);
   }
 
   /** undefined: go on with the upgrade; else the answer to give. */

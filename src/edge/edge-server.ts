@@ -129,7 +129,19 @@ export class EdgeServer {
     return app;
   }
 
+  /**
+   * Opens the plain ws listener; resolves with its port, or 0 without listening when
+   * OCPP_GW_PLAIN_WS=off (then only the wss listener takes stations).
+   */
   listen(host: string, port: number): Promise<number> {
+    if (this.config.tls?.plainWs === false) {
+      this.log.info(
+        { variable: 'OCPP_GW_PLAIN_WS' },
+        'plain ws listener off: stations connect over wss only',
+      );
+      this.fds.start();
+      return Promise.resolve(0);
+    }
     return new Promise((resolve, reject) => {
       listenExclusive(this.uws, this.app, host, port, (socket) => {
         if (socket === false) {

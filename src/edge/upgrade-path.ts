@@ -117,6 +117,7 @@ export class UpgradePath {
       remoteAddress,
       undefined,
       this.ctx,
+      this.admission.share,
     );
     this.metrics.upgrades.labels('accepted', '').inc();
     res.upgrade<SocketData>(

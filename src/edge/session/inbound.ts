@@ -11,6 +11,7 @@ import {
 } from '../../ocpp/frame.js';
 import type { PendingCall } from './call-queue.js';
 import type { SessionCore } from './session-context.js';
+import { OVER_SHARE, takeShare } from '../publish-share.js';
 
 /** When a frame arrived: `receivedAt` for the user property, `startedAt` for the publish latency. */
 interface Arrival {
@@ -61,12 +62,29 @@ function onCall(session: SessionCore, frame: CallFrame, at: Arrival): void {
     answer(session, frame[1], invalid);
     return;
   }
+  const release = takeShare(session, false);
+  if (release === undefined) {
+    // Counted as an admission refusal (publish-share.ts), not as a frame error.
+    session.write(serializeFrame(OVER_SHARE.toCallError(frame[1], session.version)));
+    return;
+  }
   // The backend never saw it: tell the CP now so it can retry (OCPP-J 1.6 §4.2.3 InternalError).
-  const published = ctx.publisher.call(session, frame, at.payloadText, at.receivedAt, at.startedAt, () =>
-    answer(session, frame[1], new OcppError('internal', 'could not forward the CALL to the backend')),
+  const failed = (): void =>
+    answer(session, frame[1], new OcppError('internal', 'could not forward the CALL to the backend'));
+  const published = ctx.publisher.call(
+    session,
+    frame,
+    at.payloadText,
+    at.receivedAt,
+    at.startedAt,
+    failed,
+    release,
   );
   if (published) session.upCall = { id: frame[1], action: frame[2] };
-  else answer(session, frame[1], UNENCODABLE);
+  else {
+    release();
+    answer(session, frame[1], UNENCODABLE);
+  }
 }
 
 function onCallResult(session: SessionCore, frame: CallResultFrame, at: Arrival): void {
@@ -92,7 +110,21 @@ function onCallResult(session: SessionCore, frame: CallResultFrame, at: Arrival)
   const { action, ack } = call ?? {};
   if (call !== undefined)
     ctx.answered?.(session.cid, session.version.subprotocol, call.action, call.payload, frame[2]);
-  if (!ctx.publisher.callResult(session, frame, at.payloadText, action, at.receivedAt, at.startedAt, ack)) {
+  const release = takeShare(session, call !== undefined);
+  if (release === undefined) return;
+  if (
+    !ctx.publisher.callResult(
+      session,
+      frame,
+      at.payloadText,
+      action,
+      at.receivedAt,
+      at.startedAt,
+      ack,
+      release,
+    )
+  ) {
+    release();
     replyRejected(session, call, UNENCODABLE);
   }
 }
@@ -119,10 +151,24 @@ function onSend(session: SessionCore, frame: SendFrame, at: Arrival): void {
     });
     return;
   }
-  const published = ctx.publisher.call(session, frame, at.payloadText, at.receivedAt, at.startedAt, () => {
-    // No one to tell: a SEND has no answer. The publisher has counted and logged the failure.
-  });
-  if (!published) ctx.metrics.frameErrors.labels(UNENCODABLE.code(version)).inc();
+  // Over the share it has no one to tell either: counted under `publish_share` (publish-share.ts).
+  const release = takeShare(session, false);
+  if (release === undefined) return;
+  const published = ctx.publisher.call(
+    session,
+    frame,
+    at.payloadText,
+    at.receivedAt,
+    at.startedAt,
+    () => {
+      // No one to tell: a SEND has no answer. The publisher has counted and logged the failure.
+    },
+    release,
+  );
+  if (!published) {
+    release();
+    ctx.metrics.frameErrors.labels(UNENCODABLE.code(version)).inc();
+  }
 }
 
 /**
@@ -132,7 +178,10 @@ function onSend(session: SessionCore, frame: SendFrame, at: Arrival): void {
 function onCallError(session: SessionCore, frame: CallErrorFrame | CallResultErrorFrame, at: Arrival): void {
   const call = settle(session, frame[1]);
   const { publisher } = session.ctx;
-  if (!publisher.callError(session, frame, call?.action, at.receivedAt, at.startedAt, call?.ack)) {
+  const release = takeShare(session, call !== undefined);
+  if (release === undefined) return;
+  if (!publisher.callError(session, frame, call?.action, at.receivedAt, at.startedAt, call?.ack, release)) {
+    release();
     replyRejected(session, call, UNENCODABLE);
   }
 }

@@ -10,6 +10,7 @@ import type { OcppVersion } from '../../ocpp/versions/index.js';
 import type { CallQueue, PendingCall } from './call-queue.js';
 import type { CloseReason } from './close-reason.js';
 import type { Clock } from '../../io/clock.js';
+import type { PublishShare } from '../publish-share.js';
 
 export type SessionState = 'open' | 'booted' | 'closing' | 'closed';
 
@@ -80,6 +81,9 @@ export interface SessionCore {
   /** Downstream CALLs, made on the first one: most sessions never receive one. */
   queue: CallQueue | undefined;
   upCall: UpCall | undefined;
+  /** Its share of the MQTT publish backlog (edge/publish-share.ts); none: unbounded. */
+  readonly share?: PublishShare | undefined;
+  pendingPublishes: number;
   setState(next: SessionState): void;
   /** Writes one OCPP message; false when it could not be written (closed, or over the backpressure limit). */
   write(text: string): boolean;

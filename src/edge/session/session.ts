@@ -4,6 +4,7 @@ import type { GatewayReason } from '../../ocpp/error-codes.js';
 import type { OcppVersion } from '../../ocpp/versions/index.js';
 import type { CallQueue, PendingCall } from './call-queue.js';
 import type { CpSocket } from './cp-socket.js';
+import type { PublishShare } from '../publish-share.js';
 import { receive } from './inbound.js';
 import { deliver } from './outbound.js';
 import { presenceBody } from './presence.js';
@@ -32,6 +33,8 @@ export class Session implements SessionCore {
   readonly epoch: string;
   queue: CallQueue | undefined;
   upCall: UpCall | undefined;
+  /** This socket's publishes the broker has not settled yet (publish-share.ts). */
+  pendingPublishes = 0;
   private ws: CpSocket | undefined;
   private closeReason: CloseReason | undefined;
 
@@ -41,6 +44,8 @@ export class Session implements SessionCore {
     readonly remoteAddress: string,
     readonly username: string | undefined,
     readonly ctx: SessionContext,
+    /** Its share of the MQTT publish backlog; none: unbounded (in-process tests). */
+    readonly share?: PublishShare,
   ) {
     this.connectedAt = Date.now();
     this.lastReceivedAt = this.connectedAt;
