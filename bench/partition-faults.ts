@@ -41,6 +41,8 @@ interface Row {
   counts: Record<string, number>;
   twice: number;
   errorButWritten: number;
+  /** How the commands of {@link errorButWritten} ended first (an answer, or which error). */
+  errorButWrittenKinds: Record<string, number>;
   impaired: string;
   gatewayCpuS: number;
 }
@@ -114,6 +116,7 @@ async function run(fault: Fault): Promise<Row> {
     const results = outcomes(f, ids);
     const written = writeCounts(cps.flatMap((cp) => (cp.cp === undefined ? [] : [cp.cp])));
     const mine = new Map([...written].filter(([id]) => sentAt.has(id)));
+    const wrong = errorRepliedButWritten(f, mine);
     const impairedSeconds = [
       ...new Set(ids.filter((id) => results.get(id) !== 'answered').map((id) => sentAt.get(id) ?? 0)),
     ].sort((a, b) => a - b);
@@ -125,7 +128,8 @@ async function run(fault: Fault): Promise<Row> {
       sent: ids.length,
       counts: tally(results),
       twice: [...mine.values()].filter((n) => n > 1).length,
-      errorButWritten: errorRepliedButWritten(f, mine).length,
+      errorButWritten: wrong.length,
+      errorButWrittenKinds: tally(outcomes(f, wrong)),
       impaired:
         first === undefined
           ? 'none'
