@@ -66,6 +66,15 @@ const noteDeadNode = (): void => {
 const broker = await startBenchBroker();
 const target = await startRoutingTarget('cluster-3', broker.url, 1);
 const backend = await startBackend({ BENCH_BACKEND_MQTT_URL: broker.url, BENCH_BACKEND_REPORT_S: '0' });
+/** Gateway warnings and errors by node and message: what a phase that did not finish ran into. */
+const warnings: Record<string, number> = {};
+for (const n of target.nodes) {
+  n.onJson((l) => {
+    if (Number(l.level) < 40) return;
+    const key = `${n.name}: ${String(l.msg)}`;
+    warnings[key] = (warnings[key] ?? 0) + 1;
+  });
+}
 await sleep(3000);
 const baselineRss = target.nodes.map((n) => rssBytes(n.pid));
 log(`cluster up, baseline RSS MiB ${baselineRss.map(mib).join(' / ')}`);
@@ -183,10 +192,16 @@ const stormCpu0 = nodeCpu();
 let stormDone: JsonLine[] = [];
 const stormCommands = await commandPhase(STORM_COMMAND_RATE, 0, async () => {
   await sleep(2000);
+  const offProgress = generators.map((g) =>
+    g.onJson((l) => {
+      if (l.type === 'storm-progress') log(`${g.name} ${JSON.stringify(l)}`);
+    }),
+  );
   for (const g of generators) g.send({ cmd: 'storm' });
   stormDone = await Promise.all(
     generators.map((p) => p.waitForJson((l) => l.type === 'storm-done', PHASE_DEADLINE_MS, 'storm-done')),
   );
+  for (const off of offProgress) off();
   await sleep(2000);
 });
 const stormCpu = cpuSince(stormCpu0);
@@ -195,6 +210,8 @@ const storm = {
   dropped: sum('dropped', stormDone),
   rebooted: sum('booted', stormDone),
   connectErrors: sum('connectErrors', stormDone),
+  retries: sum('retries', stormDone),
+  bootTimeouts: sum('bootTimeouts', stormDone),
   bootPending: sum('bootPending', stormDone),
   secondsToAllBooted: Math.round((Math.max(...stormDone.map((d) => Number(d.elapsedMs))) / 1000) * 10) / 10,
   // Includes the commands sent meanwhile (their CPU is in gatewayCpuMicrosPerCommand of stormCommands).
@@ -202,6 +219,7 @@ const storm = {
   commands: stormCommands,
 };
 log(`storm: ${JSON.stringify(storm)}`);
+log(`gateway warnings so far: ${JSON.stringify(warnings)}`);
 
 for (const g of generators) g.send({ cmd: 'close' });
 await mqtt.endAsync();
@@ -218,6 +236,7 @@ const result = {
   memory,
   commands,
   storm,
+  gatewayWarnings: warnings,
   deadNodes,
 };
 const file = writeResult('capacity', result);
@@ -260,6 +279,7 @@ process.stdout.write(
       ],
     ),
     `storm: ${JSON.stringify(storm)}`,
+    `gateway warnings and errors (node: message: count): ${JSON.stringify(warnings)}`,
     `gateway nodes that died during the run: ${deadNodes.length === 0 ? 'none' : deadNodes.join('\n')}`,
     `JSON: ${file}`,
     '',
