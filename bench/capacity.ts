@@ -15,6 +15,7 @@ import { connectAsync } from 'mqtt';
 import { CommandSender } from './backend/command-sender.js';
 import { startBackend } from './backend/process.js';
 import { startBenchBroker } from './lib/broker.js';
+import { counterDelta, counterSnapshot } from './lib/gateway-metrics.js';
 import { intFromEnv } from './lib/env.js';
 import { ManagedProcess, childEnv, installCleanup, stopAll, type JsonLine } from './lib/processes.js';
 import { cpuSeconds, rssBytes } from './lib/proc-stats.js';
@@ -30,6 +31,8 @@ const STORM_COMMAND_RATE = intFromEnv('BENCH_STORM_COMMAND_RATE', 500, 1);
 const SETTLE_S = intFromEnv('BENCH_SETTLE_S', 10, 0);
 const MAX_MINUTES = intFromEnv('BENCH_MAX_MINUTES', 12, 1);
 const PHASE_DEADLINE_MS = 240_000;
+/** How long the storm's stations get to boot again; the generators stop 30 s before this. */
+const STORM_DEADLINE_MS = intFromEnv('BENCH_STORM_S', 240, 60) * 1000;
 const SWARM_MAIN = new URL('./client/capacity-swarm.js', import.meta.url).pathname;
 
 installCleanup();
@@ -99,6 +102,7 @@ const generators = perGenerator.map(
         SWARM_RATE_PER_S: String(Math.ceil(CONNECT_RATE / GENERATORS)),
         SWARM_MAX_PENDING: '200',
         SWARM_DEADLINE_MS: String(PHASE_DEADLINE_MS),
+        SWARM_STORM_DEADLINE_MS: String(STORM_DEADLINE_MS - 30_000),
         SWARM_LOCAL_ADDRESS: `127.0.0.${10 + g}`,
       }),
     ),
@@ -188,6 +192,21 @@ const commands = await commandPhase(COMMAND_RATE, 1, untilAllSent);
 log(`commands: ${JSON.stringify(commands)}`);
 
 // Phase 3: reconnect storm of node 0's stations, commands flowing meanwhile.
+/** What the nodes counted during the storm: routing outcomes, refusals, failures, takeovers. */
+const STORM_COUNTERS = [
+  'ocpp_gateway_route_total',
+  'ocpp_gateway_upgrades_total',
+  'ocpp_gateway_disconnects_total',
+  'ocpp_gateway_takeovers_total',
+  'ocpp_gateway_command_failures_total',
+  'ocpp_gateway_session_adoptions_total',
+  'ocpp_gateway_mqtt_publish_failures_total',
+  'ocpp_gateway_mqtt_backlog_overflow_total',
+  'ocpp_gateway_partition_events_total',
+];
+const countersSafe = (): Promise<Record<string, number>> =>
+  counterSnapshot(target.httpPorts, STORM_COUNTERS).catch(() => ({}));
+const stormCounters0 = await countersSafe();
 const stormCpu0 = nodeCpu();
 let stormDone: JsonLine[] = [];
 const stormCommands = await commandPhase(STORM_COMMAND_RATE, 0, async () => {
@@ -199,12 +218,13 @@ const stormCommands = await commandPhase(STORM_COMMAND_RATE, 0, async () => {
   );
   for (const g of generators) g.send({ cmd: 'storm' });
   stormDone = await Promise.all(
-    generators.map((p) => p.waitForJson((l) => l.type === 'storm-done', PHASE_DEADLINE_MS, 'storm-done')),
+    generators.map((p) => p.waitForJson((l) => l.type === 'storm-done', STORM_DEADLINE_MS, 'storm-done')),
   );
   for (const off of offProgress) off();
   await sleep(2000);
 });
 const stormCpu = cpuSince(stormCpu0);
+const stormCounters = counterDelta(stormCounters0, await countersSafe());
 noteDeadNode();
 const storm = {
   dropped: sum('dropped', stormDone),
@@ -217,6 +237,7 @@ const storm = {
   // Includes the commands sent meanwhile (their CPU is in gatewayCpuMicrosPerCommand of stormCommands).
   gatewayCpuMicrosPerReboot: Math.round((stormCpu / Math.max(1, sum('booted', stormDone))) * 1e6),
   commands: stormCommands,
+  gatewayCounters: stormCounters,
 };
 log(`storm: ${JSON.stringify(storm)}`);
 log(`gateway warnings so far: ${JSON.stringify(warnings)}`);
@@ -231,7 +252,7 @@ clearTimeout(guard);
 
 const result = {
   context: runContext(),
-  settings: { STATIONS, GENERATORS, CONNECT_RATE, COMMAND_RATE, STORM_COMMAND_RATE },
+  settings: { STATIONS, GENERATORS, CONNECT_RATE, COMMAND_RATE, STORM_COMMAND_RATE, STORM_DEADLINE_MS },
   boot,
   memory,
   commands,

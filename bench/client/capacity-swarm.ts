@@ -51,7 +51,7 @@ const inFirstBlock = (cp: SimulatedCp): boolean =>
  * The storm ends on its own well before the parent stops waiting, so `storm-done` always comes
  * with the counts of what did not reboot; `storm-progress` every few seconds shows where it stands.
  */
-const STORM_DEADLINE_MS = Math.max(10_000, options.deadlineMs - 30_000);
+const STORM_DEADLINE_MS = Number(process.env.SWARM_STORM_DEADLINE_MS ?? options.deadlineMs - 30_000);
 const PROGRESS_EVERY_MS = 5_000;
 /**
  * Stations come back the way stations do: a refused or dropped attempt, or a boot left unanswered
