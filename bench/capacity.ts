@@ -205,7 +205,7 @@ const STORM_COUNTERS = [
   'ocpp_gateway_partition_events_total',
 ];
 const countersSafe = (): Promise<Record<string, number>> =>
-  counterSnapshot(target.httpPorts, STORM_COUNTERS).catch(() => ({}));
+  counterSnapshot(target.httpPorts, STORM_COUNTERS).catch(() => ({ 'scrape failed': 1 }));
 const stormCounters0 = await countersSafe();
 const stormCpu0 = nodeCpu();
 let stormDone: JsonLine[] = [];
@@ -235,7 +235,8 @@ const storm = {
   bootPending: sum('bootPending', stormDone),
   secondsToAllBooted: Math.round((Math.max(...stormDone.map((d) => Number(d.elapsedMs))) / 1000) * 10) / 10,
   // Includes the commands sent meanwhile (their CPU is in gatewayCpuMicrosPerCommand of stormCommands).
-  gatewayCpuMicrosPerReboot: Math.round((stormCpu / Math.max(1, sum('booted', stormDone))) * 1e6),
+  gatewayCpuMicrosPerReboot:
+    sum('booted', stormDone) === 0 ? null : Math.round((stormCpu / sum('booted', stormDone)) * 1e6),
   commands: stormCommands,
   gatewayCounters: stormCounters,
 };
