@@ -15,6 +15,7 @@ import { connectAsync } from 'mqtt';
 import { CommandSender } from './backend/command-sender.js';
 import { startBackend } from './backend/process.js';
 import { startBenchBroker } from './lib/broker.js';
+import { counterDelta, counterSnapshot } from './lib/gateway-metrics.js';
 import { intFromEnv } from './lib/env.js';
 import { ManagedProcess, childEnv, installCleanup, stopAll, type JsonLine } from './lib/processes.js';
 import { cpuSeconds, rssBytes } from './lib/proc-stats.js';
@@ -30,6 +31,8 @@ const STORM_COMMAND_RATE = intFromEnv('BENCH_STORM_COMMAND_RATE', 500, 1);
 const SETTLE_S = intFromEnv('BENCH_SETTLE_S', 10, 0);
 const MAX_MINUTES = intFromEnv('BENCH_MAX_MINUTES', 12, 1);
 const PHASE_DEADLINE_MS = 240_000;
+/** How long the storm's stations get to boot again; the generators stop 30 s before this. */
+const STORM_DEADLINE_MS = intFromEnv('BENCH_STORM_S', 240, 60) * 1000;
 const SWARM_MAIN = new URL('./client/capacity-swarm.js', import.meta.url).pathname;
 
 installCleanup();
@@ -66,6 +69,15 @@ const noteDeadNode = (): void => {
 const broker = await startBenchBroker();
 const target = await startRoutingTarget('cluster-3', broker.url, 1);
 const backend = await startBackend({ BENCH_BACKEND_MQTT_URL: broker.url, BENCH_BACKEND_REPORT_S: '0' });
+/** Gateway warnings and errors by node and message: what a phase that did not finish ran into. */
+const warnings: Record<string, number> = {};
+for (const n of target.nodes) {
+  n.onJson((l) => {
+    if (Number(l.level) < 40) return;
+    const key = `${n.name}: ${String(l.msg)}`;
+    warnings[key] = (warnings[key] ?? 0) + 1;
+  });
+}
 await sleep(3000);
 const baselineRss = target.nodes.map((n) => rssBytes(n.pid));
 log(`cluster up, baseline RSS MiB ${baselineRss.map(mib).join(' / ')}`);
@@ -90,6 +102,7 @@ const generators = perGenerator.map(
         SWARM_RATE_PER_S: String(Math.ceil(CONNECT_RATE / GENERATORS)),
         SWARM_MAX_PENDING: '200',
         SWARM_DEADLINE_MS: String(PHASE_DEADLINE_MS),
+        SWARM_STORM_DEADLINE_MS: String(STORM_DEADLINE_MS - 30_000),
         SWARM_LOCAL_ADDRESS: `127.0.0.${10 + g}`,
       }),
     ),
@@ -179,29 +192,56 @@ const commands = await commandPhase(COMMAND_RATE, 1, untilAllSent);
 log(`commands: ${JSON.stringify(commands)}`);
 
 // Phase 3: reconnect storm of node 0's stations, commands flowing meanwhile.
+/** What the nodes counted during the storm: routing outcomes, refusals, failures, takeovers. */
+const STORM_COUNTERS = [
+  'ocpp_gateway_route_total',
+  'ocpp_gateway_upgrades_total',
+  'ocpp_gateway_disconnects_total',
+  'ocpp_gateway_takeovers_total',
+  'ocpp_gateway_command_failures_total',
+  'ocpp_gateway_session_adoptions_total',
+  'ocpp_gateway_mqtt_publish_failures_total',
+  'ocpp_gateway_mqtt_backlog_overflow_total',
+  'ocpp_gateway_partition_events_total',
+];
+const countersSafe = (): Promise<Record<string, number>> =>
+  counterSnapshot(target.httpPorts, STORM_COUNTERS).catch(() => ({ 'scrape failed': 1 }));
+const stormCounters0 = await countersSafe();
 const stormCpu0 = nodeCpu();
 let stormDone: JsonLine[] = [];
 const stormCommands = await commandPhase(STORM_COMMAND_RATE, 0, async () => {
   await sleep(2000);
+  const offProgress = generators.map((g) =>
+    g.onJson((l) => {
+      if (l.type === 'storm-progress') log(`${g.name} ${JSON.stringify(l)}`);
+    }),
+  );
   for (const g of generators) g.send({ cmd: 'storm' });
   stormDone = await Promise.all(
-    generators.map((p) => p.waitForJson((l) => l.type === 'storm-done', PHASE_DEADLINE_MS, 'storm-done')),
+    generators.map((p) => p.waitForJson((l) => l.type === 'storm-done', STORM_DEADLINE_MS, 'storm-done')),
   );
+  for (const off of offProgress) off();
   await sleep(2000);
 });
 const stormCpu = cpuSince(stormCpu0);
+const stormCounters = counterDelta(stormCounters0, await countersSafe());
 noteDeadNode();
 const storm = {
   dropped: sum('dropped', stormDone),
   rebooted: sum('booted', stormDone),
   connectErrors: sum('connectErrors', stormDone),
+  retries: sum('retries', stormDone),
+  bootTimeouts: sum('bootTimeouts', stormDone),
   bootPending: sum('bootPending', stormDone),
   secondsToAllBooted: Math.round((Math.max(...stormDone.map((d) => Number(d.elapsedMs))) / 1000) * 10) / 10,
   // Includes the commands sent meanwhile (their CPU is in gatewayCpuMicrosPerCommand of stormCommands).
-  gatewayCpuMicrosPerReboot: Math.round((stormCpu / Math.max(1, sum('booted', stormDone))) * 1e6),
+  gatewayCpuMicrosPerReboot:
+    sum('booted', stormDone) === 0 ? null : Math.round((stormCpu / sum('booted', stormDone)) * 1e6),
   commands: stormCommands,
+  gatewayCounters: stormCounters,
 };
 log(`storm: ${JSON.stringify(storm)}`);
+log(`gateway warnings so far: ${JSON.stringify(warnings)}`);
 
 for (const g of generators) g.send({ cmd: 'close' });
 await mqtt.endAsync();
@@ -213,11 +253,12 @@ clearTimeout(guard);
 
 const result = {
   context: runContext(),
-  settings: { STATIONS, GENERATORS, CONNECT_RATE, COMMAND_RATE, STORM_COMMAND_RATE },
+  settings: { STATIONS, GENERATORS, CONNECT_RATE, COMMAND_RATE, STORM_COMMAND_RATE, STORM_DEADLINE_MS },
   boot,
   memory,
   commands,
   storm,
+  gatewayWarnings: warnings,
   deadNodes,
 };
 const file = writeResult('capacity', result);
@@ -260,6 +301,7 @@ process.stdout.write(
       ],
     ),
     `storm: ${JSON.stringify(storm)}`,
+    `gateway warnings and errors (node: message: count): ${JSON.stringify(warnings)}`,
     `gateway nodes that died during the run: ${deadNodes.length === 0 ? 'none' : deadNodes.join('\n')}`,
     `JSON: ${file}`,
     '',

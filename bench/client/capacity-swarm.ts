@@ -3,12 +3,13 @@
  * its own source address (SWARM_LOCAL_ADDRESS), spread in blocks over the nodes, and has every
  * station answer each CALL at once. Reports `swarm-ready` with the booted ids. On `storm` it
  * drops every socket of the first node's block at once and reconnects them all without a rate
- * limit, then reports `storm-done` with the time until all are booted again.
+ * limit, retrying like stations do, then reports `storm-done` with the time until all are booted
+ * again (or, at its deadline, with those still down).
  *
  * Environment (set by bench/capacity.ts): the SWARM_* variables of bench/lib/cp-swarm.ts.
  */
 import { createInterface } from 'node:readline';
-import { connectAndBoot, swarmOptionsFromEnv, type SimulatedCp } from '../lib/cp-swarm.js';
+import { connectAndBoot, swarmOptionsFromEnv, type RetryPolicy, type SimulatedCp } from '../lib/cp-swarm.js';
 import { emptyBootCounts } from '../lib/swarm-protocol.js';
 
 const ACCEPTED = '{"status":"Accepted"}';
@@ -46,12 +47,35 @@ emit({
 const inFirstBlock = (cp: SimulatedCp): boolean =>
   Math.floor((cp.index * options.baseUrls.length) / options.count) === 0;
 
+/**
+ * The storm ends on its own well before the parent stops waiting, so `storm-done` always comes
+ * with the counts of what did not reboot; `storm-progress` every few seconds shows where it stands.
+ */
+const STORM_DEADLINE_MS = Number(process.env.SWARM_STORM_DEADLINE_MS ?? options.deadlineMs - 30_000);
+const PROGRESS_EVERY_MS = 5_000;
+/**
+ * Stations come back the way stations do: a refused or dropped attempt, or a boot left unanswered
+ * for a minute, is tried again after a growing, randomised back-off. Without it one failed
+ * handshake (a node busy past its HTTP idle timeout answers "socket hang up") is a station that
+ * never returns, and "all booted again" never comes.
+ */
+const STORM_RETRY: RetryPolicy = {
+  minWaitMs: 1_000,
+  randomRangeMs: 4_000,
+  maxWaitMs: 30_000,
+  bootTimeoutMs: 60_000,
+};
+
 async function storm(): Promise<void> {
   const dropped = cps.filter(inFirstBlock);
   const blockSize = Math.ceil(options.count / options.baseUrls.length);
   const started = performance.now();
   for (const cp of dropped) cp.socket.terminate();
   const stormCounts = emptyBootCounts();
+  const progress = setInterval(
+    () => emit({ type: 'storm-progress', ...stormCounts, elapsedMs: performance.now() - started }),
+    PROGRESS_EVERY_MS,
+  );
   const again = await connectAndBoot(
     {
       ...options,
@@ -59,10 +83,13 @@ async function storm(): Promise<void> {
       count: blockSize,
       ratePerS: 1_000_000,
       maxPending: blockSize,
+      deadlineMs: STORM_DEADLINE_MS,
+      retry: STORM_RETRY,
       onOpen: answerCalls,
     },
     stormCounts,
   );
+  clearInterval(progress);
   cps = [...cps.filter((cp) => !inFirstBlock(cp)), ...again.cps];
   emit({
     type: 'storm-done',

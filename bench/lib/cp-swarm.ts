@@ -34,6 +34,32 @@ export interface SwarmOptions {
   readonly localAddress?: string;
   /** Called when a socket opens, before its BootNotification: e.g. to answer CALLs from then on. */
   readonly onOpen?: (cp: SimulatedCp) => void;
+  /**
+   * Reconnect like a station instead of counting a failure once (the reconnect storm): a failed
+   * handshake, a close before the boot reply, or no boot reply within `bootTimeoutMs` is tried
+   * again after a back-off until the CP boots or the deadline passes. @default no retries
+   */
+  readonly retry?: RetryPolicy;
+}
+
+/**
+ * A station's reconnect back-off, after OCPP 2.0.1's OCPPCommCtrlr variables: wait
+ * `RetryBackOffWaitMinimum`, doubled on each further attempt up to `maxWaitMs`, plus a random
+ * part up to `RetryBackOffRandomRange`, so stations that lost their node together do not all come
+ * back in the same instant again.
+ */
+export interface RetryPolicy {
+  readonly minWaitMs: number;
+  readonly randomRangeMs: number;
+  readonly maxWaitMs: number;
+  /** An opened CP with no boot reply by then closes and tries again. */
+  readonly bootTimeoutMs: number;
+}
+
+/** Back-off before attempt `attempt + 1` (attempt 1 failed: the first retry). */
+export function retryDelayMs(policy: RetryPolicy, attempt: number): number {
+  const doubled = policy.minWaitMs * 2 ** Math.min(attempt - 1, 16);
+  return Math.min(policy.maxWaitMs, doubled) + Math.random() * policy.randomRangeMs;
 }
 
 const TICK_MS = 20;
@@ -54,6 +80,8 @@ export function connectAndBoot(
   counts: BootCounts,
 ): Promise<{ cps: SimulatedCp[]; elapsedMs: number }> {
   const cps: SimulatedCp[] = [];
+  /** Attempts that failed and were retried: left out of the result. */
+  const superseded = new WeakSet<SimulatedCp>();
   const started = performance.now();
   let lastBootAt = started;
   let launched = 0;
@@ -67,14 +95,15 @@ export function connectAndBoot(
       clearInterval(ticker);
       clearTimeout(deadline);
       counts.bootPending = pending;
-      resolve({ cps, elapsedMs: lastBootAt - started });
+      const current = options.retry === undefined ? cps : cps.filter((cp) => !superseded.has(cp));
+      resolve({ cps: current, elapsedMs: lastBootAt - started });
     };
     const settle = (): void => {
       pending--;
       if (launched === options.count && pending === 0) finish();
     };
 
-    const launch = (index: number): void => {
+    const launch = (index: number, attempt = 1): void => {
       const id = `${options.idPrefix}${index}`;
       const baseUrl = options.baseUrls[Math.floor((index * options.baseUrls.length) / options.count)] ?? '';
       const socket = new WebSocket(`${baseUrl}${encodeURIComponent(id)}`, SUBPROTOCOL, {
@@ -88,11 +117,32 @@ export function connectAndBoot(
       const cp: SimulatedCp = { index, id, socket, booted: false, onFrame: () => {} };
       let opened = false;
       let settled = false;
+      let bootTimer: NodeJS.Timeout | undefined;
       const settleOnce = (): void => {
         if (!settled) {
           settled = true;
+          clearTimeout(bootTimer);
           settle();
         }
+      };
+      /** This attempt failed: settle it, or with a retry policy try again after the back-off. */
+      const failed = (): void => {
+        const { retry } = options;
+        if (settled || cp.booted) return;
+        if (retry === undefined || done) {
+          settleOnce();
+          return;
+        }
+        settled = true;
+        clearTimeout(bootTimer);
+        superseded.add(cp);
+        counts.retries++;
+        setTimeout(
+          () => {
+            if (!done) launch(index, attempt + 1);
+          },
+          retryDelayMs(retry, attempt),
+        );
       };
       socket.on('open', () => {
         opened = true;
@@ -100,6 +150,13 @@ export function connectAndBoot(
         cps.push(cp);
         options.onOpen?.(cp);
         socket.send(bootNotificationFrame(BOOT_ID));
+        if (options.retry !== undefined) {
+          bootTimer = setTimeout(() => {
+            counts.bootTimeouts++;
+            failed();
+            socket.terminate();
+          }, options.retry.bootTimeoutMs);
+        }
       });
       socket.on('message', (data, isBinary) => {
         const text = isBinary ? '' : textOf(data);
@@ -120,7 +177,7 @@ export function connectAndBoot(
       });
       socket.on('close', () => {
         if (opened) counts.closedAfterOpen++;
-        settleOnce();
+        failed();
       });
     };
 

@@ -66,3 +66,35 @@ export function routeDelta(
   const seconds = after.roundTripSeconds - before.roundTripSeconds;
   return { routed, meanRoundTripMicros: count > 0 ? (seconds / count) * 1e6 : undefined };
 }
+
+/** Every series of the named counters, summed over the nodes, keyed `name{labels}`. */
+export async function counterSnapshot(
+  httpPorts: readonly number[],
+  names: readonly string[],
+): Promise<Record<string, number>> {
+  const texts = await Promise.all(httpPorts.map(scrape));
+  const sums: Record<string, number> = {};
+  for (const text of texts) {
+    for (const line of text.split('\n')) {
+      if (line.startsWith('#') || !names.some((n) => line.startsWith(`${n}{`) || line.startsWith(`${n} `)))
+        continue;
+      const space = line.lastIndexOf(' ');
+      const key = line.slice(0, space);
+      sums[key] = (sums[key] ?? 0) + Number(line.slice(space + 1));
+    }
+  }
+  return sums;
+}
+
+/** The series that changed between two counter snapshots, and by how much. */
+export function counterDelta(
+  before: Readonly<Record<string, number>>,
+  after: Readonly<Record<string, number>>,
+): Record<string, number> {
+  const delta: Record<string, number> = {};
+  for (const [key, value] of Object.entries(after)) {
+    const d = value - (before[key] ?? 0);
+    if (d !== 0) delta[key] = d;
+  }
+  return delta;
+}

@@ -20,6 +20,10 @@ export interface BootCounts {
   closedAfterOpen: number;
   /** The first connect error message, to tell refusals from fd exhaustion. */
   firstError: string | undefined;
+  /** Attempts tried again under a retry policy (cp-swarm.ts `retry`); 0 without one. */
+  retries: number;
+  /** Opened CPs closed and retried because no boot reply came in time. */
+  bootTimeouts: number;
 }
 
 /** boot-swarm: sent once every CP has booted or failed, or the phase deadline passed. */
@@ -92,5 +96,7 @@ export function emptyBootCounts(): BootCounts {
     bootPending: 0,
     closedAfterOpen: 0,
     firstError: undefined,
+    retries: 0,
+    bootTimeouts: 0,
   };
 }

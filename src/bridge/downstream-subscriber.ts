@@ -5,7 +5,7 @@ import { DOWNSTREAM_PROBLEMS, parseDownstream } from './envelope.js';
 import type { MqttLink } from './mqtt-link.js';
 import type { TopicMap } from './topic-map.js';
 import type { UpstreamPublisher } from './upstream-publisher.js';
-import { DEFAULT_VERSION } from '../ocpp/versions/index.js';
+import { malformedCommandCode, type OcppVersion } from '../ocpp/versions/index.js';
 
 /**
  * `delivery.ack` acknowledges the MQTT message: call it once the outcome is published.
@@ -14,6 +14,9 @@ import { DEFAULT_VERSION } from '../ocpp/versions/index.js';
  */
 export type RouteCommand = (cid: string, message: DownstreamMessage, delivery: Delivery) => void;
 
+/** The version of the charge point's session on this node, if it has one here. */
+export type VersionLookup = (cid: string) => OcppVersion | undefined;
+
 /**
  * The node's one downstream subscription (docs/architecture.md §2.4): `$share/{group}/{mount}cs/+` at QoS 1 with
  * MQTT 5, the plain filter on the embedded broker. Each message names its charge point in the
@@ -21,6 +24,8 @@ export type RouteCommand = (cid: string, message: DownstreamMessage, delivery: D
  * never dropped in silence (EMQX drops them, docs/architecture.md §7.8; rules §2.5).
  */
 export class DownstreamSubscriber {
+  private versionOf: VersionLookup = () => undefined;
+
   constructor(
     private readonly link: MqttLink,
     private readonly topics: TopicMap,
@@ -36,12 +41,15 @@ export class DownstreamSubscriber {
    * `subscribe` false (OCPP_GW_DOWNSTREAM_SUBSCRIBE, docs/architecture.md §5.14): the node takes no
    * commands from the broker; it unsubscribes the filter in case the session it resumed still
    * holds it, and routes whatever that session had already queued. Returns the filter held.
+   * `versionOf` names a local station's OCPP version, to spell a malformed command's error code.
    */
   async start(
     sharedGroup: string | undefined,
     route: RouteCommand,
     subscribe = true,
+    versionOf?: VersionLookup,
   ): Promise<string | undefined> {
+    if (versionOf !== undefined) this.versionOf = versionOf;
     const filter = this.topics.sharedFilter(sharedGroup);
     this.link.onMessage((topic, payload, packet, ack) => this.handle(topic, payload, packet.dup, ack, route));
     if (!subscribe) {
@@ -69,14 +77,17 @@ export class DownstreamSubscriber {
       return;
     }
     if (parsed.uniqueId !== undefined && parsed.messageTypeId === 2) {
-      // A CALL the backend waits on: answer it on the Reply topic like any other failed command.
+      // A CALL the backend waits on: answer it on the Reply topic like any other failed command,
+      // with the code spelled as the charge point's version spells it.
       this.metrics.downstreamMalformed.labels(parsed.problem).inc();
+      const version = this.versionOf(cid);
       this.publisher.gatewayError({
         cid,
         uniqueId: parsed.uniqueId,
         action: parsed.action,
         reason: 'malformed',
-        errorCode: DEFAULT_VERSION.errorCodes.malformed,
+        errorCode: malformedCommandCode(version),
+        protoVer: version?.protoVer,
         description: `downstream message rejected: ${parsed.problem}`,
         ack,
       });

@@ -16,6 +16,7 @@ export type MessageHandler = (
 export const DEFERRED_ACK = new Error('PUBACK deferred until the outcome is published');
 
 interface PacketSender {
+  readonly connected: boolean;
   _sendPacket(packet: { cmd: 'puback'; messageId: number }, done: () => void): void;
 }
 
@@ -43,6 +44,8 @@ export class Inbox {
   private early: Early[] = [];
   private unacked = 0;
   private client: MqttClient | undefined;
+  /** PUBACKs due while the connection was down, sent in one loop once it is back. */
+  private held: number[] = [];
 
   constructor(private readonly log: Logger) {}
 
@@ -64,6 +67,23 @@ export class Inbox {
     // logged by the link's own listeners.
     client.on('error', noop);
     client.on('message', (topic, payload, packet) => this.receive(topic, payload, packet));
+    client.on('connect', (connack) => this.sendHeld(connack.sessionPresent));
+  }
+
+  /**
+   * mqtt.js queues a PUBACK sent while disconnected and, on reconnect, sends its queue by a
+   * recursion one level deep per packet: tens of thousands of acknowledgements that came due
+   * while the broker was away (a node answering every command of a reconnect storm) overflowed
+   * the stack and killed the node. They wait here instead and go out in a loop. Without the
+   * session (`sessionPresent` false) the broker holds none of those messages any more and their
+   * packet ids may be reused by new ones: nothing is sent [MQTT-4.4.0-1].
+   */
+  private sendHeld(sessionPresent: boolean): void {
+    const held = this.held;
+    this.held = [];
+    const client = this.client as unknown as PacketSender | undefined;
+    if (!sessionPresent || client === undefined) return;
+    for (const messageId of held) client._sendPacket({ cmd: 'puback', messageId }, noop);
   }
 
   onMessage(handler: MessageHandler): void {
@@ -109,7 +129,9 @@ export class Inbox {
       sent = true;
       this.unacked -= 1;
       const client = this.client as unknown as PacketSender | undefined;
-      client?._sendPacket({ cmd: 'puback', messageId }, noop);
+      if (client === undefined) return;
+      if (client.connected) client._sendPacket({ cmd: 'puback', messageId }, noop);
+      else this.held.push(messageId);
     };
   }
 }

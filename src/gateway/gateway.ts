@@ -138,7 +138,12 @@ export class Gateway {
       reroute: (cid, message, ack) => route(cid, message, { ack, redelivered: false }),
       answered: auth.follower === undefined ? undefined : auth.follower.answered.bind(auth.follower),
     };
-    this.downstreamFilter = await mqtt.subscriber.start(mqtt.sharedGroup, route, config.downstreamSubscribe);
+    this.downstreamFilter = await mqtt.subscriber.start(
+      mqtt.sharedGroup,
+      route,
+      config.downstreamSubscribe,
+      (cid) => sessions.lookup(cid)?.version,
+    );
     this.edge = new EdgeServer(uwsModule, config, ctx, metrics, log, auth.authenticator);
     const wsPort = await this.edge.listen(config.host, config.port);
     const tlsPort = await this.edge.listenTls(config.host);

@@ -30,6 +30,17 @@ export function isSupportedSubprotocol(value: string): value is Subprotocol {
  */
 export const DEFAULT_VERSION: OcppVersion = V16;
 
+/**
+ * The CALLERROR code of a gateway error reply to a downstream CALL the gateway cannot parse (no
+ * Action, a Payload that is not a JSON object or is nested or numbered beyond the limits), in the
+ * words of the version the charge point speaks: "Payload for Action is syntactically incorrect",
+ * `FormationViolation` in OCPP-J 1.6 §4.2.3, `FormatViolation` in OCPP-J 2.0.1 Part 4 §4.3.
+ * Without a session to say which version (the charge point is not connected here) the default's.
+ */
+export function malformedCommandCode(version: OcppVersion | undefined): string {
+  return (version ?? DEFAULT_VERSION).errorCodes.bad_payload;
+}
+
 /** Every action of every registered version: the bound on metric `action` labels. */
 export const KNOWN_ACTIONS: ReadonlySet<string> = new Set(
   Object.values(VERSIONS).flatMap((version) => [...version.actions]),
