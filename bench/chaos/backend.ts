@@ -6,7 +6,8 @@
  * `{CHAOS_ID_PREFIX}0` to `{CHAOS_ID_PREFIX}{CHAOS_STATIONS - 1}`), keeping CHAOS_WINDOW in flight
  * per station and at most CHAOS_RATE per second in all (0: no cap), until CHAOS_COMMANDS are sent
  * or `quiet`. A command is in flight until its first reply, or CHAOS_SLOT_TIMEOUT_MS (then the
- * station's slot is freed; the checker decides what became of it). Every upstream CALL is
+ * station's slot is freed; the checker decides what became of it). A PUBACK saying the broker had
+ * no subscriber for a command is logged as its outcome (`broker:no_subscribers`). Every upstream CALL is
  * answered `{"status":"Accepted"}`. Everything is logged to CHAOS_LOG (bench/chaos/events.ts).
  */
 import { connectAsync } from 'mqtt';
@@ -55,6 +56,32 @@ function publishNext(): boolean {
   return true;
 }
 
+// MQTT 5 §3.4.2.1: PUBACK 0x10 "No matching subscribers": the broker took the command and
+// dropped it (mosquitto keeps no shared subscription across its own restart, so until the
+// gateways subscribe again nobody matches). The backend is told: an outcome, not a loss.
+const inFlight = new Map<number, string>();
+client.on('packetsend', (packet) => {
+  if (packet.cmd !== 'publish' || packet.messageId === undefined) return;
+  const uid = /"MessageTypeId":2,"UniqueId":"([^"]+)"/.exec(String(packet.payload))?.[1];
+  if (uid !== undefined) inFlight.set(packet.messageId, uid);
+});
+client.on('packetreceive', (packet) => {
+  if (packet.cmd !== 'puback' || packet.messageId === undefined) return;
+  const uid = inFlight.get(packet.messageId);
+  inFlight.delete(packet.messageId);
+  if (uid !== undefined && packet.reasonCode === 0x10) outcome(uid, 'broker:no_subscribers');
+});
+
+function outcome(uid: string, kind: string): void {
+  counts.replies++;
+  log.add({ k: 'R', t: Date.now(), uid, kind });
+  const p = pending.get(uid);
+  if (p === undefined) return;
+  pending.delete(uid);
+  counts.firstReplies++;
+  ready.push(p.cid);
+}
+
 client.on('message', (topic, payload) => {
   let msg: {
     MessageTypeId?: number;
@@ -89,13 +116,7 @@ client.on('message', (topic, payload) => {
       : msg.ErrorDetails?.reason !== undefined
         ? `gw:${msg.ErrorDetails.reason}`
         : `cp:${msg.ErrorCode ?? '?'}`;
-  counts.replies++;
-  log.add({ k: 'R', t: Date.now(), uid, kind });
-  const p = pending.get(uid);
-  if (p === undefined) return;
-  pending.delete(uid);
-  counts.firstReplies++;
-  ready.push(p.cid);
+  outcome(uid, kind);
 });
 
 // Every 20 ms: free the slots of commands past their deadline, then publish what the rate allows.

@@ -5,7 +5,8 @@ import type { ChaosEvent } from './events.js';
  * the backend published, what became of it, per fault window and in total.
  *
  * - answered: the station's CALLRESULT reached the backend (first outcome).
- * - gateway error reply by reason (first outcome `gw:{reason}`), station CALLERROR (`cp:...`).
+ * - error reply by reason (first outcome): `gw:{reason}` from the gateway, `cp:{code}` from the
+ *   station, `broker:no_subscribers` when the broker's PUBACK said nobody was subscribed.
  * - lost: no outcome at all by the end of the run (the run waits out the longest timeout).
  * - duplicated: written to a station more than once, or more than one outcome on the Reply topic.
  * - reordered: a station read it after a command of the same station with a higher seq.

@@ -6,7 +6,8 @@
  * Backend (`backend.log`), what the CSMS behind MQTT published and saw:
  *   S t cid uid seq     a command published on `ocpp/cs/{cid}` (QoS 1), per-station `seq`
  *   R t uid kind        a message on `ocpp/cp/{cid}/Reply`: `ok` (CALLRESULT), `gw:{reason}` (a
- *                       gateway error reply), `cp:{ErrorCode}` (a station's own CALLERROR)
+ *                       gateway error reply), `cp:{ErrorCode}` (a station's own CALLERROR),
+ *                       `broker:no_subscribers` (the broker's PUBACK 0x10: dropped, nobody subscribed)
  *   U t cid uid         an upstream CALL seen on `ocpp/cp/{cid}` (answered on `ocpp/cs/{cid}`)
  * Stations (`stations-{n}.log`), what each simulated station saw and did:
  *   C t cid uid seq     a downstream CALL frame read from the socket

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync } from 'node:fs';
+import { chmodSync, createWriteStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAIN_JS, TEST_ENV, type GatewayEnv } from '../../test/harness/gateway.js';
@@ -53,6 +53,7 @@ export class ChaosStack {
     nodeEnv: readonly GatewayEnv[],
   ): Promise<ChaosStack> {
     const data = mkdtempSync(join(tmpdir(), 'chaos-mosq-'));
+    chmodSync(data, 0o777); // mosquitto started as root writes its persistence file as the mosquitto user
     const broker = await Mosquitto.start([
       'persistence true',
       `persistence_location ${data}/`,

@@ -12,7 +12,7 @@ export function reportTable(report: ChaosReport): string {
   const rows: [string, Row][] = [...report.faults].filter(([, r]) => r.sent + r.upSent > 0);
   rows.push(['**total**', report.total]);
   const down = [
-    '| window | sent | answered | gateway error replies (reason) | lost | duplicated (written twice / two outcomes) | reordered | error reply though written |',
+    '| window | sent | answered | error replies (reason) | lost | duplicated (written twice / two outcomes) | reordered | error reply though written |',
     '| --- | ---: | ---: | --- | ---: | ---: | ---: | --- |',
     ...rows.map(
       ([name, r]) =>
