@@ -71,7 +71,7 @@ export async function runFault(fault: Fault, ctx: FaultContext): Promise<void> {
       // cluster-node-timeout (3000 ms in the harness); then the old master rejoins as a replica.
       const port = await ctx.stack.redis.killMasterOf(`chaos-${victim++}`, 30_000);
       const failedOver = Date.now() - started;
-      await ctx.stack.redis.revive(port, 30_000);
+      await ctx.stack.redis.revive(port, 90_000);
       return ctx.note(
         `Redis master ${port} killed: cluster ok again (replica promoted) after ${failedOver} ms; rejoined as a replica after ${Date.now() - started} ms`,
       );
