@@ -69,17 +69,19 @@ client.on('packetreceive', (packet) => {
   if (packet.cmd !== 'puback' || packet.messageId === undefined) return;
   const uid = inFlight.get(packet.messageId);
   inFlight.delete(packet.messageId);
-  if (uid !== undefined && packet.reasonCode === 0x10) outcome(uid, 'broker:no_subscribers');
+  // Like a backend would, wait a second before the station's next command: nobody subscribed.
+  if (uid !== undefined && packet.reasonCode === 0x10) outcome(uid, 'broker:no_subscribers', 1000);
 });
 
-function outcome(uid: string, kind: string): void {
+function outcome(uid: string, kind: string, backoffMs = 0): void {
   counts.replies++;
   log.add({ k: 'R', t: Date.now(), uid, kind });
   const p = pending.get(uid);
   if (p === undefined) return;
   pending.delete(uid);
   counts.firstReplies++;
-  ready.push(p.cid);
+  if (backoffMs === 0) ready.push(p.cid);
+  else setTimeout(() => ready.push(p.cid), backoffMs);
 }
 
 client.on('message', (topic, payload) => {

@@ -21,6 +21,12 @@ export const CHAOS_GATEWAY_ENV: GatewayEnv = {
   OCPP_GW_LOG_LEVEL: 'warn',
 };
 
+/** Gateway processes still running, killed should the runner die before stop(). */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 interface Node {
   readonly child: ChildProcess;
   readonly wsPort: number;
@@ -92,7 +98,9 @@ export class ChaosStack {
     });
     const out = createWriteStream(join(this.dir, `node-${i}.out`), { flags: 'a' });
     child.stderr.pipe(out, { end: false });
+    running.add(child);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    void exited.then(() => running.delete(child));
     const wsPort = await new Promise<number>((resolve, reject) => {
       let text = '';
       let found = false;
