@@ -42,6 +42,8 @@ export interface ChaosReport {
   /** Example UniqueIds of lost commands and upstream CALLs, for a look at the logs. */
   readonly lostSamples: string[];
   readonly dupSamples: string[];
+  /** Every lost command: its UniqueId and the fault window it was sent in. */
+  readonly lostCommands: { uid: string; window: string }[];
 }
 
 /** The window before the first fault. */
@@ -135,17 +137,20 @@ export class ChaosChecker {
     const faults = new Map<string, Row>([[STEADY, emptyRow()]]);
     for (const w of windows) if (!faults.has(w.name)) faults.set(w.name, emptyRow());
     const total = emptyRow();
-    const rowAt = (t: number): Row => {
+    const windowAt = (t: number): string => {
       let name = STEADY;
       for (const w of windows) if (w.t <= t) name = w.name;
-      return faults.get(name) ?? total;
+      return name;
     };
+    const rowAt = (t: number): Row => faults.get(windowAt(t)) ?? total;
+    const lostCommands: { uid: string; window: string }[] = [];
     const lostSamples: string[] = [];
     const dupSamples: string[] = [];
     for (const [uid, c] of this.commands) {
       // A reply or a write without a publish: a UniqueId the backend never sent (a stray).
       if (Number.isNaN(c.sentAt)) continue;
       for (const row of [rowAt(c.sentAt), total]) countCommand(row, c);
+      if (c.outcomes.length === 0) lostCommands.push({ uid, window: windowAt(c.sentAt) });
       if (c.outcomes.length === 0 && lostSamples.length < sampleSize) lostSamples.push(uid);
       if ((c.written > 1 || c.outcomes.length > 1) && dupSamples.length < sampleSize) dupSamples.push(uid);
     }
@@ -154,7 +159,7 @@ export class ChaosChecker {
       for (const row of [rowAt(u.sentAt), total]) countUpstream(row, u);
       if (u.delivered === 0 && isUpLost(u) && lostSamples.length < sampleSize) lostSamples.push(uid);
     }
-    return { faults, total, lostSamples, dupSamples };
+    return { faults, total, lostSamples, dupSamples, lostCommands };
   }
 }
 

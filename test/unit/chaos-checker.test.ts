@@ -50,6 +50,7 @@ describe('chaos checker', () => {
     assert.deepEqual(r.total.errorThoughWritten, { 'gw:disconnected': 1 });
     assert.equal(r.total.lost, 1, '1.b: neither an answer nor an error reply');
     assert.deepEqual(r.lostSamples, ['1.b']);
+    assert.deepEqual(r.lostCommands, [{ uid: '1.b', window: STEADY }]);
     assert.equal(r.total.dupWritten + r.total.dupOutcomes + r.total.reordered, 0);
   });
 
@@ -111,6 +112,7 @@ describe('chaos checker', () => {
     assert.equal(r.faults.get('broker-restart')?.answered, 1);
     assert.equal(r.total.sent, 4);
     assert.equal(r.total.lost, 1);
+    assert.deepEqual(r.lostCommands, [{ uid: '3.a', window: 'kill9' }]);
   });
 
   it('counts upstream CALLs: delivered, duplicated, abandoned on a closed socket, lost', () => {
