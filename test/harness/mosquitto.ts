@@ -80,6 +80,22 @@ export class Mosquitto {
     await exited;
   }
 
+  /**
+   * SIGTERM (mosquitto saves its persistence file, with `persistence true`, and exits), then a
+   * start on the same port after `downMs`.
+   */
+  async restartGraceful(downMs = 0): Promise<void> {
+    const child = this.child;
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    this.child = undefined;
+    if (downMs > 0) await sleep(downMs);
+    await this.launch();
+  }
+
   /** SIGSTOP: the broker keeps its sockets open and answers nothing (a hung broker). */
   pause(): void {
     this.child?.kill('SIGSTOP');

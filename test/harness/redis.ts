@@ -225,6 +225,31 @@ export class RedisCluster {
     });
   }
 
+  /**
+   * Starts a node killed by {@link killMasterOf} again on its port: from its nodes.conf it rejoins
+   * the cluster, finds its slots taken over and becomes a replica of the promoted node.
+   */
+  async revive(port: number, timeoutMs = 20_000): Promise<void> {
+    const index = this.nodes.findIndex((n) => n.port === port);
+    if (index < 0 || !this.dead.has(port)) throw new RangeError(`no killed node on ${port}`);
+    this.children[index] = await launchRedis(port, this.args(port));
+    this.dead.delete(port);
+    await this.waitUntilOk(timeoutMs);
+    await this.waitForReplicas(this.nodes.length / 2, timeoutMs);
+  }
+
+  /**
+   * kill -9 of every node at once and a start of each on its port: the cluster comes back with
+   * its slot map (nodes.conf) and no data at all, as after a power cut without persistence.
+   */
+  async restartAllEmpty(timeoutMs = 30_000): Promise<void> {
+    await Promise.all(this.children.map(killChild));
+    for (const [i, node] of this.nodes.entries())
+      this.children[i] = await launchRedis(node.port, this.args(node.port));
+    this.dead.clear();
+    await this.waitUntilOk(timeoutMs);
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.children.splice(0).map(killChild));
     removeTempDir(this.dir);
