@@ -31,7 +31,12 @@ describe('metric action labels stay bounded whatever actions are sent (schema ch
   before(async () => {
     // 500 upstream CALLs in one burst from one socket: above the per-connection CALL limit,
     // which is not what this test is about.
-    fx = await setup('mosquitto', { OCPP_GW_CALL_BURST: '100000', OCPP_GW_CALLS_PER_S: '100000' });
+    fx = await setup('mosquitto', {
+      OCPP_GW_CALL_BURST: '100000',
+      OCPP_GW_CALLS_PER_S: '100000',
+      // 500 CALLs sent at once: past the per-connection share of the MQTT backlog (default 250).
+      OCPP_GW_MAX_PENDING_PUBLISHES_PER_CONNECTION: '100000',
+    });
   });
   after(() => fx.teardown());
 
