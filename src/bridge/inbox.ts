@@ -68,6 +68,19 @@ export class Inbox {
     client.on('error', noop);
     client.on('message', (topic, payload, packet) => this.receive(topic, payload, packet));
     client.on('connect', (connack) => this.sendHeld(connack.sessionPresent));
+    client.on('close', () => this.dropEarly());
+  }
+
+  /**
+   * Messages that came before the handler was set, on a connection that closed since: never
+   * handled nor acknowledged, so the broker sends them again to whoever holds the session next
+   * (with DUP). Handing them out later would handle each twice: a restarted node whose resumed
+   * session an adopter took over before the node was ready would write a queued command (DUP 0
+   * here) after the adopter wrote its copy (docs/architecture.md §5.7, §5.8).
+   */
+  private dropEarly(): void {
+    for (const m of this.early) if (m.packet.qos > 0) this.unacked -= 1;
+    this.early = [];
   }
 
   /**

@@ -78,6 +78,12 @@ export class LinkGuard {
     this.client.options.reconnectPeriod = this.period;
     if (this.client.connected || this.client.disconnecting) return;
     this.log.info('mqtt reconnecting: liveness re-established');
-    this.client.reconnect();
+    // mqtt.js's reconnect() without stores replaces them with empty ones: every QoS 1 publish
+    // not yet acknowledged (answers and error replies written before the link closed, or made
+    // while it was held) would be gone, its callback never called, so its command would get
+    // neither an outcome nor its PUBACK. Passing the client's own stores keeps them, and they
+    // are sent again after the CONNACK (MQTT 5 §4.4).
+    const { incomingStore, outgoingStore } = this.client;
+    this.client.reconnect({ incomingStore, outgoingStore });
   }
 }

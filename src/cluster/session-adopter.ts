@@ -90,10 +90,15 @@ export class SessionAdopter {
       ]);
       let last = Date.now();
       let handled = 0;
-      link.onMessage((topic, payload, packet, ack) => {
+      link.onMessage((topic, payload, _packet, ack) => {
         last = Date.now();
         handled += 1;
-        this.handle(topic, payload, packet.dup, ack);
+        // Every message of an adopted session counts as a redelivery, whatever its DUP flag: one
+        // the broker queued while the node was dead arrives here with DUP 0, yet goes to the node
+        // again (DUP 1) if it comes back and takes the session over before we acknowledged it. As
+        // a fresh message our copy would take the written-mark unconditionally and be written a
+        // second time after the node's copy (docs/architecture.md §5.7, §5.8).
+        this.handle(topic, payload, true, ack);
       });
       await link.unsubscribe(options.filter).catch(() => undefined);
       while (Date.now() - startedAt < options.maxMs) {

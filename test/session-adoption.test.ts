@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import mqtt, { type MqttClient } from 'mqtt';
+import { Registry } from 'prom-client';
+import type { NodeDirectory } from '../src/cluster/node-directory.js';
+import type { RedisLink } from '../src/cluster/redis-link.js';
+import { SessionAdopter } from '../src/cluster/session-adopter.js';
+import { ClusterMetrics } from '../src/observability/cluster-metrics.js';
+import { createLogger } from '../src/observability/logger.js';
+import { Mosquitto } from './harness/mosquitto.js';
+import { RedisServer } from './harness/redis.js';
+import { eventually } from './harness/time.js';
+
+const FILTER = '$share/g/ocpp/cs/+';
+const DEAD_CLIENT = 'ocpp-gw-dead';
+
+function connect(url: string, options: mqtt.IClientOptions): Promise<MqttClient> {
+  const client = mqtt.connect(url, { protocolVersion: 5, reconnectPeriod: 0, ...options });
+  return new Promise((resolve, reject) => {
+    client.once('connect', () => resolve(client));
+    client.once('error', reject);
+  });
+}
+
+/**
+ * What an adopter hands on from a dead node's MQTT session (docs/architecture.md §5.8), against a
+ * real mosquitto and a real Redis (the adoption lock). The broker sends a message it had queued
+ * for the offline session with DUP 0, yet the node, restarted and taking its session back before
+ * the adopter acknowledged it, gets it again with DUP 1. Handled as fresh, the adopter's copy took
+ * the written-mark unconditionally (§5.7) and was written a second time after the node's copy:
+ * the chaos suite's "written twice after a kill -9 and restart". So every message of an adopted
+ * session must reach the router as a redelivery.
+ */
+describe('session adoption: every message of an adopted session is a redelivery', () => {
+  let broker: Mosquitto;
+  let redis: RedisServer;
+  let cmd: Redis;
+  let backend: MqttClient;
+  before(async () => {
+    broker = await Mosquitto.start();
+    redis = await RedisServer.start();
+    cmd = new Redis(redis.url);
+    backend = await connect(broker.url, { clientId: 'backend' });
+  });
+  after(async () => {
+    backend.end(true);
+    cmd.disconnect();
+    await broker.stop();
+    await redis.stop();
+  });
+
+  it('both the message the dead node never acknowledged (DUP 1) and one queued for it while it was down (DUP 0)', async () => {
+    // The node-to-be-adopted: a persistent session with the shared downstream subscription. It
+    // reads one command without acknowledging it (deferred PUBACK), then dies (no DISCONNECT).
+    let readByDead = 0;
+    const dead = await connect(broker.url, {
+      clientId: DEAD_CLIENT,
+      clean: false,
+      properties: { sessionExpiryInterval: 300 },
+      customHandleAcks: () => {
+        readByDead += 1; // never acknowledged
+      },
+    });
+    await dead.subscribeAsync(FILTER, { qos: 1 });
+    await backend.publishAsync('ocpp/cs/cp1', '[2,"in-flight","Reset",{"type":"Soft"}]', { qos: 1 });
+    await eventually(() => readByDead === 1, 5000, 'the dead node read the first command');
+    dead.end(true);
+    await eventually(() => !dead.connected, 5000, 'the dead node is gone');
+    // Published while the node is down: mosquitto queues it in the offline session.
+    await backend.publishAsync('ocpp/cs/cp1', '[2,"queued","Reset",{"type":"Soft"}]', { qos: 1 });
+
+    const handled: Array<{ uniqueId: string; redelivered: boolean }> = [];
+    const log = createLogger({ logLevel: 'silent', nodeId: 'survivor' });
+    const adopter = new SessionAdopter({
+      mqtt: {
+        url: broker.url,
+        clientId: 'ocpp-gw-survivor',
+        username: undefined,
+        password: undefined,
+        protocolVersion: 5,
+        maxBacklog: 1000,
+        sessionExpiryS: 300,
+      },
+      filter: FILTER,
+      prefix: 'adopt-test',
+      nodeId: 'survivor',
+      quietMs: 500,
+      maxMs: 10_000,
+      redis: { cmd } as unknown as RedisLink,
+      // The dead node is a member without liveness: what the survivors' directory says of it.
+      directory: {
+        checkAlive: () => Promise.resolve(false),
+        isMember: () => Promise.resolve(true),
+        forget: () => Promise.resolve(),
+      } as unknown as NodeDirectory,
+      handle: (_topic, payload, redelivered, ack) => {
+        const frame = JSON.parse(payload.toString()) as [number, string];
+        handled.push({ uniqueId: frame[1], redelivered });
+        ack();
+      },
+      metrics: new ClusterMetrics(new Registry()),
+      log,
+    });
+    adopter.adopt('dead', DEAD_CLIENT);
+    await eventually(() => handled.length === 2, 10_000, 'the adopter handled both commands');
+    assert.deepEqual(
+      [...handled].sort((a, b) => a.uniqueId.localeCompare(b.uniqueId)),
+      [
+        { uniqueId: 'in-flight', redelivered: true },
+        { uniqueId: 'queued', redelivered: true },
+      ],
+    );
+    adopter.stop();
+    // The adoption ends the session: the lock is released once it is done.
+    await eventually(async () => (await cmd.exists('adopt-test:adopt:dead')) === 0, 10_000, 'adoption over');
+  });
+});
