@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { RedisLink } from '../src/cluster/redis-link.js';
 import { RouteBus } from '../src/cluster/route-bus.js';
@@ -47,15 +48,25 @@ describe('route bus: a lost subscription is found and made again', () => {
     assert.equal(await sender.send('a', kick('cp-1')), 1);
     await eventually(() => got.length === 1, 2000, 'first envelope');
     // The subscription goes away behind the bus's back.
-    const sub = (link as unknown as { sub: { unsubscribe: (c: string) => Promise<unknown> } }).sub;
-    await sub.unsubscribe(bus.channel('a'));
+    const inner = (link as unknown as { sub: { client: Redis } }).sub;
+    await inner.client.unsubscribe(bus.channel('a'));
     assert.equal(await sender.send('a', kick('cp-2')), 0, 'nobody listens any more');
     assert.equal(await bus.check(), false, 'the probe found the subscription gone');
     assert.equal(await sender.send('a', kick('cp-3')), 1, 'subscribed again');
     await eventually(() => got.length === 2, 2000, 'envelope after the repair');
+    // The connection itself ends for good (as ioredis's sharded subscribers do after a Redis
+    // Cluster restart): at most two checks bring the channel back, the second on a new connection.
+    const receivers = (): Promise<number> => peer.publish(bus.channel('a'), Buffer.alloc(0));
+    inner.client.disconnect();
+    await eventually(async () => (await receivers()) === 0, 2000, 'connection gone');
+    assert.equal(await bus.check(), false, 'the probe found the subscription gone');
+    if ((await receivers()) === 0) assert.equal(await bus.check(), false, 'second miss: a new connection');
+    assert.equal(await receivers(), 1, 'subscribed again');
+    assert.equal(await sender.send('a', kick('cp-5')), 1);
+    await eventually(() => got.length === 3, 2000, 'envelope on the new connection');
     assert.deepEqual(
       got.map((e) => (e.k === 'kick' ? e.cid : e.k)),
-      ['cp-1', 'cp-3'],
+      ['cp-1', 'cp-3', 'cp-5'],
       'probes are not envelopes; nothing else arrived',
     );
     assert.equal(await bus.check(), true);
