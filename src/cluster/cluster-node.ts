@@ -120,7 +120,7 @@ export class ClusterNode implements OwnershipHooks {
   }
 
   async start(): Promise<void> {
-    await this.bus.start((envelope) => this.onEnvelope(envelope));
+    await this.bus.start((envelope) => this.onEnvelope(envelope), this.config.heartbeatMs);
     await this.directory.start();
     this.redis.onReconnect(() => void this.reassert('redis reconnected'));
     // Peers deleted our entries as stale while we could not beat (docs/architecture.md §5.13).
@@ -238,6 +238,7 @@ export class ClusterNode implements OwnershipHooks {
   async stop(quiesced = false): Promise<void> {
     this.stopped = true;
     clearInterval(this.reassertTimer);
+    this.bus.stop();
     clearTimeout(this.retryTimer);
     this.router.failAll('shutdown');
     for (const peer of this.directory.peers()) {

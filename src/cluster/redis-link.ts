@@ -2,6 +2,7 @@ import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 import type { Writable } from 'node:stream';
 import type { ClusterConfig } from '../config/index.js';
 import { within } from '../io/deadline.js';
+import { BusSubscriber } from './bus-subscriber.js';
 import { TurnBatch } from '../io/turn-batch.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
@@ -31,13 +32,12 @@ export class RedisLink {
 
   private constructor(
     readonly cmd: Client,
-    private readonly sub: Client,
+    private readonly sub: BusSubscriber,
     readonly sharded: boolean,
     private readonly log: Logger,
     private readonly metrics: ClusterMetrics,
   ) {
-    // Every command, scripts included, passes through sendCommand (ioredis's public entry point):
-    // batching there covers every caller, present and future.
+    // Every command, scripts included, passes through sendCommand: batching there covers all.
     const client = cmd as unknown as { sendCommand: (...args: unknown[]) => unknown };
     const send = client.sendCommand.bind(cmd);
     client.sendCommand = (...args: unknown[]) => {
@@ -56,9 +56,7 @@ export class RedisLink {
       if (!this.wasLost) log.warn('redis connection lost; cross-node routing fails until it is back');
       this.wasLost = true;
     });
-    for (const client of [cmd, sub]) {
-      client.on('error', (error: Error) => log.debug({ err: error }, 'redis error'));
-    }
+    cmd.on('error', (error: Error) => log.debug({ err: error }, 'redis error'));
   }
 
   static async connect(
@@ -73,7 +71,8 @@ export class RedisLink {
     await Promise.all([waitReady(cmd, log, 'commands'), waitReady(sub, log, 'route bus')]);
     metrics.redisConnected.set(1);
     log.info({ mode: sharded ? 'cluster' : 'standalone', prefix: config.prefix }, 'redis connected');
-    return new RedisLink(cmd, sub, sharded, log, metrics);
+    const make = (): Client => RedisLink.create(config, `ocpp-gw:${nodeId}:bus`, true);
+    return new RedisLink(cmd, new BusSubscriber(sub, make, sharded, log), sharded, log, metrics);
   }
 
   private static create(config: ClusterConfig, name: string, subscriber: boolean): Client {
@@ -112,7 +111,7 @@ export class RedisLink {
     return new Cluster([...config.clusterNodes], clusterOptions);
   }
 
-  /** The command connection's ready sockets (one per master on Redis Cluster). */
+  /** The command sockets that are ready (one per master on Redis Cluster). */
   private streams(): Writable[] {
     const clients = this.cmd instanceof Cluster ? this.cmd.nodes('master') : [this.cmd];
     const streams: Writable[] = [];
@@ -146,9 +145,8 @@ export class RedisLink {
   }
 
   /**
-   * Each master's `run_id` changed since the last call? On Redis Cluster one master can restart
-   * (empty, without a replica to fail over to) while the client as a whole stays ready, so no
-   * reconnect is seen: this is how the node notices it lost a third of the registry.
+   * Each master's `run_id` changed since the last call? One Redis Cluster master can restart empty
+   * while the client stays ready (no reconnect seen): so the node notices it lost part of the registry.
    */
   async restarted(): Promise<boolean> {
     const clients = this.cmd instanceof Cluster ? this.cmd.nodes('master') : [this.cmd];
@@ -176,25 +174,32 @@ export class RedisLink {
     return Number(await this.cmd.spublish(channel, payload));
   }
 
+  /** Subscribes, retrying: a Redis Cluster at start-up may still have uncovered slots. */
   async subscribe(channel: string, handler: (payload: Buffer) => void): Promise<void> {
-    if (this.sharded) {
-      this.sub.on('smessageBuffer', (name: Buffer, payload: Buffer) => {
-        if (name.toString() === channel) handler(payload);
-      });
-      await this.sub.ssubscribe(channel);
-    } else {
-      this.sub.on('messageBuffer', (name: Buffer, payload: Buffer) => {
-        if (name.toString() === channel) handler(payload);
-      });
-      await this.sub.subscribe(channel);
+    this.sub.listen(channel, handler);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.sub.subscribe(channel);
+        break;
+      } catch (error) {
+        if (attempt % 10 === 1) this.log.warn({ channel, attempt, err: error }, 'route bus subscribe failed');
+        await new Promise((resolve) => setTimeout(resolve, retry(attempt)));
+      }
     }
     this.log.info({ channel, sharded: this.sharded }, 'route bus subscribed');
+  }
+
+  /** Subscribes again on the same connection (`fresh`: on a new one), for a lost subscription. */
+  async resubscribe(channel: string, fresh = false): Promise<void> {
+    if (fresh) await this.sub.renew();
+    else await this.sub.subscribe(channel);
   }
 
   /** QUIT, or the sockets closed after `graceMs`: a Redis that stopped answering never replies. */
   async quit(graceMs = 1000): Promise<void> {
     await within(Promise.allSettled([this.sub.quit(), this.cmd.quit()]), graceMs);
-    for (const client of [this.sub, this.cmd]) if (client.status !== 'end') client.disconnect();
+    this.sub.disconnect();
+    if (this.cmd.status !== 'end') this.cmd.disconnect();
   }
 }
 
@@ -228,8 +233,7 @@ function waitReady(client: Client, log: Logger, role: string): Promise<void> {
       if (attempts === 1 || attempts % 10 === 0)
         log.warn({ role, attempts, err: error }, 'redis not reachable; retrying');
     };
-    // Some refusals raise no error event (a Redis Cluster ACL without `cluster|slots` leaves the
-    // client connecting forever): say so, or the node sits in `starting` without a word.
+    // Some refusals raise no error (an ACL without `cluster|slots`: connecting forever): say so.
     const stuck = setInterval(
       () => log.warn({ role, status: client.status }, 'redis still not ready; check the URL, ACL and TLS'),
       10_000,

@@ -3,8 +3,12 @@ import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { RedisLink } from './redis-link.js';
 import { decodeEnvelope, encodeEnvelope, type RouteEnvelope } from './route-envelope.js';
 import { redisKeys } from './keys.js';
+import { within } from '../io/deadline.js';
 
 export type EnvelopeHandler = (envelope: RouteEnvelope) => void;
+
+/** What {@link RouteBus.check} publishes: never an envelope (those are never empty), ignored. */
+const PROBE = Buffer.alloc(0);
 
 /**
  * The route bus (docs/architecture.md §5.4): each node subscribes to `{prefix}:route:{nodeId}`; other nodes
@@ -24,8 +28,15 @@ export class RouteBus {
     return redisKeys.route(this.prefix, nodeId);
   }
 
-  async start(handler: EnvelopeHandler): Promise<void> {
+  private checkTimer: NodeJS.Timeout | undefined;
+  private checking = false;
+  /** Checks in a row that found the subscription gone. */
+  private misses = 0;
+
+  /** Subscribes; then every `checkEveryMs` (if given) makes sure the subscription holds. */
+  async start(handler: EnvelopeHandler, checkEveryMs?: number): Promise<void> {
     await this.redis.subscribe(this.channel(this.nodeId), (payload) => {
+      if (payload.length === 0) return;
       const decoded = decodeEnvelope(payload);
       if (!decoded.ok) {
         this.metrics.envelopesRejected.labels(decoded.reason).inc();
@@ -38,6 +49,42 @@ export class RouteBus {
         this.log.error({ kind: decoded.envelope.k, err: error }, 'route envelope handler failed');
       }
     });
+    if (checkEveryMs === undefined) return;
+    // A lost subscription would lose every envelope sent to this node, unnoticed.
+    const check = (): void =>
+      void this.check().catch((error: unknown) => this.log.debug({ err: error }, 'route bus check failed'));
+    this.checkTimer = setInterval(check, checkEveryMs);
+    this.checkTimer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.checkTimer);
+  }
+
+  /**
+   * Whether Redis still delivers this node's channel to it, repaired if not: a probe published to
+   * it reaching nobody means the subscription is gone (every Redis Cluster node restarted, and the
+   * client's own re-subscription failed), and peers' envelopes, `reply` among them, would be lost
+   * until the node restarts. Resolves to false when it had to subscribe again; rejects when Redis
+   * is unreachable (the next check tries again).
+   */
+  async check(): Promise<boolean> {
+    if (this.checking) return true;
+    this.checking = true;
+    try {
+      const channel = this.channel(this.nodeId);
+      if ((await this.redis.publish(channel, PROBE)) > 0) {
+        this.misses = 0;
+        return true;
+      }
+      this.misses += 1;
+      this.log.warn({ channel, misses: this.misses }, 'route bus subscription lost; subscribing again');
+      // First on the same connection; if that did not bring it back, on a new one.
+      await within(this.redis.resubscribe(channel, this.misses > 1), 5000);
+      return false;
+    } finally {
+      this.checking = false;
+    }
   }
 
   /** Resolves to the receiver count; rejects when Redis is unreachable. */
