@@ -100,26 +100,19 @@ export class OwnerDelivery {
         // Written by this run, and its outcome was published when it ended.
         this.metrics?.routed.labels('duplicate').inc();
         ackAll();
-      } else if (isFence(holder)) {
-        // Another forward of it was answered node_lost by its sender, unwritten (§5.13): not written now either.
-        this.publisher.gatewayError({
-          cid: session.cid,
-          uniqueId: message.uniqueId,
-          action: message.action,
-          reason: 'node_lost',
-          errorCode: session.version.errorCodes.generic,
-          description: 'command was answered node_lost before it was written; not sent',
-          ack: ackAll,
-        });
       } else {
-        const node = holder.split('|')[0] ?? holder;
+        // A fence: another forward of it was answered node_lost by its sender, unwritten (§5.13),
+        // so not written now either. Otherwise another node run wrote it and was lost.
+        const description = isFence(holder)
+          ? 'command was answered node_lost before it was written; not sent'
+          : `command was written to the charge point by node ${holder.split('|')[0] ?? holder}, lost before its answer; not sent again`;
         this.publisher.gatewayError({
           cid: session.cid,
           uniqueId: message.uniqueId,
           action: message.action,
           reason: 'node_lost',
           errorCode: session.version.errorCodes.generic,
-          description: `command was written to the charge point by node ${node}, lost before its answer; not sent again`,
+          description,
           ack: ackAll,
         });
       }
