@@ -152,7 +152,18 @@ export class RedisCluster {
       // node timeout since it last heard its master); on a loaded test machine the first sync can
       // take longer than that. 0: a replica always tries, which is what a failover test asserts.
       ...['--cluster-replica-validity-factor', '0'],
+      // The nodes share one directory: each keeps its own snapshot file, and a replica loads its
+      // master's snapshot from the socket without writing one. A snapshot a replica had written
+      // was read back by every node restarted "empty"; a node holding keys of slots it does not
+      // own marks them importing (Redis 7 verifyClusterConfigWithData) and the cluster stays
+      // failed: the chaos run's "not ok after 30000 ms".
+      ...['--dbfilename', `dump-${port}.rdb`, '--repl-diskless-load', 'on-empty-db'],
     ];
+  }
+
+  /** Without persistence a killed node comes back empty: no snapshot of it may be read back. */
+  private forgetData(port: number): void {
+    rmSync(join(this.dir, `dump-${port}.rdb`), { force: true });
   }
 
   /** Every replica attached and synced to its master (`master_link_status:up`). */
@@ -175,6 +186,7 @@ export class RedisCluster {
     const child = this.children[index];
     if (node === undefined || child === undefined) throw new RangeError(`no master ${index}`);
     await killChild(child);
+    this.forgetData(node.port);
     this.children[index] = await launchRedis(node.port, this.args(node.port));
     await this.waitUntilOk();
   }
@@ -232,6 +244,7 @@ export class RedisCluster {
   async revive(port: number, timeoutMs = 20_000): Promise<void> {
     const index = this.nodes.findIndex((n) => n.port === port);
     if (index < 0 || !this.dead.has(port)) throw new RangeError(`no killed node on ${port}`);
+    this.forgetData(port);
     this.children[index] = await launchRedis(port, this.args(port));
     this.dead.delete(port);
     await this.waitUntilOk(timeoutMs);
@@ -244,6 +257,7 @@ export class RedisCluster {
    */
   async restartAllEmpty(timeoutMs = 30_000): Promise<void> {
     await Promise.all(this.children.map(killChild));
+    for (const node of this.nodes) this.forgetData(node.port);
     for (const [i, node] of this.nodes.entries())
       this.children[i] = await launchRedis(node.port, this.args(node.port));
     this.dead.clear();
