@@ -14,8 +14,11 @@ import { malformedCommandCode, type OcppVersion } from '../ocpp/versions/index.j
  */
 export type RouteCommand = (cid: string, message: DownstreamMessage, delivery: Delivery) => void;
 
-/** The version of the charge point's session on this node, if it has one here. */
-export type VersionLookup = (cid: string) => OcppVersion | undefined;
+/**
+ * The version of the charge point's session: at once when it is on this node, from its owner
+ * entry when another node holds it (cluster mode), none when it is not connected.
+ */
+export type VersionLookup = (cid: string) => OcppVersion | undefined | Promise<OcppVersion | undefined>;
 
 /**
  * The node's one downstream subscription (docs/architecture.md §2.4): `$share/{group}/{mount}cs/+` at QoS 1 with
@@ -80,17 +83,22 @@ export class DownstreamSubscriber {
       // A CALL the backend waits on: answer it on the Reply topic like any other failed command,
       // with the code spelled as the charge point's version spells it.
       this.metrics.downstreamMalformed.labels(parsed.problem).inc();
+      const { uniqueId } = parsed;
+      const reply = (version: OcppVersion | undefined): void =>
+        this.publisher.gatewayError({
+          cid,
+          uniqueId,
+          action: parsed.action,
+          reason: 'malformed',
+          errorCode: malformedCommandCode(version),
+          protoVer: version?.protoVer,
+          description: `downstream message rejected: ${parsed.problem}`,
+          ack,
+        });
       const version = this.versionOf(cid);
-      this.publisher.gatewayError({
-        cid,
-        uniqueId: parsed.uniqueId,
-        action: parsed.action,
-        reason: 'malformed',
-        errorCode: malformedCommandCode(version),
-        protoVer: version?.protoVer,
-        description: `downstream message rejected: ${parsed.problem}`,
-        ack,
-      });
+      // Redis unreachable: the default spelling rather than no answer.
+      if (version instanceof Promise) version.then(reply, () => reply(undefined));
+      else reply(version);
       return;
     }
     const context = { topic, cid, uniqueId: parsed.uniqueId, messageTypeId: parsed.messageTypeId };

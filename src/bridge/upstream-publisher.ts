@@ -209,11 +209,13 @@ export class UpstreamPublisher {
     action: string | undefined,
     reason: GatewayReason,
     ack?: Ack,
+    protoVer?: string,
   ): void {
     const description = `command not delivered: ${reason}`;
     if (messageTypeId === 2) {
+      // `GenericError` is spelled alike in every version; `protoVer` fills the topic's ${version}.
       const errorCode = DEFAULT_VERSION.errorCodes.generic;
-      this.gatewayError({ cid, uniqueId, action, reason, errorCode, description, ack: ack });
+      this.gatewayError({ cid, uniqueId, action, reason, errorCode, description, ack, protoVer });
       return;
     }
     this.metrics.commandFailed(reason);

@@ -8,8 +8,9 @@ import { routeResult } from '../observability/cluster-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
 import type { OwnerDelivery } from './owner-delivery.js';
-import type { Owner } from './registry.js';
+import { epochProtoVer, type Owner } from './registry.js';
 import type { CommandRouterOptions, Forwarded, Routed, RouterCluster } from './router-types.js';
+import { PendingForwards } from './pending-forwards.js';
 import { StationOrder } from './station-order.js';
 import { toWire } from './route-deliver.js';
 import { realClock, type Clock } from '../io/clock.js';
@@ -25,9 +26,8 @@ export type { CommandRouterOptions, RouterCluster } from './router-types.js';
  * in arrival order, each after the one before it has left (§5.14).
  */
 export class CommandRouter {
-  private readonly pending = new Map<number, Forwarded>();
+  private readonly pending: PendingForwards;
   private readonly order: StationOrder<Routed>;
-  private nextRef = 0;
   private readonly nodeId: string;
   private readonly local: LocalSessions;
   private readonly owner: OwnerDelivery;
@@ -49,6 +49,7 @@ export class CommandRouter {
       log: this.log,
     } = options);
     this.clock = options.clock ?? realClock;
+    this.pending = new PendingForwards(this.clock, this.cluster?.metrics.routePending);
     const limits = options.order ?? { maxPerCp: TUNING.orderMaxPerCp, maxTotal: TUNING.orderMaxTotal };
     this.order = new StationOrder(limits, (cid, item) => this.start(cid, item), this.cluster?.metrics.order);
     const every = TUNING.routingWarnIntervalMs;
@@ -118,19 +119,9 @@ export class CommandRouter {
       return;
     }
     if (!cached) cluster.cache.set(cid, owner);
-    const ref = ++this.nextRef;
-    const entry: Forwarded = {
-      cid,
-      message,
-      delivery,
-      owner: owner.nodeId,
-      retried,
-      startedAt: this.clock.now(),
-      timer: undefined,
-    };
-    entry.timer = this.clock.setTimeout(() => this.fail(ref, 'timeout'), cluster.routeTimeoutMs);
-    this.pending.set(ref, entry);
-    cluster.metrics.routePending.set(this.pending.size);
+    const startedAt = this.clock.now();
+    const entry: Forwarded = { cid, message, delivery, owner, retried, startedAt, timer: undefined };
+    const ref = this.pending.add(entry, cluster.routeTimeoutMs, (expired) => this.fail(expired, 'timeout'));
     try {
       const envelope = {
         v: 1,
@@ -153,7 +144,7 @@ export class CommandRouter {
       const encodable = !(error instanceof EnvelopeEncodeError);
       // Not written by the owner (it drops what arrives later than the command deadline).
       if (encodable && cluster.gate?.park(() => this.route(cid, message, delivery), error) === true) {
-        this.take(ref);
+        this.pending.take(ref);
         return;
       }
       if (encodable) this.sendFailed.note(error, { cpId: cid, owner: owner.nodeId });
@@ -163,7 +154,7 @@ export class CommandRouter {
 
   /** The owner's `reply` envelope. */
   outcome(ref: number, outcome: 'done' | 'stale'): void {
-    const entry = this.take(ref);
+    const entry = this.pending.take(ref);
     if (entry === undefined || this.cluster === undefined) return;
     if (outcome === 'done') {
       this.cluster.metrics.routed.labels('forwarded').inc();
@@ -184,7 +175,7 @@ export class CommandRouter {
 
   /** A cached owner did not answer the PUBLISH: forget it and ask the registry. */
   private async retry(ref: number, cluster: RouterCluster): Promise<void> {
-    const entry = this.take(ref);
+    const entry = this.pending.take(ref);
     if (entry === undefined) return;
     cluster.cache.forget(entry.cid);
     await this.forward(cluster, entry.cid, entry.message, entry.delivery, true);
@@ -198,9 +189,8 @@ export class CommandRouter {
     const cluster = this.cluster;
     if (cluster === undefined) return;
     cluster.cache.forgetNode(nodeId);
-    for (const [ref, entry] of [...this.pending]) {
-      if (entry.owner !== nodeId) continue;
-      this.take(ref);
+    for (const [ref, entry] of this.pending.heldBy(nodeId)) {
+      this.pending.take(ref);
       this.enter(entry.cid, { message: entry.message, delivery: entry.delivery, retried: true });
     }
   }
@@ -209,8 +199,7 @@ export class CommandRouter {
   nodeLost(nodeId: string): void {
     this.cluster?.cache.forgetNode(nodeId);
     let count = 0;
-    for (const [ref, entry] of this.pending) {
-      if (entry.owner !== nodeId) continue;
+    for (const [ref, entry] of this.pending.heldBy(nodeId)) {
       // A CALL the owner may still write is fenced first (docs/architecture.md §5.13).
       const verdict = entry.message.type === 2 ? this.cluster?.lostVerdict : undefined;
       const fail = (): void => this.fail(ref, 'node_lost');
@@ -225,26 +214,30 @@ export class CommandRouter {
   failAll(reason: GatewayReason): void {
     for (const [cid, waiting] of this.order.takeWaiting())
       this.undeliverable(cid, waiting.message, reason, waiting.delivery.ack);
-    for (const ref of [...this.pending.keys()]) this.fail(ref, reason);
-  }
-
-  private take(ref: number): Forwarded | undefined {
-    const entry = this.pending.get(ref);
-    if (entry === undefined) return undefined;
-    this.pending.delete(ref);
-    this.clock.clearTimeout(entry.timer);
-    this.cluster?.metrics.routePending.set(this.pending.size);
-    return entry;
+    for (const ref of this.pending.refs()) this.fail(ref, reason);
   }
 
   private fail(ref: number, reason: GatewayReason): void {
-    const entry = this.take(ref);
-    if (entry !== undefined) this.undeliverable(entry.cid, entry.message, reason, entry.delivery.ack);
+    const entry = this.pending.take(ref);
+    if (entry === undefined) return;
+    this.undeliverable(
+      entry.cid,
+      entry.message,
+      reason,
+      entry.delivery.ack,
+      epochProtoVer(entry.owner.epoch),
+    );
   }
 
-  private undeliverable(cid: string, message: DownstreamMessage, reason: GatewayReason, ack: Ack): void {
+  private undeliverable(
+    cid: string,
+    msg: DownstreamMessage,
+    reason: GatewayReason,
+    ack: Ack,
+    protoVer?: string,
+  ): void {
     this.cluster?.metrics.routed.labels(routeResult(reason)).inc();
-    const action = message.type === 2 ? message.action : undefined;
-    this.publisher.undelivered(cid, message.type, message.uniqueId, action, reason, ack);
+    const action = msg.type === 2 ? msg.action : undefined;
+    this.publisher.undelivered(cid, msg.type, msg.uniqueId, action, reason, ack, protoVer);
   }
 }

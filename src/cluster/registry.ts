@@ -1,3 +1,5 @@
+import { versionByProtoVer, type OcppVersion } from '../ocpp/versions/index.js';
+
 /**
  * Charge-point ownership (docs/architecture.md §5.2): which node holds the socket of each charge point, and under
  * which session epoch. Redis in cluster mode, a Map in single-node mode; both behind this one
@@ -47,16 +49,33 @@ export function parseOwner(value: string | null | undefined): Owner | undefined 
 
 /**
  * Session epochs: unique per node run and per session. Node ids may repeat across restarts, so
- * the start time is part of it; order does not matter, only inequality.
+ * the start time is part of it; order does not matter, only inequality. The session's OCPP
+ * version rides after `~`, so that a node that reads the owner entry of a charge point it does not
+ * hold can still answer in that charge point's version (docs/architecture.md §5.2).
  */
-export function epochSource(): { readonly run: string; readonly next: () => string } {
+export function epochSource(): { readonly run: string; readonly next: (protoVer: string) => string } {
   const run = Date.now().toString(36);
   let counter = 0;
   return {
     run,
-    next: () => {
+    next: (protoVer) => {
       counter += 1;
-      return `${run}.${counter.toString(36)}`;
+      return `${run}.${counter.toString(36)}~${protoVer}`;
     },
   };
+}
+
+/** The version of a charge point another node holds, from its owner entry (none: not connected). */
+export async function ownerVersion(
+  registry: OwnershipRegistry,
+  cid: string,
+): Promise<OcppVersion | undefined> {
+  const owner = await registry.lookup(cid);
+  return owner === undefined ? undefined : versionByProtoVer(epochProtoVer(owner.epoch));
+}
+
+/** The OCPP version an epoch carries (`1.6`, `2.0.1`, ...); none from a node of an older build. */
+export function epochProtoVer(epoch: string): string | undefined {
+  const tilde = epoch.lastIndexOf('~');
+  return tilde < 0 || tilde === epoch.length - 1 ? undefined : epoch.slice(tilde + 1);
 }

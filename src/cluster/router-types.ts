@@ -7,7 +7,7 @@ import type { Clock, TimerHandle } from '../io/clock.js';
 import type { LapseGate } from './lapse-gate.js';
 import type { OwnerCache } from './owner-cache.js';
 import type { OwnerDelivery } from './owner-delivery.js';
-import type { OwnershipRegistry } from './registry.js';
+import type { Owner, OwnershipRegistry } from './registry.js';
 import type { RouteBus } from './route-bus.js';
 import type { OrderLimits } from './station-order.js';
 
@@ -56,7 +56,8 @@ export interface Forwarded {
   readonly cid: string;
   readonly message: DownstreamMessage;
   readonly delivery: Delivery;
-  readonly owner: string;
+  /** Its epoch names the charge point's version, for the error reply should it fail. */
+  readonly owner: Owner;
   readonly retried: boolean;
   readonly startedAt: number;
   timer: TimerHandle | undefined;

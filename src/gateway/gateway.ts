@@ -4,7 +4,7 @@ import { AdminApi } from '../admin/admin-api.js';
 import { CredentialsApi } from '../admin/credentials-api.js';
 import { setUpAuth, type AuthSide } from './auth-side.js';
 import type { MqttLink } from '../bridge/mqtt-link.js';
-import { epochSource } from '../cluster/registry.js';
+import { epochSource, ownerVersion } from '../cluster/registry.js';
 import type { Config } from '../config/index.js';
 import { TUNING } from '../config/tuning.js';
 import { EdgeServer } from '../edge/edge-server.js';
@@ -138,11 +138,12 @@ export class Gateway {
       reroute: (cid, message, ack) => route(cid, message, { ack, redelivered: false }),
       answered: auth.follower === undefined ? undefined : auth.follower.answered.bind(auth.follower),
     };
+    const registry = composition.cluster?.registry;
     this.downstreamFilter = await mqtt.subscriber.start(
       mqtt.sharedGroup,
       route,
       config.downstreamSubscribe,
-      (cid) => sessions.lookup(cid)?.version,
+      (cid) => sessions.lookup(cid)?.version ?? (registry && ownerVersion(registry, cid)),
     );
     this.edge = new EdgeServer(uwsModule, config, ctx, metrics, log, auth.authenticator);
     const wsPort = await this.edge.listen(config.host, config.port);

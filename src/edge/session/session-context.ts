@@ -43,7 +43,7 @@ export interface SessionContext {
   readonly callTimeoutMs: number;
   readonly heartbeatIntervalS: number;
   /** A new session's ownership epoch (cluster/registry.ts `epochSource`). */
-  readonly nextEpoch: () => string;
+  readonly nextEpoch: (protoVer: string) => string;
   /**
    * Routes a command again, as if it had just arrived from MQTT: how CALLs still waiting in a
    * replaced session reach the charge point's new session, on this node or another.

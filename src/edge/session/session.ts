@@ -50,7 +50,7 @@ export class Session implements SessionCore {
     this.connectedAt = Date.now();
     this.lastReceivedAt = this.connectedAt;
     this.keepaliveS = ctx.heartbeatIntervalS;
-    this.epoch = ctx.nextEpoch();
+    this.epoch = ctx.nextEpoch(version.protoVer);
   }
 
   get protoVer(): string {

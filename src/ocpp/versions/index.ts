@@ -41,6 +41,11 @@ export function malformedCommandCode(version: OcppVersion | undefined): string {
   return (version ?? DEFAULT_VERSION).errorCodes.bad_payload;
 }
 
+/** The registered version whose `protoVer` this is (`1.6`, `2.0.1`, `2.1`), if any. */
+export function versionByProtoVer(protoVer: string | undefined): OcppVersion | undefined {
+  return protoVer === undefined ? undefined : Object.values(VERSIONS).find((v) => v.protoVer === protoVer);
+}
+
 /** Every action of every registered version: the bound on metric `action` labels. */
 export const KNOWN_ACTIONS: ReadonlySet<string> = new Set(
   Object.values(VERSIONS).flatMap((version) => [...version.actions]),
