@@ -44,6 +44,8 @@ export class ClusterFixture {
       identities?: readonly (ProcessIdentity | undefined)[];
       /** The subprotocols every charge point of {@link connect} offers. */
       protocols?: string[];
+      /** Variables of node i only (e.g. OCPP_GW_DOWNSTREAM_SUBSCRIBE), over `env`. */
+      nodeEnv?: (index: number) => GatewayEnv;
     } = {},
   ): Promise<ClusterFixture> {
     const mosquitto = await Mosquitto.start();
@@ -69,14 +71,16 @@ export class ClusterFixture {
       options.protocols ?? ['ocpp1.6'],
     );
     fixture.identities = options.identities ?? [];
+    fixture.nodeEnv = options.nodeEnv ?? (() => ({}));
     for (let i = 0; i < count; i++) await fixture.startNode(i);
     return fixture;
   }
 
   private identities: readonly (ProcessIdentity | undefined)[] = [];
+  private nodeEnv: (index: number) => GatewayEnv = () => ({});
 
   async startNode(index: number): Promise<GatewayProcess> {
-    const env = { ...this.env, OCPP_GW_NODE_ID: `node-${index}` };
+    const env = { ...this.env, ...this.nodeEnv(index), OCPP_GW_NODE_ID: `node-${index}` };
     const node = await spawnGateway(env, undefined, this.identities[index]);
     this.nodes[index] = node;
     return node;
