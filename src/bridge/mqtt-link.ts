@@ -203,20 +203,21 @@ export class MqttLink {
   }
 
   /**
-   * Waits up to `graceMs` for queued and in-flight publishes and pending PUBACKs, then
-   * disconnects. `endSession` sets Session Expiry to 0 in the DISCONNECT (MQTT 5 §3.14.2.2.2):
-   * the broker drops the session, so nothing waits for a node that will not return. Bounded
-   * whatever the broker does: what it has not acknowledged by then fails, and a broker that does
-   * not take the DISCONNECT within {@link DISCONNECT_MS} has the socket closed under it.
+   * Waits up to `graceMs` for publishes and PUBACKs, then disconnects. `endSession`, once all is
+   * settled, sets Session Expiry 0 in the DISCONNECT (MQTT 5 §3.14.2.2.2): nothing waits for a node
+   * that will not return. Bounded whatever the broker does: what it has not acknowledged by then
+   * fails; a broker not taking the DISCONNECT in {@link DISCONNECT_MS} has the socket closed.
    */
   async end(graceMs = 5000, endSession = false): Promise<void> {
     const deadline = Date.now() + graceMs;
     while (this.busy && this.client.connected && Date.now() < deadline) await sleep(20);
+    // Unsettled (broker slow or away): the session stays, for the node restarted under its id (§4.3).
+    const dropSession = endSession && !this.busy;
     const stopped = new Error('gateway stopped before the broker acknowledged');
     this.flow.failAll(stopped);
     // mqtt.js's end() waits for every outstanding acknowledgement, forever if it never comes.
     for (const id of Object.keys(this.client.outgoing)) dropOutgoing(this.client, Number(id), stopped);
-    const properties = endSession && this.protocolVersion === 5 ? { sessionExpiryInterval: 0 } : undefined;
+    const properties = dropSession && this.protocolVersion === 5 ? { sessionExpiryInterval: 0 } : undefined;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.client.stream.destroy();

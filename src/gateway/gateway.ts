@@ -191,8 +191,9 @@ export class Gateway {
     }
     const quiesced = cluster !== undefined && cluster.router.pendingCount === 0 && this.link?.busy !== true;
     await within(cluster?.stop(quiesced), stepMs);
-    // Every command this node took is answered by now: end the MQTT session with it.
-    await this.link?.end(Math.max(0, flushBy - Date.now()), true);
+    // Every command this node took is answered by now (failAll above answered the rest): end the
+    // MQTT session with it once those answers are acknowledged, for which one step at least.
+    await this.link?.end(Math.max(TUNING.shutdownStepMs, flushBy - Date.now()), true);
     await within(this.auth?.close(), stepMs);
     await redis?.quit(stepMs);
     await within(this.mqtt?.broker?.close(), stepMs);
