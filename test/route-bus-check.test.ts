@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config/index.js';
 import { ClusterMetrics } from '../src/observability/cluster-metrics.js';
 import { createLogger } from '../src/observability/logger.js';
 import { RedisServer } from './harness/redis.js';
-import { eventually } from './harness/time.js';
+import { eventually, sleep } from './harness/time.js';
 
 /**
  * The route bus's self-check (docs/architecture.md §5.4) on a real redis-server: a subscription
@@ -70,5 +70,29 @@ describe('route bus: a lost subscription is found and made again', () => {
       'probes are not envelopes; nothing else arrived',
     );
     assert.equal(await bus.check(), true);
+  });
+
+  it('a reply reaching nobody is sent again until the receiver subscribes (after a failover)', async () => {
+    const metrics = new ClusterMetrics(new Registry());
+    const log = createLogger({ logLevel: 'silent', nodeId: 'c' });
+    const late = new RouteBus(link, 'ocpp-gw', 'c', metrics, log);
+    const sender = new RouteBus(peer, 'ocpp-gw', 'b', metrics, log);
+    const reply: RouteEnvelope = { v: 1, k: 'reply', from: 'b', ref: 7, outcome: 'done' };
+    // Nobody on node c's channel yet, as right after a Redis master failover (§5.4).
+    sender.notifyUntil('c', reply, 10_000, 5000);
+    await sleep(700);
+    const got: RouteEnvelope[] = [];
+    await late.start((envelope) => got.push(envelope));
+    await eventually(() => got.length >= 1, 5000, 'the reply after the subscription came back');
+    assert.deepEqual(got[0], reply);
+    // Within `unheardMs` only: a receiver that never subscribes is not sent to forever.
+    const gone: RouteEnvelope = { v: 1, k: 'reply', from: 'b', ref: 8, outcome: 'done' };
+    sender.notifyUntil('d', gone, 10_000, 300);
+    const watcher = new RouteBus(link, 'ocpp-gw', 'd', metrics, log);
+    await sleep(1200);
+    const late2: RouteEnvelope[] = [];
+    await watcher.start((envelope) => late2.push(envelope));
+    await sleep(1500);
+    assert.deepEqual(late2, [], 'given up after unheardMs');
   });
 });

@@ -99,7 +99,7 @@ export class ClusterNode implements OwnershipHooks {
       metrics: metrics.partition,
       reply: (envelope, outcome) => {
         const reply = { v: 1, k: 'reply', from: nodeId, ref: envelope.ref, outcome } as const;
-        this.bus.notifyUntil(envelope.from, reply, config.routeTimeoutMs);
+        this.bus.notifyUntil(envelope.from, reply, config.routeTimeoutMs, 2 * config.nodeTtlMs);
       },
     };
   }

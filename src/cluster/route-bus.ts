@@ -96,18 +96,29 @@ export class RouteBus {
    * For an outcome the receiver waits on (a `reply`: the command was written, its answer
    * published): retried while Redis refuses it, up to `forMs` (the sender's route timeout). A
    * Redis Cluster failover refuses every command on every shard (CLUSTERDOWN) for seconds; a
-   * lost `done` would make the sender answer `timeout` for a command the charge point executed.
+   * lost `done` would make the sender answer `timeout` for a command the charge point executed,
+   * and leave its MQTT message unacknowledged, to be handed out and written again later.
+   * Reaching nobody is retried too, for `unheardMs` (within `forMs`): after a failover the
+   * receiver's channel has no subscriber until its check (§5.4) subscribes again.
    */
-  notifyUntil(nodeId: string, envelope: RouteEnvelope, forMs: number): void {
-    const deadline = Date.now() + forMs;
+  notifyUntil(nodeId: string, envelope: RouteEnvelope, forMs: number, unheardMs = 0): void {
+    const start = Date.now();
+    const deadline = start + forMs;
+    const unheardUntil = start + Math.min(forMs, unheardMs);
     const attempt = (delayMs: number): void => {
-      this.send(nodeId, envelope).catch((error: unknown) => {
-        if (Date.now() + delayMs > deadline) {
-          this.log.debug({ to: nodeId, kind: envelope.k, err: error }, 'route notice not sent');
+      const again = (until: number, why: Record<string, unknown>): void => {
+        if (Date.now() + delayMs > until) {
+          this.log.debug({ to: nodeId, kind: envelope.k, ...why }, 'route notice not sent');
           return;
         }
         setTimeout(() => attempt(Math.min(delayMs * 2, 1000)), delayMs).unref();
-      });
+      };
+      this.send(nodeId, envelope).then(
+        (receivers) => {
+          if (receivers === 0) again(unheardUntil, { receivers });
+        },
+        (error: unknown) => again(deadline, { err: error }),
+      );
     };
     attempt(100);
   }
