@@ -89,14 +89,13 @@ describe('chaos, short: every fault once under a steady command stream', () => {
       assert.ok(report.total.sent >= 10_000, `a steady stream: ${report.total.sent} commands sent`);
       assert.equal(result.badLines, 0, 'torn event-log lines');
       const strict = sum(['steady', ...BEFORE_PARTITIONS].map((name) => report.faults.get(name)));
-      // Known defect (reported with issue 15): the broker refuses a gateway's PUBLISH of an outcome
-      // (PUBACK 0x97, Quota exceeded) and the gateway logs it, but does not publish it again. Such
-      // a command is counted and printed; any other loss, not logged by a gateway, fails.
+      // Outside the partitions nothing may be lost. A refused outcome PUBLISH (PUBACK 0x97/0x89)
+      // used to lose commands; it is sent again since (bridge/transient-refusal.ts), so a loss
+      // matching a logged refusal fails too, and the message says so.
       const refused = failedReplyPublishes(dir);
       const lost = report.lostCommands.filter((c) => !c.window.startsWith('partition-'));
-      const unexplained = lost.filter((c) => !refused.has(c.uid.slice(c.uid.indexOf('.') + 1)));
-      t.diagnostic(`KNOWN DEFECT: lost after a refused outcome PUBLISH: ${lost.length - unexplained.length}`);
-      assert.deepEqual(unexplained, [], 'commands with neither an answer nor an error reply');
+      const afterRefusal = lost.filter((c) => refused.has(c.uid.slice(c.uid.indexOf('.') + 1)));
+      assert.deepEqual(lost, [], `commands with no outcome (${afterRefusal.length} after a refused PUBLISH)`);
       assert.ok(strict.lost <= strict.sent * 0.01, `lost before the partitions: ${strict.lost}`);
       // Known defect (reported with issue 15): an upstream CALL read on a socket that stays open is
       // neither published nor answered with a CALLERROR (1 of 2,465 in one short run during the
@@ -109,11 +108,10 @@ describe('chaos, short: every fault once under a steady command stream', () => {
         strict.upLost <= strict.upSent * 0.02,
         `upstream CALLs lost: ${strict.upLost} of ${strict.upSent}`,
       );
-      // Known defect (reported with issue 15, in the cluster's partition handling): on a loaded
-      // machine, once a cut node is back and takes its MQTT session over from the survivor that
-      // adopted it, commands sent in the next seconds can end with no outcome (121 of 2,036 in one
-      // run under a load average of 28; 0 in a run on a quieter machine). Counted and printed here,
-      // bounded so that a partition losing everything still fails.
+      // Partitions: a command written on a node just before it is cut off, whose answer waited in
+      // the node's held link while a survivor adopted its session, can still end with no outcome
+      // (1 of 1,000,000 in the last long run, docs/architecture.md §5.15). Counted, printed and
+      // bounded at 1 %, as the upstream CALLs lost there at 5 %.
       const partitions = sum(PARTITIONS.map((name) => report.faults.get(name)));
       t.diagnostic(
         `KNOWN DEFECT: lost after a partition ${partitions.lost} of ${partitions.sent} commands, ` +
@@ -121,10 +119,10 @@ describe('chaos, short: every fault once under a steady command stream', () => {
       );
       assert.ok(partitions.sent > 0, 'commands sent during the partitions');
       assert.ok(
-        partitions.lost <= partitions.sent * 0.1,
+        partitions.lost <= partitions.sent * 0.01,
         `lost in the partition windows: ${partitions.lost}`,
       );
-      assert.ok(partitions.upLost <= partitions.upSent * 0.3, `upstream lost: ${partitions.upLost}`);
+      assert.ok(partitions.upLost <= partitions.upSent * 0.05, `upstream lost: ${partitions.upLost}`);
     } finally {
       if (result !== undefined && process.env.CHAOS_KEEP === undefined)
         rmSync(dir, { recursive: true, force: true });
