@@ -18,7 +18,8 @@ const STATIONS = 60;
  * no time left (`gateway stopped before the broker acknowledged`) and the session with it.
  * Node 1 reads every command (node 0 takes none from the broker) and forwards it to node 0, which
  * writes it to a station that never answers; node 0 is killed -9, so node 1's verdict waits for
- * the route deadline (the command's written-mark is held, §5.13); node 1 is then drained.
+ * the route deadline (the command's written-mark is held, §5.13); node 1 is then drained and
+ * answers them `node_lost`.
  */
 describe('drain with forwards pending on a killed owner', () => {
   let f: ClusterFixture;
@@ -62,5 +63,8 @@ describe('drain with forwards pending on a killed owner', () => {
       answered.set(json.UniqueId, json.ErrorDetails?.reason);
     }
     assert.equal(answered.size, STATIONS);
+    // Each was written and its owner judged lost: `node_lost` ("may have been written"), not
+    // `shutdown` ("not written"), docs/architecture.md §3.4.
+    assert.deepEqual(new Set(answered.values()), new Set(['node_lost']));
   });
 });

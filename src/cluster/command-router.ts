@@ -203,6 +203,7 @@ export class CommandRouter {
       // A CALL the owner may still write is fenced first (docs/architecture.md §5.13).
       const verdict = entry.message.type === 2 ? this.cluster?.lostVerdict : undefined;
       const fail = (): void => this.fail(ref, 'node_lost');
+      entry.ownerLost = true;
       if (verdict === undefined) fail();
       else verdict.judge(entry, ref, () => this.pending.get(ref) === entry, fail);
       count += 1;
@@ -210,11 +211,15 @@ export class CommandRouter {
     if (count > 0) this.log.warn({ node: nodeId, commands: count }, 'answered commands held by a lost node');
   }
 
-  /** Shutdown: nothing pending may end in silence. */
+  /**
+   * Shutdown: nothing pending may end in silence. A forward whose owner was judged lost meanwhile
+   * (its mark held: maybe written, §5.13) ends `node_lost`, not `reason`, which says "not written".
+   */
   failAll(reason: GatewayReason): void {
     for (const [cid, waiting] of this.order.takeWaiting())
       this.undeliverable(cid, waiting.message, reason, waiting.delivery.ack);
-    for (const ref of this.pending.refs()) this.fail(ref, reason);
+    for (const ref of this.pending.refs())
+      this.fail(ref, this.pending.get(ref)?.ownerLost ? 'node_lost' : reason);
   }
 
   private fail(ref: number, reason: GatewayReason): void {

@@ -61,4 +61,6 @@ export interface Forwarded {
   readonly retried: boolean;
   readonly startedAt: number;
   timer: TimerHandle | undefined;
+  /** The owner was judged lost while this waited (router nodeLost). */
+  ownerLost?: boolean;
 }
