@@ -12,8 +12,13 @@ export const redisKeys = {
   nodes: (prefix: string): string => `${prefix}:nodes`,
   /** A node's route-bus channel (§5.4). */
   route: (prefix: string, nodeId: string): string => `${prefix}:route:${nodeId}`,
-  /** Written-mark of a downstream CALL (§5.7). */
-  sent: (prefix: string, cid: string, uniqueId: string): string => `${prefix}:sent:${cid}:${uniqueId}`,
+  /**
+   * Written-mark of a downstream CALL (§5.7). `{cid}` is a Redis Cluster hash tag: one station's
+   * marks share a slot, so their takes run on one connection in the order sent and the owner
+   * writes the station's commands in arrival order (§5.14); on different shards a later
+   * command's take could come back first and be written first.
+   */
+  sent: (prefix: string, cid: string, uniqueId: string): string => `${prefix}:sent:{${cid}}:${uniqueId}`,
   /** Lock on adopting a dead node's MQTT session (§5.8). */
   adopt: (prefix: string, deadNode: string): string => `${prefix}:adopt:${deadNode}`,
   /** A station's credential record (src/auth/redis-store.ts). */

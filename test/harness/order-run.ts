@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { metricValue } from './cluster.js';
 import { spawnGateway, type GatewayEnv, type GatewayProcess } from './gateway.js';
 import { Mosquitto } from './mosquitto.js';
-import { RedisServer } from './redis.js';
+import { RedisCluster, RedisServer } from './redis.js';
 import { sleep } from './time.js';
 
 /** What the backend and the stations saw in one order run (docs/architecture.md §5.14). */
@@ -36,7 +36,7 @@ export class OrderCluster {
   private readonly outcomes = new Map<string, string[]>();
 
   private constructor(
-    readonly redis: RedisServer,
+    readonly redis: RedisServer | RedisCluster,
     readonly broker: Mosquitto,
     readonly nodes: GatewayProcess[],
     private readonly backend: MqttClient,
@@ -55,14 +55,23 @@ export class OrderCluster {
     });
   }
 
-  static async start(subscribe: readonly boolean[], env: GatewayEnv = {}): Promise<OrderCluster> {
-    const redis = await RedisServer.start();
+  /** `redisCluster`: a Redis Cluster of 3 masters instead of one redis-server. */
+  static async start(
+    subscribe: readonly boolean[],
+    env: GatewayEnv = {},
+    redisCluster = false,
+  ): Promise<OrderCluster> {
+    const redis = redisCluster ? await RedisCluster.start(3) : await RedisServer.start();
+    const redisEnv: GatewayEnv =
+      redis instanceof RedisCluster
+        ? { OCPP_GW_REDIS_CLUSTER_NODES: redis.nodesEnv }
+        : { OCPP_GW_REDIS_URL: redis.url };
     const broker = await Mosquitto.start();
     const nodes: GatewayProcess[] = [];
     const nodeEnv = (i: number, on: boolean): GatewayEnv => ({
       OCPP_GW_NODE_ID: `node-${i}`,
       OCPP_GW_MQTT_URL: broker.url,
-      OCPP_GW_REDIS_URL: redis.url,
+      ...redisEnv,
       OCPP_GW_DOWNSTREAM_SUBSCRIBE: String(on),
       ...env,
     });
