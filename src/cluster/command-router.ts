@@ -10,6 +10,7 @@ import type { GatewayReason } from '../ocpp/error-codes.js';
 import type { OwnerDelivery } from './owner-delivery.js';
 import { epochProtoVer, type Owner } from './registry.js';
 import type { CommandRouterOptions, Forwarded, Routed, RouterCluster } from './router-types.js';
+import { parkAtHead } from './park-at-head.js';
 import { PendingForwards } from './pending-forwards.js';
 import { StationOrder } from './station-order.js';
 import { toWire } from './route-deliver.js';
@@ -83,20 +84,16 @@ export class CommandRouter {
       this.cluster?.metrics.routed.labels('local').inc();
       this.owner.deliver(session, message, delivery);
     } else if (this.cluster === undefined) this.undeliverable(cid, message, 'offline', delivery.ack);
-    else if (this.cluster.gate?.park(() => this.route(cid, message, delivery)) !== true) {
-      return this.forward(this.cluster, cid, message, delivery, item.retried);
+    else {
+      const parked = parkAtHead(this.cluster.gate, () => this.start(cid, item));
+      return parked ?? this.forward(this.cluster, cid, item);
     }
     return undefined;
   }
 
   /** Settles once the command was published to its owner (or answered); never rejects. */
-  private async forward(
-    cluster: RouterCluster,
-    cid: string,
-    message: DownstreamMessage,
-    delivery: Delivery,
-    retried: boolean,
-  ): Promise<void> {
+  private async forward(cluster: RouterCluster, cid: string, item: Routed): Promise<void> {
+    const { message, delivery, retried } = item;
     const { ack, redelivered } = delivery;
     // A retry always asks the registry: the guess that failed may have come from the cache.
     let owner: Owner | undefined = retried ? undefined : cluster.cache.get(cid);
@@ -105,7 +102,8 @@ export class CommandRouter {
       try {
         owner = await cluster.registry.lookup(cid);
       } catch (error) {
-        if (cluster.gate?.park(() => this.route(cid, message, delivery), error) === true) return;
+        const parked = parkAtHead(cluster.gate, () => this.start(cid, item), error);
+        if (parked !== undefined) return parked;
         this.lookupFailed.note(error, { cpId: cid });
         this.undeliverable(cid, message, 'unroutable', ack);
         return;
@@ -143,9 +141,10 @@ export class CommandRouter {
       // The command itself cannot be packed: no retry or other node can help it.
       const encodable = !(error instanceof EnvelopeEncodeError);
       // Not written by the owner (it drops what arrives later than the command deadline).
-      if (encodable && cluster.gate?.park(() => this.route(cid, message, delivery), error) === true) {
+      const parked = encodable ? parkAtHead(cluster.gate, () => this.start(cid, item), error) : undefined;
+      if (parked !== undefined) {
         this.pending.take(ref);
-        return;
+        return parked;
       }
       if (encodable) this.sendFailed.note(error, { cpId: cid, owner: owner.nodeId });
       this.fail(ref, encodable ? 'unroutable' : 'malformed');
@@ -178,7 +177,8 @@ export class CommandRouter {
     const entry = this.pending.take(ref);
     if (entry === undefined) return;
     cluster.cache.forget(entry.cid);
-    await this.forward(cluster, entry.cid, entry.message, entry.delivery, true);
+    const { cid, message, delivery } = entry;
+    await this.forward(cluster, cid, { message, delivery, retried: true });
   }
 
   /**

@@ -1,0 +1,22 @@
+import type { LapseGate } from './lapse-gate.js';
+
+/**
+ * Parks a command that cannot be routed now (docs/architecture.md §5.13) without giving up its
+ * place: the promise settles once the command has left after all (`restart` ran it again and it
+ * left) or was left to the broker (the link closed), and until then its charge point's line
+ * (station-order.ts) waits behind it. Counting a parked command as gone let a later command of the
+ * same charge point pass it, for instance on an owner-cache hit while the slot of the earlier
+ * lookup had no master (the chaos run's order-keeping mode, §5.14). `undefined`: not parked (the
+ * gate is open), the caller goes on.
+ */
+export function parkAtHead(
+  gate: LapseGate | undefined,
+  restart: () => Promise<void> | undefined,
+  error?: unknown,
+): Promise<void> | undefined {
+  if (gate === undefined) return undefined;
+  let settle: () => void = () => undefined;
+  const left = new Promise<void>((resolve) => (settle = resolve));
+  const retry = (): void => void (restart() ?? Promise.resolve()).then(settle, settle);
+  return gate.park(retry, error, settle) ? left : undefined;
+}
