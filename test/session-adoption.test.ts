@@ -10,7 +10,7 @@ import { ClusterMetrics } from '../src/observability/cluster-metrics.js';
 import { createLogger } from '../src/observability/logger.js';
 import { Mosquitto } from './harness/mosquitto.js';
 import { RedisServer } from './harness/redis.js';
-import { eventually } from './harness/time.js';
+import { eventually, sleep } from './harness/time.js';
 
 const FILTER = '$share/g/ocpp/cs/+';
 const DEAD_CLIENT = 'ocpp-gw-dead';
@@ -114,5 +114,120 @@ describe('session adoption: every message of an adopted session is a redelivery'
     adopter.stop();
     // The adoption ends the session: the lock is released once it is done.
     await eventually(async () => (await cmd.exists('adopt-test:adopt:dead')) === 0, 10_000, 'adoption over');
+  });
+});
+
+/**
+ * One adoption per death (docs/architecture.md §5.8). A node killed and restarted under its id
+ * connects to the broker before its first heartbeat: it takes its session back from the adopter,
+ * which gives way, while its liveness key is still missing. The adopter used to delete the lock
+ * as it gave way; a second survivor, whose beat had just judged the node dead, then took the lock,
+ * still found the node dead and a member, and adopted the session again: taken away from its
+ * owner, now alive. The lock must outlive a give-way.
+ */
+describe('session adoption: a survivor does not adopt a session its owner took back', () => {
+  const CLIENT = 'ocpp-gw-returning';
+  let broker: Mosquitto;
+  let redis: RedisServer;
+  let cmd: Redis;
+  let backend: MqttClient;
+  const clients: MqttClient[] = [];
+  const adopters: SessionAdopter[] = [];
+  before(async () => {
+    broker = await Mosquitto.start();
+    redis = await RedisServer.start();
+    cmd = new Redis(redis.url);
+    backend = await connect(broker.url, { clientId: 'backend-2' });
+  });
+  after(async () => {
+    for (const adopter of adopters) adopter.stop();
+    for (const client of clients) client.end(true);
+    backend.end(true);
+    cmd.disconnect();
+    await broker.stop();
+    await redis.stop();
+  });
+
+  /** A survivor whose view (its last beat, before the node's first one) says the node is dead. */
+  function survivor(nodeId: string, handled: string[], metrics: ClusterMetrics): SessionAdopter {
+    const adopter = new SessionAdopter({
+      mqtt: {
+        url: broker.url,
+        clientId: `ocpp-gw-${nodeId}`,
+        username: undefined,
+        password: undefined,
+        protocolVersion: 5,
+        maxBacklog: 1000,
+        sessionExpiryS: 300,
+      },
+      filter: FILTER,
+      prefix: 'give-way-test',
+      nodeId,
+      quietMs: 500,
+      maxMs: 20_000,
+      redis: { cmd } as unknown as RedisLink,
+      directory: {
+        checkAlive: () => Promise.resolve(false),
+        isMember: () => Promise.resolve(true),
+        forget: () => Promise.resolve(),
+      } as unknown as NodeDirectory,
+      // Never acknowledged: the adoption is still running when the node comes back.
+      handle: (_topic, payload) => handled.push(payload.toString()),
+      metrics,
+      log: createLogger({ logLevel: 'silent', nodeId }),
+    });
+    adopters.push(adopter);
+    return adopter;
+  }
+
+  async function count(metrics: ClusterMetrics, result: string): Promise<number> {
+    return (await metrics.adoptions.get()).values.find((v) => v.labels.result === result)?.value ?? 0;
+  }
+
+  it('the first adopter gives way, and the second survivor leaves the returned node its session', async () => {
+    let readByDead = 0;
+    const dead = await connect(broker.url, {
+      clientId: CLIENT,
+      clean: false,
+      properties: { sessionExpiryInterval: 300 },
+      customHandleAcks: () => {
+        readByDead += 1;
+      },
+    });
+    clients.push(dead);
+    await dead.subscribeAsync(FILTER, { qos: 1 });
+    await backend.publishAsync('ocpp/cs/cp1', '[2,"c1","Reset",{"type":"Soft"}]', { qos: 1 });
+    await eventually(() => readByDead === 1, 5000, 'the node read the command');
+    dead.end(true); // kill -9: no DISCONNECT
+
+    const handledA: string[] = [];
+    const metricsA = new ClusterMetrics(new Registry());
+    survivor('survivor-a', handledA, metricsA).adopt('returning', CLIENT);
+    await eventually(() => handledA.length === 1, 10_000, 'survivor a adopted the session');
+
+    // The node restarts under its id and resumes its session before its first beat.
+    let closed = 0;
+    const restarted = await connect(broker.url, {
+      clientId: CLIENT,
+      clean: false,
+      properties: { sessionExpiryInterval: 300 },
+    });
+    clients.push(restarted);
+    restarted.on('close', () => (closed += 1));
+    await eventually(async () => (await count(metricsA, 'returned')) === 1, 10_000, 'survivor a gave way');
+
+    // Survivor b's beat judged the node dead before it beat again: b tries to adopt it.
+    const handledB: string[] = [];
+    const metricsB = new ClusterMetrics(new Registry());
+    survivor('survivor-b', handledB, metricsB).adopt('returning', CLIENT);
+    await sleep(2000);
+    assert.equal(closed, 0, 'the returned node kept its session');
+    assert.equal(restarted.connected, true);
+    assert.deepEqual(handledB, []);
+    for (const result of ['adopted', 'returned', 'failed'])
+      assert.equal(await count(metricsB, result), 0, result);
+    // Survivor a's lock runs out by itself, by when the node beats again and no verdict names it.
+    assert.equal(await cmd.get('give-way-test:adopt:returning'), 'survivor-a');
+    assert.ok((await cmd.pttl('give-way-test:adopt:returning')) > 0);
   });
 });

@@ -1,5 +1,6 @@
 import type { IDisconnectPacket, ISubscriptionMap, MqttClient } from 'mqtt';
 import type { Logger } from '../observability/logger.js';
+import { ReleasedPublishes } from './released-publishes.js';
 
 /** MQTT 5 §3.14.2.1: the broker closes a connection whose client id another client took. */
 const SESSION_TAKEN_OVER = 0x8e;
@@ -14,7 +15,9 @@ interface Reconnecting {
  *   the broker resumed may have been adopted meanwhile, and the adopter unsubscribed its filters;
  * - a session taken over by another client (an adopter that judged this node dead) is not
  *   taken back blindly: the owner of the link is told and may {@link hold} reconnecting until
- *   it has re-established its liveness, then {@link resume}.
+ *   it has re-established its liveness, then {@link resume};
+ * - QoS 2 publishes past their PUBREC are sent again when the broker comes back without the
+ *   session (released-publishes.ts).
  */
 export class LinkGuard {
   private readonly filters = new Map<string, 0 | 1 | 2>();
@@ -28,6 +31,7 @@ export class LinkGuard {
     private readonly log: Logger,
   ) {
     this.period = client.options.reconnectPeriod ?? 1000;
+    new ReleasedPublishes(client);
     client.on('disconnect', (packet: IDisconnectPacket) => {
       if (packet.reasonCode !== SESSION_TAKEN_OVER) return;
       log.warn('mqtt session taken over by another client');

@@ -14,6 +14,7 @@ import { parkAtHead } from './park-at-head.js';
 import { PendingForwards } from './pending-forwards.js';
 import { StationOrder } from './station-order.js';
 import { toWire } from './route-deliver.js';
+import { UnownedRedelivery } from './unowned-redelivery.js';
 import { realClock, type Clock } from '../io/clock.js';
 
 export type { CommandRouterOptions, RouterCluster } from './router-types.js';
@@ -39,6 +40,7 @@ export class CommandRouter {
   // Redis failing on the routing path: every command fails alike, so one line per interval says so.
   private readonly lookupFailed: RateLimitedWarn;
   private readonly sendFailed: RateLimitedWarn;
+  private readonly unowned: UnownedRedelivery;
 
   constructor(options: CommandRouterOptions) {
     ({
@@ -56,6 +58,7 @@ export class CommandRouter {
     const every = TUNING.routingWarnIntervalMs;
     this.lookupFailed = new RateLimitedWarn(this.log, 'owner lookup failed: commands unroutable', every);
     this.sendFailed = new RateLimitedWarn(this.log, 'route bus send failed: commands unroutable', every);
+    this.unowned = new UnownedRedelivery(this.owner.marks, this.publisher, this.cluster?.metrics);
   }
 
   /** Forwards waiting for their owner, and commands still in their charge point's line. */
@@ -113,7 +116,10 @@ export class CommandRouter {
     if (session !== undefined || owner === undefined || owner.nodeId === this.nodeId) {
       // Our own entry, or none: the charge point may have connected here meanwhile.
       if (session !== undefined) this.owner.deliver(session, message, delivery);
-      else this.undeliverable(cid, message, 'offline', ack);
+      else
+        await this.unowned.answer(cid, message, delivery, owner && epochProtoVer(owner.epoch), () =>
+          this.undeliverable(cid, message, 'offline', ack),
+        );
       return;
     }
     if (!cached) cluster.cache.set(cid, owner);

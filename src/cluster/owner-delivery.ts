@@ -17,6 +17,18 @@ export interface ForwardedWrite {
 }
 
 /**
+ * The `node_lost` description of a redelivered CALL whose written-mark another run holds
+ * (docs/architecture.md §5.7): a fence means another forward of it was answered `node_lost` by
+ * its sender, unwritten (§5.13), so it is not written now either; a writer means another node
+ * run wrote it and was lost before its answer.
+ */
+export function lostWriteDescription(holder: string): string {
+  return isFence(holder)
+    ? 'command was answered node_lost before it was written; not sent'
+    : `command was written to the charge point by node ${holder.split('|')[0] ?? holder}, lost before its answer; not sent again`;
+}
+
+/**
  * The owner's side of a downstream message: hands it to the session, after the written-mark
  * check for CALLs in cluster mode, so a redelivered command is not written twice
  * (docs/architecture.md §5.7).
@@ -31,7 +43,7 @@ export class OwnerDelivery {
   constructor(
     private readonly publisher: UpstreamPublisher,
     /** Cluster mode only: single-node delivery has no written-marks and no cluster metrics. */
-    private readonly marks?: SentMarks,
+    readonly marks?: SentMarks,
     private readonly metrics?: ClusterMetrics,
     /** Parks a command whose mark cannot be taken while this node's liveness has lapsed. */
     private readonly gate?: LapseGate,
@@ -101,11 +113,7 @@ export class OwnerDelivery {
         this.metrics?.routed.labels('duplicate').inc();
         ackAll();
       } else {
-        // A fence: another forward of it was answered node_lost by its sender, unwritten (§5.13),
-        // so not written now either. Otherwise another node run wrote it and was lost.
-        const description = isFence(holder)
-          ? 'command was answered node_lost before it was written; not sent'
-          : `command was written to the charge point by node ${holder.split('|')[0] ?? holder}, lost before its answer; not sent again`;
+        const description = lostWriteDescription(holder);
         this.publisher.gatewayError({
           cid: session.cid,
           uniqueId: message.uniqueId,

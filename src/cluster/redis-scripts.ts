@@ -65,6 +65,7 @@ export interface ScriptedRedis {
   ocppMark(key: string, nodeId: string, ttlMs: number, redelivered: '0' | '1', fence: string): Reply;
   ocppFence(key: string, fence: string, ttlMs: number): Reply;
   pexpire(key: string, ttlMs: number): Promise<number>;
+  get(key: string): Promise<string | null>;
 }
 
 /** Registers the scripts on a client (idempotent per client) and returns it typed. */

@@ -98,6 +98,14 @@ export class SentMarks {
   }
 
   /**
+   * Reads the mark without taking it (a redelivered command nobody owns, unowned-redelivery.ts):
+   * the writer or fence it names, undefined when there is none. Rejects when Redis fails.
+   */
+  async holder(cid: string, uniqueId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.key(cid, uniqueId))) ?? undefined;
+  }
+
+  /**
    * The sender of a forwarded command judged its owner lost (docs/architecture.md §5.13): fences
    * the command's mark unless the owner took it. `fenced`: the owner never writes it, `node_lost`
    * is the truth; `held`: the owner took the mark (wrote it, or is about to), and may still report

@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger.js';
 import type { NodeDirectory } from './node-directory.js';
 import type { RedisLink } from './redis-link.js';
 import { redisKeys } from './keys.js';
+import { withScripts } from './redis-scripts.js';
 import { AdoptionError } from '../errors.js';
 
 export type HandleMessage = (topic: string, payload: Buffer, redelivered: boolean, ack: Ack) => void;
@@ -76,6 +77,8 @@ export class SessionAdopter {
     }
     const startedAt = Date.now();
     let link: MqttLink | undefined;
+    // Whether the lock goes when this run ends; a give-way leaves it (see the 'returned' branch).
+    let release = true;
     try {
       // It may have restarted under the same id (and resumed its own session) since the verdict,
       // or another survivor may have adopted it between our verdict and our lock.
@@ -109,6 +112,11 @@ export class SessionAdopter {
         if (link.closedForGood) {
           // Steps back for good: the node is alive, whatever Redis says of it (docs/architecture.md §5.13).
           this.gaveWay.add(dead);
+          // The lock stays until it expires (docs/architecture.md §5.8): the node that took its
+          // session back may not have written its liveness key yet (a restarted node connects
+          // to the broker before its first beat), so another survivor taking a released lock
+          // would still find it dead and adopt the session a second time, away from its owner.
+          release = false;
           this.metrics.adoptions.labels('returned').inc();
           log.warn({ node: dead, messages: handled }, 'adoption ended: the node is back');
           await link.end(0);
@@ -127,8 +135,15 @@ export class SessionAdopter {
       log.error({ node: dead, err: error }, 'session adoption failed; retrying later');
       await link?.end(0).catch(() => undefined);
     } finally {
-      await this.redis.cmd.del(lockKey).catch(() => 0);
+      // Compare-and-delete: an adoption that outlived the lock must not drop another survivor's.
+      if (release) await this.unlock(lockKey);
     }
+  }
+
+  private async unlock(lockKey: string): Promise<void> {
+    await withScripts(this.redis.cmd)
+      .ocppRelease(lockKey, this.options.nodeId)
+      .catch(() => 0);
   }
 
   /** The node beats again: should it die later, it may be adopted again. */

@@ -1,0 +1,61 @@
+import type { IPublishPacket, MqttClient, Packet } from 'mqtt';
+
+/**
+ * QoS 2 publishes the broker has answered with PUBREC and not yet with PUBCOMP, kept so that
+ * they survive a broker that comes back without this client's session.
+ *
+ * After the PUBREC mqtt.js keeps only a PUBREL for such a publish (MQTT 5 §4.3.3) and sends that
+ * again after a reconnect. A broker restarted without the session (killed, no persistence, the
+ * session expired) has never seen the publish and completes the unknown PUBREL anyway (mosquitto
+ * answers PUBCOMP): mqtt.js reports the publish delivered, and it is gone. An upstream CALL so
+ * lost was neither published nor answered with a CALLERROR; its station waited for its timeout.
+ * MQTT 5 §3.2.2.1.1 ([MQTT-3.2.2-5]): a client that finds Session Present 0 discards its session
+ * state. What it had sent is then sent again as a new PUBLISH: the PUBREL waiting in the store is
+ * put back to the PUBLISH it completes, before mqtt.js re-sends the store, so it keeps its place
+ * and its callback. A broker that passed the message on when it received the PUBLISH (§4.3.3
+ * allows either moment) gets a second copy: at least once, never none.
+ */
+export class ReleasedPublishes {
+  /** messageId -> the PUBLISH the broker acknowledged with PUBREC. */
+  private readonly released = new Map<number, IPublishPacket>();
+  /** QoS 2 PUBLISHes written and not answered yet: a PUBREC moves one to {@link released}. */
+  private readonly written = new Map<number, IPublishPacket>();
+
+  constructor(private readonly client: MqttClient) {
+    client.on('packetsend', (packet) => this.sent(packet));
+    client.on('packetreceive', (packet) => this.received(packet));
+  }
+
+  private sent(packet: Packet): void {
+    if (packet.cmd === 'publish' && packet.qos === 2 && packet.messageId !== undefined)
+      this.written.set(packet.messageId, packet);
+  }
+
+  private received(packet: Packet): void {
+    if (packet.cmd === 'pubrec') {
+      const id = packet.messageId ?? -1;
+      const publish = this.written.get(id);
+      this.written.delete(id);
+      // A refusing reason code ends the publish (mqtt.js fails it): nothing to keep.
+      if (publish !== undefined && (packet.reasonCode ?? 0) < 0x80) this.released.set(id, publish);
+    } else if (packet.cmd === 'pubcomp') {
+      this.released.delete(packet.messageId ?? -1);
+    } else if (packet.cmd === 'connack') {
+      this.forgetEnded();
+      if (packet.sessionPresent !== true) this.sessionLost();
+    }
+  }
+
+  /** Publishes failed or ended meanwhile (a refusal, the link's end()): nothing to send again. */
+  private forgetEnded(): void {
+    for (const held of [this.written, this.released])
+      for (const id of held.keys()) if (this.client.outgoing[id] === undefined) held.delete(id);
+  }
+
+  /** Runs before mqtt.js handles the CONNACK, so before it re-sends its store. */
+  private sessionLost(): void {
+    for (const publish of this.released.values())
+      this.client.outgoingStore.put({ ...publish, dup: true }, () => undefined);
+    this.released.clear();
+  }
+}
