@@ -19,13 +19,11 @@ import { realClock, type Clock } from '../io/clock.js';
 
 export type { CommandRouterOptions, RouterCluster } from './router-types.js';
 /**
- * Routes each downstream message to the node that owns the charge point (docs/architecture.md §5.5).
- * Local owner: straight to the session. Otherwise the registry names the owner and the message
- * goes over the route bus; it stays pending here until the owner reports its outcome, and ends
- * with an error reply if it cannot: no owner (`offline`), Redis failing (`unroutable`), the owner
- * dying first (`node_lost`) or never answering (`timeout`). `ack` (the MQTT PUBACK) runs only
- * once the outcome is published, by whichever node published it. One charge point's commands leave
- * in arrival order, each after the one before it has left (§5.14).
+ * Routes each downstream message to the node that owns the charge point (docs/architecture.md §5.5):
+ * a local session directly, else over the route bus to the owner the registry names, pending here
+ * until the owner reports; an error reply if it cannot (`offline`, `unroutable`, `node_lost`,
+ * `timeout`). `ack` (the MQTT PUBACK) runs once the outcome is published, by whichever node
+ * published it. One charge point's commands leave in arrival order, each after the one before (§5.14).
  */
 export class CommandRouter {
   private readonly pending: PendingForwards;
@@ -117,9 +115,7 @@ export class CommandRouter {
       // Our own entry, or none: the charge point may have connected here meanwhile.
       if (session !== undefined) this.owner.deliver(session, message, delivery);
       else
-        await this.unowned.answer(cid, message, delivery, owner && epochProtoVer(owner.epoch), () =>
-          this.undeliverable(cid, message, 'offline', ack),
-        );
+        await this.unowned.answer(cid, item, owner, () => this.undeliverable(cid, message, 'offline', ack));
       return;
     }
     if (!cached) cluster.cache.set(cid, owner);

@@ -3,6 +3,7 @@ import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { Delivery, DownstreamMessage } from '../ocpp/message.js';
 import { DEFAULT_VERSION } from '../ocpp/versions/index.js';
 import { lostWriteDescription } from './owner-delivery.js';
+import { epochProtoVer, type Owner } from './registry.js';
 import type { SentMarks } from './sent-marks.js';
 
 /**
@@ -28,12 +29,13 @@ export class UnownedRedelivery {
   /** Settles once the command is answered or acknowledged; never rejects. */
   async answer(
     cid: string,
-    message: DownstreamMessage,
-    delivery: Delivery,
-    protoVer: string | undefined,
+    { message, delivery }: { message: DownstreamMessage; delivery: Delivery },
+    /** This node's own entry, if any: its epoch names the version (registry.ts). */
+    owner: Owner | undefined,
     offline: () => void,
   ): Promise<void> {
     const { marks } = this;
+    const protoVer = owner === undefined ? undefined : epochProtoVer(owner.epoch);
     const { ack } = delivery;
     // A fresh command was read first here: nobody wrote it (a reused UniqueId is a new command).
     if (marks === undefined || message.type !== 2 || !delivery.redelivered) return offline();
