@@ -52,7 +52,7 @@ function connectRow(r: TlsCapacityResult): string[] {
   const seconds = r.connectS ?? 0;
   return [
     r.kind,
-    `${formatInt(booted)} / ${formatInt(r.requested ?? 0)} (errors ${formatInt(r.connectErrors ?? 0)}, pending ${formatInt(r.bootPending ?? 0)}, closed ${formatInt(r.closedAfterOpen ?? 0)})`,
+    `${formatInt(booted)} / ${formatInt(r.requested ?? 0)} (errors ${formatInt(r.connectErrors ?? 0)}${r.firstError === undefined ? '' : ` "${r.firstError}"`}, pending ${formatInt(r.bootPending ?? 0)}, closed ${formatInt(r.closedAfterOpen ?? 0)})`,
     `${seconds.toFixed(1)} s (${formatInt(seconds > 0 ? booted / seconds : 0)}/s), ${formatInt(r.tlsFull ?? 0)} full TLS handshakes`,
     `${(r.connectCpuS ?? 0).toFixed(2)} s, ${ms(r.cpuPerConnectUs)} ms per station`,
     `${mib(r.baselineRss)} -> ${mib(r.heldRss)} MiB (peak ${mib(r.peakRss)})`,
