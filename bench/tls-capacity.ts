@@ -23,6 +23,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { intFromEnv, listFromEnv } from './lib/env.js';
 import { MAX_SOCKETS_PER_PROCESS, splitEvenly } from './lib/load-generators.js';
+import { counterDelta, counterSnapshot } from './lib/gateway-metrics.js';
 import { ManagedProcess, childEnv, installCleanup, stopAll, type JsonLine } from './lib/processes.js';
 import { cpuSeconds, peakRssBytes, rssBytes } from './lib/proc-stats.js';
 import { waitForQuietMachine } from './lib/quiet-machine.js';
@@ -89,6 +90,11 @@ function spawnGenerators(target: TlsTarget, caFile: string): ManagedProcess[] {
 
 /** Drops each generator's storm share at once and waits until all are booted again. */
 async function storm(target: TlsTarget, generators: ManagedProcess[], resume: boolean): Promise<StormResult> {
+  const upgrades = async (): Promise<Record<string, number> | undefined> =>
+    target.httpPort === undefined
+      ? undefined
+      : counterSnapshot([target.httpPort], ['ocpp_gateway_upgrades_total']).catch(() => undefined);
+  const upgradesBefore = await upgrades();
   const cpu = cpuSeconds(target.pid);
   const done = generators.map((g) =>
     g.waitForJson((l) => l.type === 'storm-done', settings.phaseS * 1000 + 30_000, 'storm-done'),
@@ -97,6 +103,7 @@ async function storm(target: TlsTarget, generators: ManagedProcess[], resume: bo
   const lines = await Promise.all(done);
   const cpuS = cpuSeconds(target.pid) - cpu;
   const rebooted = sum(lines, 'booted');
+  const upgradesAfter = await upgrades();
   return {
     resume,
     dropped: sum(lines, 'dropped'),
@@ -109,6 +116,11 @@ async function storm(target: TlsTarget, generators: ManagedProcess[], resume: bo
     seconds: Math.max(...lines.map((l) => Number(l.elapsedMs))) / 1000,
     targetCpuS: cpuS,
     cpuPerReconnectUs: rebooted === 0 ? undefined : (cpuS / rebooted) * 1e6,
+    firstError: lines.map((l) => l.firstError).find((e) => e !== undefined) as string | undefined,
+    upgrades:
+      upgradesBefore === undefined || upgradesAfter === undefined
+        ? undefined
+        : counterDelta(upgradesBefore, upgradesAfter),
   };
 }
 

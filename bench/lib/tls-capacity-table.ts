@@ -17,6 +17,9 @@ export interface StormResult {
   readonly seconds: number;
   readonly targetCpuS: number;
   readonly cpuPerReconnectUs: number | undefined;
+  readonly firstError: string | undefined;
+  /** The gateway's `ocpp_gateway_upgrades_total` series that moved during the storm. */
+  readonly upgrades: Readonly<Record<string, number>> | undefined;
 }
 
 /** One target of bench/tls-capacity.ts. */
@@ -66,7 +69,7 @@ function stormRow(kind: TlsTargetKind, s: StormResult): string[] {
     s.resume ? 'offered' : 'none (full handshakes)',
     `${formatInt(s.rebooted)} / ${formatInt(s.dropped)} (pending ${formatInt(s.bootPending)})`,
     `${formatInt(s.tlsFull)} / ${formatInt(s.tlsResumed)}`,
-    `${formatInt(s.connectErrors)} / ${formatInt(s.retries)}`,
+    `${formatInt(s.connectErrors)} / ${formatInt(s.retries)}${s.firstError === undefined ? '' : ` (first: "${s.firstError}")`}`,
     `${s.seconds.toFixed(1)} s`,
     `${s.targetCpuS.toFixed(2)} s`,
     `**${ms(s.cpuPerReconnectUs)} ms**`,

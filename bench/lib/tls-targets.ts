@@ -28,6 +28,8 @@ export interface TlsTarget {
   /** `wss://127.0.0.1:<port>/ocpp/` or `ws://...`. */
   readonly baseUrl: string;
   readonly tls: boolean;
+  /** The gateway's metrics port; undefined for the peer. */
+  readonly httpPort: number | undefined;
   /** Why the target died, if it did (the end of its stderr). */
   deadReason(): string | undefined;
   stop(): Promise<void>;
@@ -61,6 +63,7 @@ async function startPeer(files: TlsFiles, authFile: string): Promise<TlsTarget> 
     pid: proc.pid,
     baseUrl: `wss://127.0.0.1:${ready.port as number}/ocpp/`,
     tls: true,
+    httpPort: undefined,
     deadReason: () => deadReason(proc),
     stop: async () => {
       await proc.stop();
@@ -95,6 +98,7 @@ async function startGatewayTarget(
       pid: target.process.pid,
       baseUrl: tls ? `wss://127.0.0.1:${target.tlsPort ?? 0}/ocpp/` : `ws://127.0.0.1:${target.wsPort}/ocpp/`,
       tls,
+      httpPort: target.httpPort,
       deadReason: () => deadReason(target.process),
       stop: async () => {
         await backend.stop().catch(() => {});
