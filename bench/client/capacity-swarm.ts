@@ -6,7 +6,13 @@
  * limit, retrying like stations do, then reports `storm-done` with the time until all are booted
  * again (or, at its deadline, with those still down).
  *
- * Environment (set by bench/capacity.ts): the SWARM_* variables of bench/lib/cp-swarm.ts.
+ * `{"cmd":"storm","count":N,"resume":true}` drops only the first N stations of that block
+ * (bench/tls-capacity.ts: part of one node's stations) and, over TLS, has them offer their last
+ * session ticket; `storm-done` then carries the TLS handshakes, full and resumed, of the storm.
+ *
+ * Environment (set by bench/capacity.ts, bench/tls-capacity.ts): the SWARM_* variables of
+ * bench/lib/cp-swarm.ts, and SWARM_STORM_MAX_PENDING (stations of the storm connecting or
+ * waiting for their boot reply at once; default all of them).
  */
 import { createInterface } from 'node:readline';
 import { connectAndBoot, swarmOptionsFromEnv, type RetryPolicy, type SimulatedCp } from '../lib/cp-swarm.js';
@@ -40,6 +46,8 @@ emit({
   type: 'swarm-ready',
   ...counts,
   elapsedMs: first.elapsedMs,
+  tlsFull: options.tls?.full ?? 0,
+  tlsResumed: options.tls?.resumed ?? 0,
   cids: cps.filter((cp) => cp.booted).map((cp) => cp.id),
 });
 
@@ -66,9 +74,23 @@ const STORM_RETRY: RetryPolicy = {
   bootTimeoutMs: 60_000,
 };
 
-async function storm(): Promise<void> {
-  const dropped = cps.filter(inFirstBlock);
-  const blockSize = Math.ceil(options.count / options.baseUrls.length);
+interface StormCommand {
+  readonly cmd: 'storm';
+  /** Stations dropped: the first `count` of the first node's block. @default the whole block */
+  readonly count?: number;
+  /** Over TLS: offer each station's last session ticket. @default false */
+  readonly resume?: boolean;
+}
+
+async function storm(command: StormCommand): Promise<void> {
+  const blockSize = Math.min(
+    Math.ceil(options.count / options.baseUrls.length),
+    command.count ?? Number.MAX_SAFE_INTEGER,
+  );
+  const dropped = cps.filter((cp) => inFirstBlock(cp) && cp.index < blockSize);
+  const { tls } = options;
+  const tlsBefore = { full: tls?.full ?? 0, resumed: tls?.resumed ?? 0 };
+  if (tls !== undefined) tls.resume = command.resume === true;
   const started = performance.now();
   for (const cp of dropped) cp.socket.terminate();
   const stormCounts = emptyBootCounts();
@@ -82,7 +104,7 @@ async function storm(): Promise<void> {
       baseUrls: [options.baseUrls[0]!],
       count: blockSize,
       ratePerS: 1_000_000,
-      maxPending: blockSize,
+      maxPending: Number(process.env.SWARM_STORM_MAX_PENDING ?? blockSize),
       deadlineMs: STORM_DEADLINE_MS,
       retry: STORM_RETRY,
       onOpen: answerCalls,
@@ -90,19 +112,22 @@ async function storm(): Promise<void> {
     stormCounts,
   );
   clearInterval(progress);
-  cps = [...cps.filter((cp) => !inFirstBlock(cp)), ...again.cps];
+  const gone = new Set(dropped);
+  cps = [...cps.filter((cp) => !gone.has(cp)), ...again.cps];
   emit({
     type: 'storm-done',
     dropped: dropped.length,
     ...stormCounts,
     elapsedMs: performance.now() - started,
+    tlsFull: (tls?.full ?? 0) - tlsBefore.full,
+    tlsResumed: (tls?.resumed ?? 0) - tlsBefore.resumed,
   });
 }
 
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (text) => {
   const command = JSON.parse(text) as { cmd: string };
-  if (command.cmd === 'storm') void storm();
+  if (command.cmd === 'storm') void storm(command as StormCommand);
   else if (command.cmd === 'close') {
     emit({ type: 'swarm-closed', callsAnswered, closedAfterOpen: counts.closedAfterOpen });
     for (const cp of cps) cp.socket.terminate();

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { requiredEnv } from './env.js';
 import { WebSocket, type RawData } from 'ws';
 import { SUBPROTOCOL, bootNotificationFrame, isAcceptedResult } from './ocpp-frames.js';
+import { stationClientOptions, stationTls, type StationTls } from './station-tls.js';
 import type { BootCounts } from './swarm-protocol.js';
 
 /** One simulated charge point: a `ws` client that has sent its BootNotification. */
@@ -40,6 +42,10 @@ export interface SwarmOptions {
    * again after a back-off until the CP boots or the deadline passes. @default no retries
    */
   readonly retry?: RetryPolicy;
+  /** Send `Authorization: Basic` with the station's bench password (station-tls.ts). */
+  readonly basicAuth?: boolean;
+  /** Connect over TLS (`wss://` base URLs) trusting this CA, keeping session tickets. */
+  readonly tls?: StationTls;
 }
 
 /**
@@ -113,6 +119,7 @@ export function connectAndBoot(
         perMessageDeflate: process.env.BENCH_DEFLATE === '1' ? { threshold: 0 } : false,
         handshakeTimeout: 30_000,
         localAddress: options.localAddress,
+        ...stationClientOptions(id, options.basicAuth === true, options.tls),
       });
       const cp: SimulatedCp = { index, id, socket, booted: false, onFrame: () => {} };
       let opened = false;
@@ -201,10 +208,12 @@ export function connectAndBoot(
 
 /**
  * The swarm settings a load-generator child gets from its parent: `SWARM_BASE_URLS` (comma list,
- * CPs spread over them in blocks) or `SWARM_BASE_URL`, and the rest as numbers.
+ * CPs spread over them in blocks) or `SWARM_BASE_URL`, and the rest as numbers; `SWARM_BASIC_AUTH=1`
+ * and `SWARM_TLS_CA_FILE` (PEM) for stations at security profile 1 or 2.
  */
 export function swarmOptionsFromEnv(): SwarmOptions {
   const urls = process.env.SWARM_BASE_URLS ?? requiredEnv('SWARM_BASE_URL');
+  const caFile = process.env.SWARM_TLS_CA_FILE;
   return {
     baseUrls: urls.split(','),
     idPrefix: requiredEnv('SWARM_ID_PREFIX'),
@@ -213,5 +222,7 @@ export function swarmOptionsFromEnv(): SwarmOptions {
     maxPending: Number(requiredEnv('SWARM_MAX_PENDING')),
     deadlineMs: Number(requiredEnv('SWARM_DEADLINE_MS')),
     localAddress: process.env.SWARM_LOCAL_ADDRESS,
+    basicAuth: process.env.SWARM_BASIC_AUTH === '1',
+    tls: caFile === undefined ? undefined : stationTls(readFileSync(caFile)),
   };
 }

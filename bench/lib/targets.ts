@@ -14,6 +14,8 @@ export interface Target {
   readonly kind: TargetKind;
   readonly process: ManagedProcess;
   readonly wsPort: number;
+  /** The gateway's wss listener when started with OCPP_GW_TLS_CERT_FILE and _KEY_FILE. */
+  readonly tlsPort: number | undefined;
   /** The gateway's metrics/health port; the peer has none. */
   readonly httpPort: number | undefined;
   /** `ws://127.0.0.1:<port>/<uuid>` when started with `inspect`. */
@@ -102,9 +104,10 @@ export async function startTarget(kind: TargetKind, options: TargetOptions): Pro
       `"${readyMsg}"`,
     );
     const httpPort = typeof ready.httpPort === 'number' ? ready.httpPort : undefined;
+    const tlsPort = typeof ready.tlsPort === 'number' ? ready.tlsPort : undefined;
     // Node prints "Debugger listening on ws://..." on stderr before running the program.
     const inspectorUrl = /Debugger listening on (ws:\/\/\S+)/.exec(proc.stderr())?.[1];
-    return { kind, process: proc, wsPort: ready.wsPort as number, httpPort, inspectorUrl };
+    return { kind, process: proc, wsPort: ready.wsPort as number, tlsPort, httpPort, inspectorUrl };
   } catch (err) {
     await proc.stop();
     throw err;

@@ -2,8 +2,10 @@
  * The `ws`-based peer for the TLS + Basic auth bench (bench/tls-auth.ts): an https server from
  * node:tls with a `ws` WebSocketServer on it, checking `Authorization: Basic` against the same
  * credential file with the gateway's own hash (src/auth/secret.ts), so both sides do the same
- * handshake and the same hash per upgrade. No MQTT: the figure is the TLS and auth cost.
- * Args: <cert> <key> <credential file>. Prints `{"port":N}` once listening.
+ * handshake and the same hash per upgrade. No MQTT: the figure is the TLS and auth cost. It
+ * answers a BootNotification itself (Accepted), so a station is booted as behind the gateway
+ * with a backend, without the MQTT round trip the gateway does on top.
+ * Args: <cert> <key> <credential file>. Prints `{"msg":"peer ready","port":N}` once listening.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
@@ -35,10 +37,28 @@ const wss = new WebSocketServer({
   handleProtocols: (protocols) => (protocols.has('ocpp1.6') ? 'ocpp1.6' : false),
   verifyClient: (info, done) => done(allowed(info.req.url, info.req.headers.authorization), 401),
 });
-wss.on('connection', (ws) => ws.on('message', () => undefined));
+/** `[3, id, {...}]` for a BootNotification CALL (OCPP-J 1.6 §4.2.2); undefined for anything else. */
+function bootReply(text: string): string | undefined {
+  let frame: unknown;
+  try {
+    frame = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(frame) || frame[0] !== 2 || frame[2] !== 'BootNotification') return undefined;
+  const payload = { status: 'Accepted', currentTime: new Date().toISOString(), interval: 300 };
+  return JSON.stringify([3, frame[1], payload]);
+}
+
+wss.on('connection', (ws) =>
+  ws.on('message', (data, isBinary) => {
+    const reply = isBinary || !Buffer.isBuffer(data) ? undefined : bootReply(data.toString('utf8'));
+    if (reply !== undefined) ws.send(reply);
+  }),
+);
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   process.stdout.write(
-    `${JSON.stringify({ port: typeof address === 'object' && address !== null ? address.port : 0 })}\n`,
+    `${JSON.stringify({ msg: 'peer ready', port: typeof address === 'object' && address !== null ? address.port : 0 })}\n`,
   );
 });
