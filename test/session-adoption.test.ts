@@ -5,7 +5,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { Registry } from 'prom-client';
 import type { NodeDirectory } from '../src/cluster/node-directory.js';
 import type { RedisLink } from '../src/cluster/redis-link.js';
-import { SessionAdopter } from '../src/cluster/session-adopter.js';
+import { SessionAdopter, type AdopterOptions } from '../src/cluster/session-adopter.js';
 import { ClusterMetrics } from '../src/observability/cluster-metrics.js';
 import { createLogger } from '../src/observability/logger.js';
 import { Mosquitto } from './harness/mosquitto.js';
@@ -14,6 +14,46 @@ import { eventually, sleep } from './harness/time.js';
 
 const FILTER = '$share/g/ocpp/cs/+';
 const DEAD_CLIENT = 'ocpp-gw-dead';
+
+/**
+ * A survivor's adopter options: its own MQTT client id on `url`, real Redis commands on `cmd`, and
+ * a directory that says what the survivors see of the node (a member without liveness: dead).
+ */
+function adopterOptions(
+  url: string,
+  cmd: Redis,
+  nodeId: string,
+  prefix: string,
+  maxMs: number,
+  handle: AdopterOptions['handle'],
+  metrics: ClusterMetrics,
+): AdopterOptions {
+  return {
+    mqtt: {
+      url,
+      clientId: `ocpp-gw-${nodeId}`,
+      username: undefined,
+      password: undefined,
+      protocolVersion: 5,
+      maxBacklog: 1000,
+      sessionExpiryS: 300,
+    },
+    filter: FILTER,
+    prefix,
+    nodeId,
+    quietMs: 500,
+    maxMs,
+    redis: { cmd } as unknown as RedisLink,
+    directory: {
+      checkAlive: () => Promise.resolve(false),
+      isMember: () => Promise.resolve(true),
+      forget: () => Promise.resolve(),
+    } as unknown as NodeDirectory,
+    handle,
+    metrics,
+    log: createLogger({ logLevel: 'silent', nodeId }),
+  };
+}
 
 function connect(url: string, options: mqtt.IClientOptions): Promise<MqttClient> {
   const client = mqtt.connect(url, { protocolVersion: 5, reconnectPeriod: 0, ...options });
@@ -71,37 +111,21 @@ describe('session adoption: every message of an adopted session is a redelivery'
     await backend.publishAsync('ocpp/cs/cp1', '[2,"queued","Reset",{"type":"Soft"}]', { qos: 1 });
 
     const handled: Array<{ uniqueId: string; redelivered: boolean }> = [];
-    const log = createLogger({ logLevel: 'silent', nodeId: 'survivor' });
-    const adopter = new SessionAdopter({
-      mqtt: {
-        url: broker.url,
-        clientId: 'ocpp-gw-survivor',
-        username: undefined,
-        password: undefined,
-        protocolVersion: 5,
-        maxBacklog: 1000,
-        sessionExpiryS: 300,
-      },
-      filter: FILTER,
-      prefix: 'adopt-test',
-      nodeId: 'survivor',
-      quietMs: 500,
-      maxMs: 10_000,
-      redis: { cmd } as unknown as RedisLink,
-      // The dead node is a member without liveness: what the survivors' directory says of it.
-      directory: {
-        checkAlive: () => Promise.resolve(false),
-        isMember: () => Promise.resolve(true),
-        forget: () => Promise.resolve(),
-      } as unknown as NodeDirectory,
-      handle: (_topic, payload, redelivered, ack) => {
-        const frame = JSON.parse(payload.toString()) as [number, string];
-        handled.push({ uniqueId: frame[1], redelivered });
-        ack();
-      },
-      metrics: new ClusterMetrics(new Registry()),
-      log,
-    });
+    const adopter = new SessionAdopter(
+      adopterOptions(
+        broker.url,
+        cmd,
+        'survivor',
+        'adopt-test',
+        10_000,
+        (_topic, payload, redelivered, ack) => {
+          const frame = JSON.parse(payload.toString()) as [number, string];
+          handled.push({ uniqueId: frame[1], redelivered });
+          ack();
+        },
+        new ClusterMetrics(new Registry()),
+      ),
+    );
     adopter.adopt('dead', DEAD_CLIENT);
     await eventually(() => handled.length === 2, 10_000, 'the adopter handled both commands');
     assert.deepEqual(
@@ -150,32 +174,11 @@ describe('session adoption: a survivor does not adopt a session its owner took b
 
   /** A survivor whose view (its last beat, before the node's first one) says the node is dead. */
   function survivor(nodeId: string, handled: string[], metrics: ClusterMetrics): SessionAdopter {
-    const adopter = new SessionAdopter({
-      mqtt: {
-        url: broker.url,
-        clientId: `ocpp-gw-${nodeId}`,
-        username: undefined,
-        password: undefined,
-        protocolVersion: 5,
-        maxBacklog: 1000,
-        sessionExpiryS: 300,
-      },
-      filter: FILTER,
-      prefix: 'give-way-test',
-      nodeId,
-      quietMs: 500,
-      maxMs: 20_000,
-      redis: { cmd } as unknown as RedisLink,
-      directory: {
-        checkAlive: () => Promise.resolve(false),
-        isMember: () => Promise.resolve(true),
-        forget: () => Promise.resolve(),
-      } as unknown as NodeDirectory,
-      // Never acknowledged: the adoption is still running when the node comes back.
-      handle: (_topic, payload) => handled.push(payload.toString()),
-      metrics,
-      log: createLogger({ logLevel: 'silent', nodeId }),
-    });
+    // Never acknowledged: the adoption is still running when the node comes back.
+    const handle: AdopterOptions['handle'] = (_topic, payload) => void handled.push(payload.toString());
+    const adopter = new SessionAdopter(
+      adopterOptions(broker.url, cmd, nodeId, 'give-way-test', 20_000, handle, metrics),
+    );
     adopters.push(adopter);
     return adopter;
   }
