@@ -26,7 +26,8 @@ const MODES: readonly Mode[] = ['roundtrip-qos1', 'roundtrip-qos2', 'downstream'
 const KINDS: readonly TargetKind[] = ['gateway', 'ocpp-rpc', 'peer'];
 const settings = {
   modes: listFromEnv('BENCH_MODES', MODES, MODES),
-  targets: listFromEnv('BENCH_TARGETS', KINDS, KINDS),
+  // `gateway-base` (a build of another commit, BENCH_BASE_GATEWAY_MAIN) only when asked for.
+  targets: listFromEnv('BENCH_TARGETS', KINDS, [...KINDS, 'gateway-base']),
   rounds: intFromEnv('BENCH_ROUNDS', 1, 1),
   stations: intFromEnv('BENCH_CONNECTIONS', 200, 1),
   generators: intFromEnv('BENCH_CLIENT_PROCESSES', 2, 1),

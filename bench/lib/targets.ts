@@ -3,10 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { ManagedProcess, childEnv } from './processes.js';
 
 /**
- * What a bench measures: the gateway, the `ws` + mqtt.js baseline beside it (`peer`), or an
- * `ocpp-rpc` RPCServer + mqtt.js bridge (`ocpp-rpc`, bench/peer/ocpp-rpc-bridge.ts).
+ * What a bench measures: the gateway, the `ws` + mqtt.js baseline beside it (`peer`), an
+ * `ocpp-rpc` RPCServer + mqtt.js bridge (`ocpp-rpc`, bench/peer/ocpp-rpc-bridge.ts), or
+ * `gateway-base`: the gateway built from another commit (its dist/src/main.js in
+ * BENCH_BASE_GATEWAY_MAIN), for a before/after of one change in the same run.
  */
-export type TargetKind = 'gateway' | 'peer' | 'ocpp-rpc';
+export type TargetKind = 'gateway' | 'gateway-base' | 'peer' | 'ocpp-rpc';
 /** The memory and throughput benches' targets. */
 export const TARGET_KINDS: readonly TargetKind[] = ['gateway', 'peer'];
 
@@ -39,8 +41,11 @@ const READY_TIMEOUT_MS = 30_000;
 function entryPoint(kind: TargetKind): string {
   if (kind === 'gateway' && process.env.BENCH_GATEWAY_MAIN !== undefined)
     return process.env.BENCH_GATEWAY_MAIN;
+  if (kind === 'gateway-base')
+    return process.env.BENCH_BASE_GATEWAY_MAIN ?? 'BENCH_BASE_GATEWAY_MAIN (unset)';
   const relative = {
     gateway: '../../src/main.js',
+    'gateway-base': '',
     peer: '../peer/ws-mqtt-bridge.js',
     'ocpp-rpc': '../peer/ocpp-rpc-bridge.js',
   }[kind];
@@ -54,7 +59,7 @@ export function unavailableReason(kind: TargetKind): string | undefined {
 }
 
 function environment(kind: TargetKind, options: TargetOptions): Record<string, string> {
-  if (kind !== 'gateway') {
+  if (kind !== 'gateway' && kind !== 'gateway-base') {
     return {
       PEER_PORT: '0',
       PEER_HOST: '127.0.0.1',
@@ -96,7 +101,7 @@ export async function startTarget(kind: TargetKind, options: TargetOptions): Pro
     [...nodeArgs, entryPoint(kind)],
     childEnv({ ...environment(kind, options), ...options.env }),
   );
-  const readyMsg = kind === 'gateway' ? 'gateway ready' : 'peer ready';
+  const readyMsg = kind === 'gateway' || kind === 'gateway-base' ? 'gateway ready' : 'peer ready';
   try {
     const ready = await proc.waitForJson(
       (line) => line.msg === readyMsg && typeof line.wsPort === 'number',

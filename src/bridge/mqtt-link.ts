@@ -10,7 +10,7 @@ import { BrokerLimits } from './publish-check.js';
 import { PublishFlow } from './publish-flow.js';
 import { dropOutgoing, RefusalGuard } from './refusal-guard.js';
 import type { PublishRefusedError } from '../errors.js';
-import { coalesceWrites, type CoalescableSocket } from '../io/write-coalescer.js';
+import { installBrokerWrites } from './broker-writes.js';
 import { RateLimitedWarn } from '../observability/rate-limited-warn.js';
 
 export interface MqttLinkOptions extends ConnectOptions {
@@ -107,7 +107,7 @@ export class MqttLink {
       const inbox = new Inbox(log);
       const client = connect(options.url, clientOptions(options, version, inbox));
       keepNoDelay(client);
-      coalesceBrokerWrites(client);
+      installBrokerWrites(client);
       inbox.attach(client);
       const outcome = await firstConnect(client, log, options.url);
       if (outcome !== 'refused') {
@@ -229,21 +229,4 @@ export class MqttLink {
       });
     });
   }
-}
-
-/**
- * One write per event-loop turn on the broker socket, on every socket mqtt.js builds (a new one
- * per reconnect): docs/architecture.md §4.7.
- */
-function coalesceBrokerWrites(client: MqttClient): void {
-  const install = (): void => {
-    const stream = client.stream as Partial<CoalescableSocket> | undefined;
-    if (typeof stream?.write === 'function' && typeof stream.end === 'function')
-      coalesceWrites(stream as CoalescableSocket);
-  };
-  // The first CONNECT is written inside mqtt.connect(), before this listener exists.
-  install();
-  client.on('packetsend', (packet) => {
-    if (packet.cmd === 'connect') install();
-  });
 }
