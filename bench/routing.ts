@@ -11,6 +11,7 @@
  * keeps BENCH_WINDOW ChangeAvailability CALLs (QoS 1) in flight per CP for BENCH_WARMUP_S +
  * BENCH_DURATION_S; rate and round-trip percentiles are taken over the last BENCH_DURATION_S,
  * then the backend waits BENCH_DRAIN_S at most for the rest, and what never got a reply is lost.
+ * BENCH_RATE=n paces the backend at n commands/s instead (latency at a rate, not at saturation).
  * Run: `npm run bench:routing`.
  */
 import { BootResponder } from './lib/boot-responder.js';
@@ -32,6 +33,7 @@ import {
 import { routingRunsTable, routingSummaryTable, type RoutingResult } from './lib/routing-table.js';
 import {
   ROUTING_KINDS,
+  ALL_ROUTING_KINDS,
   routingUnavailableReason,
   startRoutingTarget,
   type RoutingKind,
@@ -45,12 +47,14 @@ const settings = {
   backendClients: intFromEnv('BENCH_BACKEND_CLIENTS', 1, 1),
   /** OCPP-J 1.6 §4.1.1: one CALL at a time per CP; the gateway serialises any more per CP anyway. */
   window: intFromEnv('BENCH_WINDOW', 1, 1),
+  // Commands per second, paced (0: closed loop, as fast as the target answers).
+  rate: intFromEnv('BENCH_RATE', 0, 0),
   durationMs: intFromEnv('BENCH_DURATION_S', 15, 1) * 1000,
   warmupMs: intFromEnv('BENCH_WARMUP_S', 2, 0) * 1000,
   drainMs: intFromEnv('BENCH_DRAIN_S', 10, 1) * 1000,
   /** QoS of the targets' upstream publishes, i.e. of the replies; commands are always QoS 1. */
   replyQos: intFromEnv('BENCH_REPLY_QOS', 1) as 0 | 1 | 2,
-  targets: listFromEnv('BENCH_TARGETS', ROUTING_KINDS, ROUTING_KINDS),
+  targets: listFromEnv('BENCH_TARGETS', ROUTING_KINDS, ALL_ROUTING_KINDS),
   rounds: intFromEnv('BENCH_ROUNDS', 3, 1),
 };
 if (settings.replyQos > 2) throw new Error('BENCH_REPLY_QOS must be 0, 1 or 2');
@@ -93,10 +97,11 @@ async function measure(kind: RoutingKind): Promise<Omit<RoutingResult, 'round'>>
       BACKEND_DURATION_MS: String(settings.warmupMs + settings.durationMs),
       BACKEND_WARMUP_MS: String(settings.warmupMs),
       BACKEND_DRAIN_MS: String(settings.drainMs),
+      BACKEND_RATE: String(settings.rate),
     });
     children.push(backend);
     await backend.waitForJson(isRoutingReport('backend-ready'), 30_000, 'backend-ready');
-    const cluster = kind === 'cluster-3';
+    const cluster = kind.startsWith('cluster');
     const routeBefore = cluster ? await routeSnapshot(target.httpPorts) : undefined;
     const runMs = settings.warmupMs + settings.durationMs;
     const result = backend.waitForJson(
@@ -144,6 +149,7 @@ async function measure(kind: RoutingKind): Promise<Omit<RoutingResult, 'round'>>
       errorReasons: done.errorReasons,
       firstErrorReply: done.firstErrorReply,
       unknownReplies: done.unknownReplies,
+      skipped: done.skipped,
       publishErrors: done.publishErrors,
       commandsPerS: done.answeredInWindow / (done.windowMs / 1000),
       p50Micros: histogram.percentile(50),

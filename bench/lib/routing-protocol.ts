@@ -49,6 +49,8 @@ export interface BackendResult {
   publishErrors: number;
   /** CALLRESULTs received within [warm-up, end of sending). */
   answeredInWindow: number;
+  /** Paced mode (BACKEND_RATE): commands due while every CP had its window full, not sent. */
+  skipped: number;
   windowMs: number;
   /** Round-trip histogram (publish -> CALLRESULT seen) of the CALLRESULTs in the window. */
   histogram: number[];

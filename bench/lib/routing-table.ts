@@ -8,6 +8,8 @@ export interface RoutingResult {
   /** Busy cores on the machine in the second before the run started (see waitForQuietMachine). */
   readonly busyCoresBefore?: number;
   readonly error?: string;
+  /** Paced mode: commands not sent because every CP had its window full. */
+  readonly skipped?: number;
   readonly booted?: number;
   readonly connectErrors?: number;
   /** Commands published, answered with the CP's CALLRESULT, answered with a CALLERROR, neither. */
@@ -81,6 +83,7 @@ export function routingSummaryTable(results: readonly RoutingResult[]): string {
       fraction(median(pick((r) => r.forwardedFraction))),
       formatMs(median(pick((r) => r.meanRouteRoundTripMicros))),
       percent(median(pick((r) => r.targetCpuPercent))),
+      micros(median(pick(cpuPerCommand))),
       percent(median(pick((r) => r.otherCpuPercent))),
     ];
   });
@@ -97,10 +100,22 @@ export function routingSummaryTable(results: readonly RoutingResult[]): string {
       'forwarded',
       'route bus round trip ms (mean)',
       'target CPU',
+      'target CPU µs per command',
       'other CPU',
     ],
     rows,
   );
+}
+
+/** The target's CPU time (all its processes) per answered command over the measured window. */
+function cpuPerCommand(r: RoutingResult): number | undefined {
+  if (r.targetCpuPercent === undefined || r.commandsPerS === undefined || r.commandsPerS === 0)
+    return undefined;
+  return (r.targetCpuPercent / 100 / r.commandsPerS) * 1e6;
+}
+
+function micros(value: number | undefined): string {
+  return value === undefined ? 'n/a' : value.toFixed(1);
 }
 
 function notes(r: RoutingResult, connections: number): string {
@@ -109,6 +124,7 @@ function notes(r: RoutingResult, connections: number): string {
     r.booted === connections ? '' : `booted ${r.booted}/${connections}`,
     reasons.length === 0 ? '' : `errors: ${reasons.join(', ')}`,
     r.unknownReplies === 0 ? '' : `${r.unknownReplies} unknown replies`,
+    (r.skipped ?? 0) === 0 ? '' : `${r.skipped} paced commands skipped (every CP busy)`,
     r.publishErrors === 0 ? '' : `${r.publishErrors} publish errors`,
     r.closedAfterOpen === 0 ? '' : `${r.closedAfterOpen} closed`,
     r.unexpectedFrames === 0 ? '' : `${r.unexpectedFrames} unexpected frames`,
@@ -122,7 +138,7 @@ export function routingRunsTable(results: readonly RoutingResult[], connections:
   const rows = results.map((r) => {
     const head = [String(r.round), r.target];
     if (r.error !== undefined) {
-      return [...head, `not measured: ${r.error.split('\n')[0]}`, ...new Array<string>(12).fill('')];
+      return [...head, `not measured: ${r.error.split('\n')[0]}`, ...new Array<string>(13).fill('')];
     }
     return [
       ...head,
@@ -134,6 +150,7 @@ export function routingRunsTable(results: readonly RoutingResult[], connections:
       fraction(r.forwardedFraction),
       formatMs(r.meanRouteRoundTripMicros),
       percent(r.targetCpuPercent),
+      micros(cpuPerCommand(r)),
       percent(r.redisCpuPercent),
       percent(r.brokerCpuPercent),
       percent(r.loadCpuPercent),
@@ -153,6 +170,7 @@ export function routingRunsTable(results: readonly RoutingResult[], connections:
       'forwarded',
       'route bus round trip ms (mean)',
       'target CPU',
+      'target CPU µs per command',
       'Redis CPU',
       'broker CPU',
       'load + backend CPU',

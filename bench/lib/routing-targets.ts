@@ -10,10 +10,20 @@ import { sleep } from '../../test/harness/time.js';
  *   the shared subscription hands each command to any node, so about 2/3 cross the route bus;
  * - `gateway-1`: one gateway in single-node mode on the same kind of broker, every command local:
  *   the baseline that shows what the cross-node hop costs;
- * - `peer`: the `ws` + mqtt.js bridge (bench/peer), which subscribes `ocpp/cs/+` itself.
+ * - `peer`: the `ws` + mqtt.js bridge (bench/peer), which subscribes `ocpp/cs/+` itself;
+ * - `cluster-local` and `cluster-forwarded` (only when named in BENCH_TARGETS): the same three
+ *   nodes, but only node 0 holds the downstream subscription (OCPP_GW_DOWNSTREAM_SUBSCRIBE=false
+ *   on the others); the CPs connect to node 0 (every command local, marks and all) or to nodes
+ *   1 and 2 (every command forwarded). Their CPU per command, summed over the nodes, is what a
+ *   forwarded command costs beside a local one in the same cluster.
  */
-export type RoutingKind = 'cluster-3' | 'gateway-1' | 'peer';
+export type RoutingKind = 'cluster-3' | 'gateway-1' | 'peer' | 'cluster-local' | 'cluster-forwarded';
 export const ROUTING_KINDS: readonly RoutingKind[] = ['cluster-3', 'gateway-1', 'peer'];
+export const ALL_ROUTING_KINDS: readonly RoutingKind[] = [
+  ...ROUTING_KINDS,
+  'cluster-local',
+  'cluster-forwarded',
+];
 
 export const CLUSTER_NODES = 3;
 const CLUSTER_FORMED_TIMEOUT_MS = 15_000;
@@ -72,18 +82,25 @@ export async function startRoutingTarget(
       started.push(await startTarget('gateway', { mqttUrl, qos, name: 'gateway-1' }));
     } else {
       redis = await RedisServer.start();
+      const oneRouter = kind !== 'cluster-3';
       for (let i = 0; i < CLUSTER_NODES; i++) {
-        const env = { OCPP_GW_NODE_ID: `node-${i}`, OCPP_GW_REDIS_URL: redis.url };
+        const env = {
+          OCPP_GW_NODE_ID: `node-${i}`,
+          OCPP_GW_REDIS_URL: redis.url,
+          ...(oneRouter && i > 0 ? { OCPP_GW_DOWNSTREAM_SUBSCRIBE: 'false' } : {}),
+        };
         started.push(await startTarget('gateway', { mqttUrl, qos, name: `cluster-node-${i}`, env }));
       }
     }
     const httpPorts = started.map((t) => t.httpPort).filter((p): p is number => p !== undefined);
-    if (kind === 'cluster-3') await waitForClusterFormed(httpPorts);
+    if (kind.startsWith('cluster')) await waitForClusterFormed(httpPorts);
+    const urls = started.map((t) => `ws://127.0.0.1:${t.wsPort}/ocpp/`);
     return {
       kind,
       nodes: started.map((t) => t.process),
       redis,
-      baseUrls: started.map((t) => `ws://127.0.0.1:${t.wsPort}/ocpp/`),
+      baseUrls:
+        kind === 'cluster-local' ? urls.slice(0, 1) : kind === 'cluster-forwarded' ? urls.slice(1) : urls,
       httpPorts,
       deadNode() {
         const dead = started.map((t) => t.process).find((p) => !p.running);
