@@ -34,6 +34,9 @@ export class SentMarks {
   private unprotected: () => void = () => undefined;
   /** Why the last take failed (a deadline, or a refused connection). */
   lastError: unknown;
+  /** Marks whose outcome is out, waiting to be shortened together (see {@link finished}). */
+  private finishedKeys: string[] = [];
+  private finishTimer: NodeJS.Timeout | undefined;
 
   constructor(
     link: RedisLink,
@@ -53,9 +56,23 @@ export class SentMarks {
    * before its PUBACK left, which survivors notice within a node TTL and adopt at once. Keeping
    * the mark for the whole MQTT session expiry would hold one key per command ever sent
    * (10k commands/s x 300 s = 3 M keys); this keeps one per command in flight, plus a short tail.
+   *
+   * Shortened in batches (TUNING.finishedMarkBatchMs): one write and one read for all of them
+   * instead of a command and its reply per outcome, which at a moderate rate each cost a syscall
+   * pair on the owner (bench/RESULTS.md, "Hot path"). A mark not yet shortened only lives longer:
+   * that protects more, never less, so a node that stops with some still queued loses nothing.
    */
   finished(cid: string, uniqueId: string): void {
-    this.redis.pexpire(this.key(cid, uniqueId), this.doneTtlMs).catch(() => undefined);
+    this.finishedKeys.push(this.key(cid, uniqueId));
+    this.finishTimer ??= setTimeout(() => this.shortenFinished(), TUNING.finishedMarkBatchMs).unref();
+  }
+
+  private shortenFinished(): void {
+    this.finishTimer = undefined;
+    const keys = this.finishedKeys;
+    this.finishedKeys = [];
+    // Issued in one turn: the command socket is corked for it (io/turn-batch.ts).
+    for (const key of keys) this.redis.pexpire(key, this.doneTtlMs).catch(() => undefined);
   }
 
   private key(cid: string, uniqueId: string): string {

@@ -23,6 +23,8 @@ export const TUNING = Object.freeze({
   ownerCacheMax: 200_000,
   /** Written-marks of finished commands outlive a dead node's detection and adoption. */
   minDoneMarkTtlMs: 30_000,
+  /** Finished marks are shortened together at most this long after their outcome. */
+  finishedMarkBatchMs: 50,
   /** Re-assert retries after Redis comes back: exponential from here... */
   reassertRetryBaseMs: 250,
   /** ...up to this. */
