@@ -2,17 +2,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ClusterFixture } from './harness/cluster.js';
 import { ChargePoint } from './harness/cp-client.js';
+import {
+  assertMalformedReply,
+  malformedVersionStations,
+  UNKNOWN_VERSION,
+  type ErrorReply,
+} from './harness/malformed-versions.js';
 import { MqttObserver } from './harness/mqtt-observer.js';
 import { ownerEntries } from './harness/owner-entries.js';
 import { eventually } from './harness/time.js';
 
-type Reply = { MessageTypeId: number; UniqueId: string; ErrorCode: string; ErrorDetails: unknown };
-
-const STATIONS = [
-  { cid: 'cmv-16', protocol: 'ocpp1.6', protoVer: '1.6', code: 'FormationViolation' },
-  { cid: 'cmv-201', protocol: 'ocpp2.0.1', protoVer: '2.0.1', code: 'FormatViolation' },
-  { cid: 'cmv-21', protocol: 'ocpp2.1', protoVer: '2.1', code: 'FormatViolation' },
-] as const;
+const STATIONS = malformedVersionStations('cmv');
 
 /**
  * A malformed downstream CALL read by a node that does not hold the station's socket is answered
@@ -42,19 +42,16 @@ describe('malformed downstream CALLs read by a node that does not hold the stati
     await f.teardown();
   });
 
-  for (const { cid, protoVer, code } of STATIONS) {
+  for (const station of STATIONS) {
+    const { cid, protoVer, code } = station;
     it(`${protoVer}: ${code} under the station's version, from node 1`, async () => {
       await f.backend.publish(`ocpp/cs/${cid}`, { MessageTypeId: 2, UniqueId: 'bad-1', Payload: {} });
       const reply = await backend.waitFor(
         (topic) => topic.endsWith(`/${cid}`),
-        (j: Reply) => j.UniqueId === 'bad-1',
+        (j: ErrorReply) => j.UniqueId === 'bad-1',
         10_000,
       );
-      assert.equal(reply.topic, `ocpp/err/${protoVer}/${cid}`);
-      const json = reply.json as Reply;
-      assert.equal(json.MessageTypeId, 4);
-      assert.equal(json.ErrorCode, code);
-      assert.deepEqual(json.ErrorDetails, { origin: 'gateway', reason: 'malformed' });
+      assertMalformedReply(reply, station);
       assert.equal(reply.userProperties?.['gateway-node'], 'node-1', 'answered by the node that read it');
     });
   }
@@ -63,10 +60,10 @@ describe('malformed downstream CALLs read by a node that does not hold the stati
     await f.backend.publish('ocpp/cs/cmv-absent', { MessageTypeId: 2, UniqueId: 'bad-2', Payload: {} });
     const reply = await backend.waitFor(
       (topic) => topic.endsWith('/cmv-absent'),
-      (j: Reply) => j.UniqueId === 'bad-2',
+      (j: ErrorReply) => j.UniqueId === 'bad-2',
       10_000,
     );
-    assert.equal(reply.topic, 'ocpp/err/unknown/cmv-absent');
-    assert.equal((reply.json as Reply).ErrorCode, 'FormationViolation');
+    assert.equal(reply.topic, `ocpp/err/${UNKNOWN_VERSION.protoVer}/cmv-absent`);
+    assert.equal((reply.json as ErrorReply).ErrorCode, UNKNOWN_VERSION.code);
   });
 });

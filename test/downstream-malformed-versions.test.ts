@@ -2,8 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ChargePoint } from './harness/cp-client.js';
 import { setup, type Fixture } from './harness/fixture.js';
-
-type Reply = { MessageTypeId: number; UniqueId: string; ErrorCode: string; ErrorDetails: unknown };
+import {
+  assertMalformedReply,
+  malformedVersionStations,
+  UNKNOWN_VERSION,
+  type ErrorReply,
+} from './harness/malformed-versions.js';
 
 /**
  * A downstream CALL the gateway cannot parse (a usable UniqueId, the rest broken) is answered on
@@ -11,11 +15,7 @@ type Reply = { MessageTypeId: number; UniqueId: string; ErrorCode: string; Error
  * incorrect" is `FormationViolation` in OCPP-J 1.6 §4.2.3 and `FormatViolation` in OCPP-J 2.0.1
  * Part 4 §4.3 (2.1 keeps the 2.0.1 table). Real mosquitto, MQTT 5 backend, raw WebSocket stations.
  */
-const STATIONS = [
-  { cid: 'dmv-16', protocol: 'ocpp1.6', protoVer: '1.6', code: 'FormationViolation' },
-  { cid: 'dmv-201', protocol: 'ocpp2.0.1', protoVer: '2.0.1', code: 'FormatViolation' },
-  { cid: 'dmv-21', protocol: 'ocpp2.1', protoVer: '2.1', code: 'FormatViolation' },
-] as const;
+const STATIONS = malformedVersionStations('dmv');
 
 /** Nested one level beyond the gateway's JSON depth limit (64). */
 function tooDeep(): Record<string, unknown> {
@@ -52,17 +52,18 @@ describe('malformed downstream CALLs answered in the station’s own version', (
   });
   after(() => fx.teardown());
 
-  for (const { cid, protoVer, code } of STATIONS) {
+  for (const station of STATIONS) {
+    const { cid, protoVer, code } = station;
     it(`${protoVer}: every malformed CALL gets ${code}, and the station keeps its connection`, async () => {
       for (const [i, broken] of BROKEN.entries()) {
         const id = `m-${String(i)}`;
         await fx.backend.publish(`ocpp/cs/${cid}`, broken.body(id));
-        const reply = await fx.backend.waitFor(errorTopicOf(cid), (j: Reply) => j.UniqueId === id, 10_000);
-        const json = reply.json as Reply;
-        assert.equal(json.MessageTypeId, 4, broken.name);
-        assert.equal(json.ErrorCode, code, `${protoVer}, ${broken.name}`);
-        assert.deepEqual(json.ErrorDetails, { origin: 'gateway', reason: 'malformed' }, broken.name);
-        assert.equal(reply.topic, `ocpp/err/${protoVer}/${cid}`, broken.name);
+        const reply = await fx.backend.waitFor(
+          errorTopicOf(cid),
+          (j: ErrorReply) => j.UniqueId === id,
+          10_000,
+        );
+        assertMalformedReply(reply, station, broken.name);
       }
       // A well-formed command still reaches the station afterwards.
       await fx.backend.publish(`ocpp/cs/${cid}`, {
@@ -81,10 +82,10 @@ describe('malformed downstream CALLs answered in the station’s own version', (
     await fx.backend.publish('ocpp/cs/dmv-absent', { MessageTypeId: 2, UniqueId: 'x-1', Action: 'Reset' });
     const reply = await fx.backend.waitFor(
       errorTopicOf('dmv-absent'),
-      (j: Reply) => j.UniqueId === 'x-1',
+      (j: ErrorReply) => j.UniqueId === 'x-1',
       10_000,
     );
-    assert.equal((reply.json as Reply).ErrorCode, 'FormationViolation');
-    assert.equal(reply.topic, 'ocpp/err/unknown/dmv-absent');
+    assert.equal((reply.json as ErrorReply).ErrorCode, UNKNOWN_VERSION.code);
+    assert.equal(reply.topic, `ocpp/err/${UNKNOWN_VERSION.protoVer}/dmv-absent`);
   });
 });

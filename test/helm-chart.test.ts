@@ -32,17 +32,39 @@ function render(values: string[], extra: string[] = []): Manifest[] {
   return yaml.loadAll(out.stdout).filter((d): d is Manifest => d !== null && typeof d === 'object');
 }
 
-function env(manifests: Manifest[]): Map<string, unknown> {
-  const deployment = manifests.find((m) => m.kind === 'Deployment') as unknown as {
-    spec: {
-      template: {
-        spec: { containers: Array<{ env: Array<{ name: string; value?: string; valueFrom?: unknown }> }> };
+type Workload = Manifest & {
+  spec: {
+    replicas?: number;
+    template: {
+      metadata: { labels: Record<string, string> };
+      spec: {
+        containers: Array<{
+          env: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+          resources?: { requests?: unknown };
+          startupProbe?: unknown;
+          livenessProbe?: unknown;
+          readinessProbe?: unknown;
+        }>;
       };
     };
   };
-  return new Map(
-    deployment.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value ?? e.valueFrom]),
+};
+
+/** The Deployment and StatefulSets running the gateway container (not the bundled Redis or broker). */
+function workloads(manifests: Manifest[]): Workload[] {
+  return (manifests as Workload[]).filter(
+    (m) =>
+      (m.kind === 'Deployment' || m.kind === 'StatefulSet') &&
+      m.spec.template.spec.containers[0]?.env?.some((e) => e.name === 'OCPP_GW_NODE_ID') === true,
   );
+}
+
+function podEnv(workload: Workload): Map<string, unknown> {
+  return new Map(workload.spec.template.spec.containers[0]!.env.map((e) => [e.name, e.value ?? e.valueFrom]));
+}
+
+function env(manifests: Manifest[]): Map<string, unknown> {
+  return podEnv(manifests.find((m) => m.kind === 'Deployment') as Workload);
 }
 
 before(() => {
@@ -161,6 +183,133 @@ describe('helm chart', () => {
     assert.equal(proxy.get('OCPP_GW_AUTH_HTTP_URL'), 'http://credentials.ocpp.svc:8080/verify');
     const plain = env(render([]));
     assert.ok(![...plain.keys()].some((k) => /TLS_PORT|AUTH_|CLIENT_CERT|TRUSTED_PROXIES/.test(k)));
+  });
+
+  it('orderKeeping: the subscribe variable on one workload only, a router StatefulSet of 1 beside the gateway pods', (t) => {
+    if (!tool.ok) return t.skip(`not run: ${tool.reason}`);
+    const on = render([`${chart}/ci/order-keeping-values.yaml`]);
+    const subscribing = workloads(on).filter((w) => podEnv(w).has('OCPP_GW_DOWNSTREAM_SUBSCRIBE'));
+    assert.deepEqual(
+      subscribing.map((w) => [`${w.kind}/${w.metadata.name}`, podEnv(w).get('OCPP_GW_DOWNSTREAM_SUBSCRIBE')]),
+      [
+        ['Deployment/gw-ocpp-gateway', 'false'],
+        ['StatefulSet/gw-ocpp-gateway-router', 'true'],
+      ],
+    );
+    const [gateway, router] = subscribing as [Workload, Workload];
+    assert.equal(router.spec.replicas, 1);
+    // No pod adopts the router's session: it waits at the broker for the router to return.
+    for (const w of subscribing) assert.equal(podEnv(w).get('OCPP_GW_ADOPT_SESSIONS'), 'false');
+    assert.deepEqual(podEnv(router).get('OCPP_GW_NODE_ID'), { fieldRef: { fieldPath: 'metadata.name' } });
+    const probes = (w: Workload) => {
+      const c = w.spec.template.spec.containers[0]!;
+      return [c.startupProbe, c.livenessProbe, c.readinessProbe];
+    };
+    assert.deepEqual(probes(router), probes(gateway));
+    assert.ok(probes(router).every((p) => p !== undefined));
+    assert.deepEqual(router.spec.template.spec.containers[0]!.resources?.requests, {
+      cpu: '1',
+      memory: '512Mi',
+    });
+
+    // The router's pod is outside every selector of the gateway pods (station Service, internal
+    // Service, PDB, Deployment, NetworkPolicy) and inside its own (PDB, headless Service,
+    // ServiceMonitor, NetworkPolicy); the bundled Redis and broker admit it.
+    const routerLabels = router.spec.template.metadata.labels;
+    const gatewayLabels = gateway.spec.template.metadata.labels;
+    const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
+      Object.entries(selector).every(([k, v]) => labels[k] === v);
+    const selectors = new Map<string, Record<string, string>>();
+    for (const m of on) {
+      const spec = m.spec as {
+        selector?: Record<string, unknown>;
+        podSelector?: { matchLabels: Record<string, string> };
+      };
+      const selector =
+        m.kind === 'Service'
+          ? (spec.selector as Record<string, string>)
+          : m.kind === 'NetworkPolicy'
+            ? spec.podSelector!.matchLabels
+            : ['PodDisruptionBudget', 'Deployment', 'StatefulSet'].includes(m.kind)
+              ? (spec.selector as { matchLabels: Record<string, string> }).matchLabels
+              : undefined;
+      if (selector !== undefined) selectors.set(`${m.kind}/${m.metadata.name}`, selector);
+    }
+    const selecting = (labels: Record<string, string>) =>
+      [...selectors].filter(([, s]) => matches(s, labels)).map(([name]) => name);
+    assert.deepEqual(selecting(routerLabels).sort(), [
+      'NetworkPolicy/gw-ocpp-gateway-router',
+      'PodDisruptionBudget/gw-ocpp-gateway-router',
+      'Service/gw-ocpp-gateway-router',
+      'StatefulSet/gw-ocpp-gateway-router',
+    ]);
+    assert.deepEqual(selecting(gatewayLabels).sort(), [
+      'Deployment/gw-ocpp-gateway',
+      'NetworkPolicy/gw-ocpp-gateway',
+      'PodDisruptionBudget/gw-ocpp-gateway',
+      'Service/gw-ocpp-gateway',
+      'Service/gw-ocpp-gateway-internal',
+    ]);
+    const pdb = on.find(
+      (m) => m.kind === 'PodDisruptionBudget' && m.metadata.name === 'gw-ocpp-gateway-router',
+    );
+    assert.equal((pdb?.spec as { maxUnavailable: number }).maxUnavailable, 0);
+    const monitor = on.find(
+      (m) => m.kind === 'ServiceMonitor' && m.metadata.name === 'gw-ocpp-gateway-router',
+    ) as unknown as {
+      spec: {
+        selector: { matchLabels: Record<string, string> };
+        endpoints: Array<{ port: string; relabelings: unknown[] }>;
+      };
+    };
+    assert.ok(matches(monitor.spec.selector.matchLabels, selectors.get('Service/gw-ocpp-gateway-router')!));
+    assert.deepEqual(monitor.spec.endpoints[0]!.relabelings, [
+      { targetLabel: 'job', replacement: 'gw-ocpp-gateway-internal' },
+    ]);
+    for (const component of ['redis', 'mosquitto']) {
+      const policy = on.find(
+        (m) => m.kind === 'NetworkPolicy' && m.metadata.name === `gw-ocpp-gateway-${component}`,
+      );
+      const peers = (
+        policy?.spec as {
+          ingress: Array<{ from: Array<{ podSelector?: { matchLabels: Record<string, string> } }> }>;
+        }
+      ).ingress[0]!.from.flatMap((p) => (p.podSelector ? [p.podSelector.matchLabels] : []));
+      assert.ok(
+        peers.some((p) => matches(p, routerLabels)),
+        `${component} admits the router`,
+      );
+      assert.ok(
+        peers.some((p) => matches(p, gatewayLabels)),
+        `${component} admits the gateway pods`,
+      );
+    }
+    const hpa = on.find((m) => m.kind === 'HorizontalPodAutoscaler') as unknown as {
+      spec: { scaleTargetRef: { kind: string } };
+    };
+    assert.equal(hpa.spec.scaleTargetRef.kind, 'Deployment');
+
+    // Off (the defaults): no workload sets the variable, no router, adoption as redis.adoptSessions.
+    const off = render([]);
+    assert.deepEqual(
+      workloads(off).filter((w) => podEnv(w).has('OCPP_GW_DOWNSTREAM_SUBSCRIBE')),
+      [],
+    );
+    assert.ok(!off.some((m) => m.metadata.name.includes('router')));
+    assert.equal(env(off).get('OCPP_GW_ADOPT_SESSIONS'), 'true');
+  });
+
+  it('orderKeeping is refused without cluster mode, without persistent sessions, or beside extraEnv of its variables', (t) => {
+    if (!tool.ok) return t.skip(`not run: ${tool.reason}`);
+    for (const extra of [
+      ['--set', 'bundledRedis.enabled=false', '--set', 'replicaCount=1'],
+      ['--set', 'mqtt.sessionExpirySeconds=0'],
+      ['--set', 'extraEnv[0].name=OCPP_GW_DOWNSTREAM_SUBSCRIBE', '--set-string', 'extraEnv[0].value=true'],
+    ]) {
+      const run = helm(tool.path, ['template', 'gw', chart, '--set', 'orderKeeping.enabled=true', ...extra]);
+      assert.notEqual(run.status, 0, extra.join(' '));
+      assert.match(run.stderr, /orderKeeping\.enabled|extraEnv sets/, extra.join(' '));
+    }
   });
 
   it('the bundled mosquitto runs deploy/mosquitto/mosquitto.conf (kept in step)', (t) => {

@@ -1,4 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
+import { labelledCounter } from '../observability/labelled-counter.js';
 
 /** Why an upgrade was refused by authentication (the `reason` label, and the 401/429/503 body). */
 export const AUTH_FAILURE_REASONS = [
@@ -25,25 +26,24 @@ export class AuthMetrics {
   readonly cacheHits: Counter;
 
   constructor(registry: Registry) {
-    const registers = [registry];
-    this.failures = new Counter({
+    this.failures = labelledCounter({
       name: 'ocpp_gateway_auth_failures_total',
       help: 'Upgrades refused by station authentication, by reason',
-      labelNames: ['reason'],
-      registers,
+      label: 'reason',
+      values: AUTH_FAILURE_REASONS,
+      registry,
     });
-    for (const reason of AUTH_FAILURE_REASONS) this.failures.labels(reason).inc(0);
-    this.accepted = new Counter({
+    this.accepted = labelledCounter({
       name: 'ocpp_gateway_auth_accepted_total',
       help: 'Upgrades that passed station authentication, by method',
-      labelNames: ['method'],
-      registers,
+      label: 'method',
+      values: AUTH_METHODS,
+      registry,
     });
-    for (const method of AUTH_METHODS) this.accepted.labels(method).inc(0);
     this.cacheHits = new Counter({
       name: 'ocpp_gateway_auth_cache_hits_total',
       help: 'Authentications answered from the verified-credential cache, without the store',
-      registers,
+      registers: [registry],
     });
   }
 }

@@ -9,12 +9,19 @@ interface Entry {
 }
 
 const MAX_ENTRIES = 200_000;
+/** Expired entries one get or set removes at most, so a call after a quiet spell stays cheap. */
+const SWEEP_MAX = 256;
 
 /**
  * Credentials verified in the last `ttlMs`, by charge point: a station that reconnects with the
  * same secret is accepted without asking the store (Redis, the webhook) again, which is what
  * keeps a reconnect storm cheap. Only successes enter, so failed attempts cannot fill it; the
  * presented secret is held as its SHA-256, never in clear.
+ *
+ * Expired entries leave on use: every entry lives `ttlMs` and `set` re-inserts, so the map's
+ * insertion order is expiry order and each get or set drops expired entries from its head (up
+ * to SWEEP_MAX). Without that, a station that never came back stayed until MAX_ENTRIES pushed
+ * it out. No timer: with no authentications the map does not grow.
  */
 export class VerifiedCache {
   private readonly entries = new Map<string, Entry>();
@@ -30,6 +37,7 @@ export class VerifiedCache {
 
   /** The profile recorded when `digest` was verified for `cid`, if still fresh. */
   get(cid: string, digest: Buffer): SecurityProfile | undefined {
+    this.sweep();
     const entry = this.entries.get(cid);
     if (entry === undefined) return undefined;
     if (this.clock.now() >= entry.expiresAt) {
@@ -41,6 +49,7 @@ export class VerifiedCache {
 
   set(cid: string, digest: Buffer, profile: SecurityProfile): void {
     if (this.ttlMs === 0) return;
+    this.sweep();
     this.entries.delete(cid);
     if (this.entries.size >= MAX_ENTRIES) {
       const oldest = this.entries.keys().next();
@@ -56,5 +65,19 @@ export class VerifiedCache {
 
   clear(): void {
     this.entries.clear();
+  }
+
+  private sweep(): void {
+    const now = this.clock.now();
+    let budget = SWEEP_MAX;
+    for (const [cid, entry] of this.entries) {
+      if (budget === 0 || now < entry.expiresAt) return;
+      this.entries.delete(cid);
+      budget--;
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
   }
 }

@@ -1,4 +1,5 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Counter, type Registry } from 'prom-client';
+import { labelledCounter } from '../observability/labelled-counter.js';
 
 export type TlsReloadResult = 'ok' | 'failed';
 const RESULTS: readonly TlsReloadResult[] = ['ok', 'failed'];
@@ -10,13 +11,13 @@ export class TlsMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.reloads = new Counter({
+    this.reloads = labelledCounter({
       name: 'ocpp_gateway_tls_reloads_total',
       help: 'Certificate and key reloads of the wss listener (SIGHUP or file change) by result',
-      labelNames: ['result'],
-      registers,
+      label: 'result',
+      values: RESULTS,
+      registry,
     });
-    for (const result of RESULTS) this.reloads.labels(result).inc(0);
     this.notAfter = new Gauge({
       name: 'ocpp_gateway_tls_certificate_not_after_seconds',
       help: 'Expiry (Unix time) of the certificate the wss listener serves',

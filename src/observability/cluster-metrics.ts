@@ -1,7 +1,8 @@
+import { labelledCounter } from './labelled-counter.js';
 import { OrderMetrics } from './order-metrics.js';
 import { PartitionMetrics } from './partition-metrics.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, Histogram, type Counter, type Registry } from 'prom-client';
 
 /** How a downstream message left the routing node (bounded label). */
 export const ROUTE_RESULTS = [
@@ -49,11 +50,12 @@ export class ClusterMetrics {
       help: '1 while the Redis command connection is ready',
       registers,
     });
-    this.routed = new Counter({
+    this.routed = labelledCounter({
       name: 'ocpp_gateway_route_total',
       help: 'Downstream messages by routing result (local owner, forwarded over the route bus, or failed)',
-      labelNames: ['result'],
-      registers,
+      label: 'result',
+      values: ROUTE_RESULTS,
+      registry,
     });
     this.routeRoundTrip = new Histogram({
       name: 'ocpp_gateway_route_roundtrip_seconds',
@@ -71,37 +73,34 @@ export class ClusterMetrics {
       help: 'Gateway nodes with a live heartbeat, as seen by this node (itself included)',
       registers,
     });
-    this.adoptions = new Counter({
+    this.adoptions = labelledCounter({
       name: 'ocpp_gateway_session_adoptions_total',
       help: "Dead nodes' MQTT sessions adopted by this node, by result (adopted, returned: the node came back, failed)",
-      labelNames: ['result'],
-      registers,
+      label: 'result',
+      values: ['adopted', 'returned', 'failed'],
+      registry,
     });
-    this.envelopesRejected = new Counter({
+    this.envelopesRejected = labelledCounter({
       name: 'ocpp_gateway_route_envelopes_rejected_total',
       help: 'Route-bus envelopes that could not be decoded, by reason',
-      labelNames: ['reason'],
-      registers,
+      label: 'reason',
+      values: ['undecodable', 'version', 'shape'],
+      registry,
     });
-    this.takeovers = new Counter({
+    this.takeovers = labelledCounter({
       name: 'ocpp_gateway_takeovers_total',
       help: 'Charge points that moved between nodes: "claimed" here, or "released" to another node',
-      labelNames: ['side'],
-      registers,
+      label: 'side',
+      values: ['claimed', 'released'],
+      registry,
     });
-    this.reasserted = new Counter({
+    this.reasserted = labelledCounter({
       name: 'ocpp_gateway_ownership_reasserted_total',
       help: 'Owner entries written back after Redis came back, or given up to a newer owner',
-      labelNames: ['result'],
-      registers,
+      label: 'result',
+      values: ['written', 'given_up'],
+      registry,
     });
-    // Labelled series from 0, so rate() and increase() see their first event (an alert on the
-    // first adoption or node loss would otherwise miss it).
-    for (const result of ROUTE_RESULTS) this.routed.labels(result).inc(0);
-    for (const result of ['adopted', 'returned', 'failed']) this.adoptions.labels(result).inc(0);
-    for (const reason of ['undecodable', 'version', 'shape']) this.envelopesRejected.labels(reason).inc(0);
-    for (const side of ['claimed', 'released']) this.takeovers.labels(side).inc(0);
-    for (const result of ['written', 'given_up']) this.reasserted.labels(result).inc(0);
   }
 }
 

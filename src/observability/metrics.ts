@@ -3,6 +3,7 @@ import { KNOWN_ACTIONS, VERSIONS } from '../ocpp/versions/index.js';
 import { PUBLISH_REFUSALS } from '../errors.js';
 import { GATEWAY_REASONS, type GatewayReason } from '../ocpp/error-codes.js';
 import type { NodeState } from '../node-state.js';
+import { labelledCounter } from './labelled-counter.js';
 
 /**
  * Every Prometheus metric of a node, `ocpp_gateway_*` in base units (docs/architecture.md §6.5). Labels are bounded:
@@ -73,23 +74,21 @@ export class Metrics {
       labelNames: ['direction', 'type', 'action'],
       registers,
     });
-    this.frameErrors = new Counter({
+    this.frameErrors = labelledCounter({
       name: 'ocpp_gateway_frame_errors_total',
       help: 'Malformed or invalid upstream frames, by the OCPP error code answered',
-      labelNames: ['error_code'],
-      registers,
+      label: 'error_code',
+      // Every CALLERROR code of every version.
+      values: Object.values(VERSIONS).flatMap((version) => Object.values(version.errorCodes)),
+      registry: this.registry,
     });
-    // Every CALLERROR code of every version from 0, so rate() and increase() see the first one.
-    for (const version of Object.values(VERSIONS))
-      for (const code of Object.values(version.errorCodes)) this.frameErrors.labels(code).inc(0);
-    this.commandFailures = new Counter({
+    this.commandFailures = labelledCounter({
       name: 'ocpp_gateway_command_failures_total',
       help: 'Downstream commands the gateway answered with an error reply, by reason',
-      labelNames: ['reason'],
-      registers,
+      label: 'reason',
+      values: GATEWAY_REASONS,
+      registry: this.registry,
     });
-    // Every reason from 0, so rate() and increase() see the first failure too.
-    for (const reason of GATEWAY_REASONS) this.commandFailures.labels(reason).inc(0);
     this.callDuration = new Histogram({
       name: 'ocpp_gateway_downstream_call_duration_seconds',
       help: 'Time from writing a downstream CALL to the charge point until its answer',
@@ -128,13 +127,13 @@ export class Metrics {
       help: 'Publishes refused because the MQTT backlog was full',
       registers,
     });
-    this.mqttPublishRejected = new Counter({
+    this.mqttPublishRejected = labelledCounter({
       name: 'ocpp_gateway_mqtt_publish_rejected_total',
       help: 'Publishes refused once instead of sent (again): a topic or size a broker may drop the connection on, or a publish it did drop it on',
-      labelNames: ['reason'],
-      registers,
+      label: 'reason',
+      values: PUBLISH_REFUSALS,
+      registry: this.registry,
     });
-    for (const reason of PUBLISH_REFUSALS) this.mqttPublishRejected.labels(reason).inc(0);
     this.publishDuration = new Histogram({
       name: 'ocpp_gateway_upstream_publish_duration_seconds',
       help: 'Time from receiving an upstream frame to the broker acknowledging its publish',

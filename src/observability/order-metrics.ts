@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { labelledCounter } from './labelled-counter.js';
 
 /** Bounds of the routing node's per-charge-point lines: one charge point's, or the node's. */
 export const ORDER_BOUNDS = ['station', 'node'] as const;
@@ -24,12 +25,12 @@ export class OrderMetrics {
       help: 'Downstream messages that waited behind an earlier one for the same charge point',
       registers,
     });
-    this.overflow = new Counter({
+    this.overflow = labelledCounter({
       name: 'ocpp_gateway_route_order_overflow_total',
       help: 'Downstream messages answered queue_full because a per-charge-point line or the node was full',
-      labelNames: ['bound'],
-      registers,
+      label: 'bound',
+      values: ORDER_BOUNDS,
+      registry,
     });
-    for (const bound of ORDER_BOUNDS) this.overflow.labels(bound).inc(0);
   }
 }

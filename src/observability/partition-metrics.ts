@@ -1,4 +1,5 @@
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
+import { labelledCounter } from './labelled-counter.js';
 
 /**
  * What silent partitions cost (docs/architecture.md §5.13), one counter, bounded labels, each
@@ -33,13 +34,13 @@ export class PartitionMetrics {
   private readonly events: Counter<'event'>;
 
   constructor(registry: Registry) {
-    this.events = new Counter({
+    this.events = labelledCounter({
       name: 'ocpp_gateway_partition_events_total',
       help: 'Silent-partition events by kind (docs/architecture.md §5.13)',
-      labelNames: ['event'],
-      registers: [registry],
+      label: 'event',
+      values: PARTITION_EVENTS,
+      registry,
     });
-    for (const event of PARTITION_EVENTS) this.events.labels(event).inc(0);
   }
 
   count(event: PartitionEvent): void {

@@ -198,6 +198,19 @@ Checks that a schema cannot express. Rendered (as nothing) by the Deployment.
 {{- if and .Values.autoscaling.enabled (gt (.Values.autoscaling.minReplicas | int) (.Values.autoscaling.maxReplicas | int)) }}
 {{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas." }}
 {{- end }}
+{{- if .Values.orderKeeping.enabled }}
+{{- if not (and (include "ocpp-gateway.mqttUrl" .) (include "ocpp-gateway.redisEnabled" .)) }}
+{{- fail "orderKeeping.enabled needs cluster mode: a broker (bundledBroker.enabled=true or mqtt.url) and Redis (bundledRedis.enabled=true, redis.url, redis.clusterNodes or redis.existingSecret)." }}
+{{- end }}
+{{- if le (.Values.mqtt.sessionExpirySeconds | int64) 0 }}
+{{- fail "orderKeeping.enabled needs mqtt.sessionExpirySeconds > 0: the router's persistent session holds the commands while it restarts." }}
+{{- end }}
+{{- range .Values.extraEnv }}
+{{- if has .name (list "OCPP_GW_DOWNSTREAM_SUBSCRIBE" "OCPP_GW_ADOPT_SESSIONS") }}
+{{- fail (printf "extraEnv sets %s, which orderKeeping.enabled sets per pod: remove it from extraEnv." .name) }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- $grace := include "ocpp-gateway.terminationGracePeriodSeconds" . | int }}
 {{- $needed := add (.Values.gateway.drainSeconds | int) (.Values.preStopSleepSeconds | int) 1 }}
 {{- if lt $grace $needed }}
