@@ -50,7 +50,7 @@ export class CommandRouter {
       log: this.log,
     } = options);
     this.clock = options.clock ?? realClock;
-    this.pending = new PendingForwards(this.clock, this.cluster?.metrics.routePending);
+    this.pending = new PendingForwards(this.clock, this.cluster?.metrics);
     const limits = options.order ?? { maxPerCp: TUNING.orderMaxPerCp, maxTotal: TUNING.orderMaxTotal };
     this.order = new StationOrder(limits, (cid, item) => this.start(cid, item), this.cluster?.metrics.order);
     const every = TUNING.routingWarnIntervalMs;

@@ -1,11 +1,10 @@
-import type { Gauge } from 'prom-client';
 import type { Clock } from '../io/clock.js';
 import type { Forwarded } from './router-types.js';
 
 /**
  * The routing node's forwards still waiting for their owner's `reply` envelope
  * (docs/architecture.md §5.5), by reference number: each has a deadline, and the gauge
- * `ocpp_gw_route_pending` follows the count.
+ * `ocpp_gateway_route_pending` reads the count when scraped.
  */
 export class PendingForwards {
   private readonly entries = new Map<number, Forwarded>();
@@ -13,8 +12,10 @@ export class PendingForwards {
 
   constructor(
     private readonly clock: Clock,
-    private readonly gauge: Gauge | undefined,
-  ) {}
+    metrics: { followPending(read: () => number): void } | undefined,
+  ) {
+    metrics?.followPending(() => this.entries.size);
+  }
 
   get size(): number {
     return this.entries.size;
@@ -26,7 +27,6 @@ export class PendingForwards {
     const ref = this.nextRef;
     entry.timer = this.clock.setTimeout(() => expired(ref), deadlineMs);
     this.entries.set(ref, entry);
-    this.gauge?.set(this.entries.size);
     return ref;
   }
 
@@ -40,7 +40,6 @@ export class PendingForwards {
     if (entry === undefined) return undefined;
     this.entries.delete(ref);
     this.clock.clearTimeout(entry.timer);
-    this.gauge?.set(this.entries.size);
     return entry;
   }
 
