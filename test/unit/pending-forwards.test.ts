@@ -11,7 +11,7 @@ function forward(nodeId: string): Forwarded {
     cid: 'CP1',
     message: {} as Forwarded['message'],
     delivery: {} as Forwarded['delivery'],
-    owner: { nodeId, epoch: 'r.1~ocpp1.6' } as Forwarded['owner'],
+    owner: { nodeId, epoch: 'r.1~ocpp1.6' },
     retried: false,
     startedAt: 0,
     timer: undefined,
