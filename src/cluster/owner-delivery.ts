@@ -50,7 +50,7 @@ export class OwnerDelivery {
   ) {}
 
   deliver(session: Session, message: DownstreamMessage, delivery: Delivery, forward?: ForwardedWrite): void {
-    const { ack, redelivered } = delivery;
+    const { ack, redelivered, release } = delivery;
     const marks = this.marks;
     if (message.type !== 2 || marks === undefined) {
       session.deliver(message, ack);
@@ -90,12 +90,17 @@ export class OwnerDelivery {
           this.deliver(
             session,
             message,
-            { ack: ackAll, redelivered },
+            { ack: ackAll, redelivered, release },
             forward && { fence: forward.fence, refuse },
           );
         };
         // docs/architecture.md §5.13: written here without a mark, it could be written again by an adopter.
-        const dropped = forward === undefined ? undefined : () => refuse('dropped');
+        // Left behind, a local command's MQTT message goes back to the broker (bridge/inbox.ts),
+        // whose next copy must not join this one.
+        const dropped = (): void => {
+          refuse('dropped');
+          release?.();
+        };
         if (gate.park(retry, marks.lastError, dropped)) return;
         marks.writingUnprotected();
       }
