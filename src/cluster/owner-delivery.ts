@@ -4,6 +4,7 @@ import type { Session } from '../edge/session/session.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { LapseGate } from './lapse-gate.js';
 import { isFence, MARKS_UNAVAILABLE, type SentMarks } from './sent-marks.js';
+import { TakeOrder } from './take-order.js';
 
 /**
  * A command forwarded by another node (docs/architecture.md §5.13): its sender may fence the mark
@@ -39,6 +40,8 @@ export function lostWriteDescription(holder: string): string {
  */
 export class OwnerDelivery {
   private readonly inProgress = new Map<string, Ack[]>();
+  /** One charge point's CALLs reach its session in arrival order, however Redis answers (§5.14). */
+  private readonly takes = new TakeOrder();
 
   constructor(
     private readonly publisher: UpstreamPublisher,
@@ -82,7 +85,7 @@ export class OwnerDelivery {
       for (const joinedAck of waiting?.slice(1) ?? [])
         this.deliver(session, message, { ack: joinedAck, redelivered });
     };
-    void marks.take(session.cid, message.uniqueId, redelivered, forward?.fence).then((holder) => {
+    const taken = (holder: string | undefined | typeof MARKS_UNAVAILABLE): void => {
       if (holder === MARKS_UNAVAILABLE && this.gate !== undefined) {
         const gate = this.gate;
         const retry = (): void => {
@@ -129,6 +132,9 @@ export class OwnerDelivery {
           ack: ackAll,
         });
       }
-    });
+    };
+    const turn = this.takes.enter(session.cid);
+    const took = marks.take(session.cid, message.uniqueId, redelivered, forward?.fence);
+    void took.then((holder) => turn(() => taken(holder)));
   }
 }

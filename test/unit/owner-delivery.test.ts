@@ -109,4 +109,29 @@ describe('OwnerDelivery (written-marks, docs/architecture.md §5.7)', () => {
     owner.deliver(s, call, { ack, redelivered: true });
     assert.equal(delivered[0]?.ack, ack);
   });
+
+  it("writes one charge point's CALLs in arrival order when Redis answers their mark takes out of order", async () => {
+    // A master failover: the cluster client retries each take on its own timer (docs/architecture.md §5.14).
+    const answers = new Map<string, () => void>();
+    const fake = {
+      writer: WRITER,
+      take: (_cid: string, uniqueId: string) =>
+        new Promise<undefined>((resolve) => answers.set(uniqueId, () => resolve(undefined))),
+      finished: () => undefined,
+    } as unknown as SentMarks;
+    const { s, delivered } = session();
+    const owner = new OwnerDelivery(publisher().p, fake, new ClusterMetrics(new Registry()));
+    for (const uniqueId of ['c1', 'c2', 'c3'])
+      owner.deliver(s, { ...call, uniqueId }, { ack: () => undefined, redelivered: false });
+    answers.get('c3')?.();
+    answers.get('c2')?.();
+    await flush();
+    assert.equal(delivered.length, 0, 'c2 and c3 wait for the take of c1');
+    answers.get('c1')?.();
+    await flush();
+    assert.deepEqual(
+      delivered.map((d) => d.message.uniqueId),
+      ['c1', 'c2', 'c3'],
+    );
+  });
 });
