@@ -4,7 +4,7 @@ import type { Session } from '../edge/session/session.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { LapseGate } from './lapse-gate.js';
 import { isFence, MARKS_UNAVAILABLE, type SentMarks } from './sent-marks.js';
-import { TakeOrder } from './take-order.js';
+import { TakeOrder, type TakeTurn } from './take-order.js';
 
 /**
  * A command forwarded by another node (docs/architecture.md §5.13): its sender may fence the mark
@@ -53,6 +53,17 @@ export class OwnerDelivery {
   ) {}
 
   deliver(session: Session, message: DownstreamMessage, delivery: Delivery, forward?: ForwardedWrite): void {
+    this.deliverInTurn(session, message, delivery, forward, undefined);
+  }
+
+  /** `given`: the place in the charge point's take line a parked command kept (take-order.ts). */
+  private deliverInTurn(
+    session: Session,
+    message: DownstreamMessage,
+    delivery: Delivery,
+    forward: ForwardedWrite | undefined,
+    given: TakeTurn | undefined,
+  ): void {
     const { ack, redelivered, release } = delivery;
     const marks = this.marks;
     if (message.type !== 2 || marks === undefined) {
@@ -64,6 +75,7 @@ export class OwnerDelivery {
     if (joined !== undefined && redelivered) {
       this.metrics?.routed.labels('duplicate').inc();
       joined.push(ack);
+      given?.(() => undefined);
       return;
     }
     // A fresh message reusing an id in progress is its own command; it is not tracked for joins.
@@ -85,17 +97,17 @@ export class OwnerDelivery {
       for (const joinedAck of waiting?.slice(1) ?? [])
         this.deliver(session, message, { ack: joinedAck, redelivered });
     };
-    const taken = (holder: string | undefined | typeof MARKS_UNAVAILABLE): void => {
+    const taken = (holder: string | undefined | typeof MARKS_UNAVAILABLE): Promise<void> | undefined => {
       if (holder === MARKS_UNAVAILABLE && this.gate !== undefined) {
         const gate = this.gate;
+        // Parked, it keeps its place: its charge point's later CALLs wait until it has left.
+        let settle: () => void = () => undefined;
+        const left = new Promise<void>((resolve) => (settle = resolve));
+        const atHead: TakeTurn = (run) => void (run() ?? Promise.resolve()).then(settle, settle);
         const retry = (): void => {
           if (waiting !== undefined) this.inProgress.delete(key);
-          this.deliver(
-            session,
-            message,
-            { ack: ackAll, redelivered, release },
-            forward && { fence: forward.fence, refuse },
-          );
+          const again = { ack: ackAll, redelivered, release };
+          this.deliverInTurn(session, message, again, forward && { fence: forward.fence, refuse }, atHead);
         };
         // docs/architecture.md §5.13: written here without a mark, it could be written again by an adopter.
         // Left behind, a local command's MQTT message goes back to the broker (bridge/inbox.ts),
@@ -103,13 +115,14 @@ export class OwnerDelivery {
         const dropped = (): void => {
           refuse('dropped');
           release?.();
+          settle();
         };
-        if (gate.park(retry, marks.lastError, dropped)) return;
+        if (gate.park(retry, marks.lastError, dropped)) return left;
         marks.writingUnprotected();
       }
       if (forward !== undefined && holder === forward.fence) {
         refuse('fenced');
-        return;
+        return undefined;
       }
       if (holder === undefined || holder === MARKS_UNAVAILABLE) {
         session.deliver(message, () => {
@@ -132,8 +145,9 @@ export class OwnerDelivery {
           ack: ackAll,
         });
       }
+      return undefined;
     };
-    const turn = this.takes.enter(session.cid);
+    const turn = given ?? this.takes.enter(session.cid);
     const took = marks.take(session.cid, message.uniqueId, redelivered, forward?.fence);
     void took.then((holder) => turn(() => taken(holder)));
   }
