@@ -5,6 +5,7 @@ import { fromWire } from './route-deliver.js';
 import type { RouteEnvelope } from './route-envelope.js';
 import type { SelfLiveness } from './self-liveness.js';
 import { forwardFence } from './sent-marks.js';
+import type { StaleLines } from './stale-lines.js';
 
 type Deliver = Extract<RouteEnvelope, { k: 'deliver' }>;
 
@@ -16,6 +17,8 @@ export interface DeliverDeps {
   readonly commandTimeoutMs: number;
   readonly metrics: PartitionMetrics;
   readonly reply: (envelope: Deliver, outcome: 'done' | 'stale') => void;
+  /** Commands refused `stale` that later ones of their charge point must not overtake (§5.14). */
+  readonly stale: StaleLines;
 }
 
 /**
@@ -31,15 +34,25 @@ export interface DeliverDeps {
  * on the one mark key, so a command is either written or answered `node_lost`, never both.
  */
 export function handleDeliver(envelope: Deliver, deps: DeliverDeps): void {
-  const { liveness, metrics } = deps;
+  const { liveness, metrics, stale } = deps;
+  const { cid, msg } = envelope;
+  // Refused, it is routed again at the end of its line: what follows it waits for it (§5.14).
+  const refuse = (): void => {
+    stale.refused(cid, msg.uniqueId);
+    deps.reply(envelope, 'stale');
+  };
   if (liveness.lapsed) {
     metrics.count('deliver_dropped_lapsed');
-    deps.reply(envelope, 'stale');
+    refuse();
     return;
   }
   if (envelope.at !== undefined && Date.now() - envelope.at > deps.commandTimeoutMs) {
     metrics.count('deliver_dropped_late');
-    deps.reply(envelope, 'stale');
+    refuse();
+    return;
+  }
+  if (!stale.admits(cid, msg.uniqueId)) {
+    refuse();
     return;
   }
   const session = deps.table.lookup(envelope.cid);

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { handleDeliver } from '../../src/cluster/deliver-envelope.js';
+import type { OwnerDelivery } from '../../src/cluster/owner-delivery.js';
+import type { RouteEnvelope } from '../../src/cluster/route-envelope.js';
+import type { SelfLiveness } from '../../src/cluster/self-liveness.js';
+import { StaleLines } from '../../src/cluster/stale-lines.js';
+import type { Session } from '../../src/edge/session/session.js';
+import { PartitionMetrics } from '../../src/observability/partition-metrics.js';
+import type { DownstreamMessage } from '../../src/ocpp/message.js';
+
+type Deliver = Extract<RouteEnvelope, { k: 'deliver' }>;
+
+/** The owner's `deliver` handling with a liveness the test flips and an owner that records. */
+function owner(now: () => number = Date.now) {
+  const liveness = { lapsed: false };
+  const written: string[] = [];
+  const replies: string[] = [];
+  const session = { cid: 'cp1', epoch: 'e1' } as unknown as Session;
+  const deps = {
+    table: { lookup: () => session },
+    owner: {
+      deliver: (_s: Session, m: DownstreamMessage) => written.push(m.uniqueId),
+    } as unknown as OwnerDelivery,
+    liveness: liveness as unknown as SelfLiveness,
+    commandTimeoutMs: 60_000,
+    metrics: new PartitionMetrics(new Registry()),
+    reply: (e: Deliver, outcome: 'done' | 'stale') => replies.push(`${e.msg.uniqueId} ${outcome}`),
+    stale: new StaleLines(10_000, now),
+  };
+  let ref = 0;
+  const deliver = (uniqueId: string): void => {
+    ref += 1;
+    const msg = { type: 2, uniqueId, action: 'DataTransfer', payload: {} } as const;
+    handleDeliver(
+      { v: 1, k: 'deliver', from: 'node-0', ref, cid: 'cp1', epoch: 'e1', dup: false, msg, at: Date.now() },
+      deps,
+    );
+  };
+  return { liveness, written, replies, deliver };
+}
+
+describe("the owner's `stale` and per-charge-point order (docs/architecture.md §5.14)", () => {
+  it('a command refused while lapsed is not overtaken by the next one once liveness is back', () => {
+    const o = owner();
+    o.liveness.lapsed = true;
+    o.deliver('c7');
+    o.liveness.lapsed = false;
+    // c8 was routed as soon as c7 was published; written now, it would go before c7's second routing.
+    o.deliver('c8');
+    assert.deepEqual(o.written, []);
+    assert.deepEqual(o.replies, ['c7 stale', 'c8 stale']);
+    // The sender routes both again, in the order of the replies; then the line is gone.
+    o.deliver('c7');
+    o.deliver('c8');
+    o.deliver('c9');
+    assert.deepEqual(o.written, ['c7', 'c8', 'c9']);
+  });
+
+  it('a line its sender never routes again expires after the hold time', () => {
+    let now = 0;
+    const o = owner(() => now);
+    o.liveness.lapsed = true;
+    o.deliver('c1');
+    o.liveness.lapsed = false;
+    now = 9_999;
+    o.deliver('c2');
+    assert.deepEqual(o.written, []);
+    now = 9_999 + 10_000;
+    o.deliver('c3');
+    assert.deepEqual(o.written, ['c3']);
+  });
+});
