@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
 import { Inbox } from '../src/bridge/inbox.js';
 import { createLogger } from '../src/observability/logger.js';
+import { HoldProxy } from './harness/hold-proxy.js';
 import { Mosquitto } from './harness/mosquitto.js';
 import { eventually, sleep } from './harness/time.js';
 
@@ -88,8 +89,8 @@ describe('Inbox: one message, handled once per broker session', () => {
     await broker.stop();
   });
 
-  async function start(clientId: string): Promise<Node> {
-    const node = new Node(broker.url, clientId);
+  async function start(clientId: string, url = broker.url): Promise<Node> {
+    const node = new Node(url, clientId);
     nodes.push(node);
     await node.connected();
     await node.client.subscribeAsync(node.topic, { qos: 1 });
@@ -185,5 +186,33 @@ describe('Inbox: one message, handled once per broker session', () => {
     assert.equal(node.handled.length, 2);
     node.handled[1]?.ack();
     assert.equal(node.inbox.unackedCount, 0);
+  });
+
+  it("a PUBACK lost with its connection: the broker's copy is acknowledged again, not handled again", async () => {
+    const proxy = await HoldProxy.start(broker.port);
+    try {
+      const node = await start('node-lost-puback', proxy.url);
+      await backend.publishAsync(node.topic, 'l1', { qos: 1 });
+      await eventually(() => node.handled.length === 1, 5000, 'l1 handled');
+      // The PUBACK leaves the node but not the proxy: the connection breaks with it (the broker
+      // stopped right after the node sent it, say).
+      proxy.hold();
+      node.handled[0]?.ack();
+      await sleep(100);
+      proxy.cut();
+      await eventually(() => !node.client.connected, 5000, 'connection closed');
+      const { incomingStore, outgoingStore } = node.client;
+      node.client.reconnect({ incomingStore, outgoingStore });
+      await node.connected();
+      await eventually(() => node.copies('l1').length === 2, 5000, 'the broker sent l1 again');
+      await sleep(200);
+      assert.equal(node.handled.length, 1, 'l1 handed out again though it was finished');
+      // Its PUBACK went out again: no further copy after the next reconnect.
+      await node.bounce();
+      await sleep(300);
+      assert.equal(node.copies('l1').length, 2);
+    } finally {
+      await proxy.stop();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from '../observability/logger.js';
+import { AckedIds, fingerprint } from './acked-ids.js';
 
 /**
  * `ack` sends the PUBACK for a QoS 1 message (a no-op for QoS 0); call it once the message's
@@ -58,15 +59,11 @@ export class Inbox {
   private unacked = 0;
   private client: MqttClient | undefined;
   /** PUBACKs due while the connection was down, sent in one loop once it is back. */
-  private held: number[] = [];
+  private held: { id: number; print: number }[] = [];
   /** Packet ids handed to the handler whose PUBACK has not been sent, in this broker session. */
   private readonly handling = new Set<number>();
-  /**
-   * Ids PUBACKed on this connection (at most 65,535): right after a reconnect the broker may have
-   * sent its copy (DUP) before it read our PUBACK. A PUBLISH without DUP under such an id is a
-   * new message; the broker sends DUP copies only on a new connection [MQTT-4.4.0-1].
-   */
-  private readonly acked = new Set<number>();
+  /** Ids PUBACKed, so that the broker's copy of a message whose PUBACK it missed is not handled. */
+  private readonly acked = new AckedIds();
   /** Counts broker sessions: an `ack` or `release` from an earlier one has nothing left to do. */
   private session = 0;
 
@@ -106,7 +103,7 @@ export class Inbox {
    * them, and their PUBACKs are not sent.
    */
   private sessionStarted(sessionPresent: boolean): void {
-    this.acked.clear();
+    this.acked.connected(sessionPresent);
     if (sessionPresent) return;
     this.session += 1;
     this.handling.clear();
@@ -137,12 +134,12 @@ export class Inbox {
     this.held = [];
     const client = this.client as unknown as PacketSender | undefined;
     if (client === undefined) return;
-    for (const messageId of held) this.puback(client, messageId);
+    for (const { id, print } of held) this.puback(client, id, print);
   }
 
-  private puback(client: PacketSender, messageId: number): void {
+  private puback(client: PacketSender, messageId: number, print: number): void {
     this.handling.delete(messageId);
-    this.acked.add(messageId);
+    this.acked.sent(messageId, print);
     client._sendPacket({ cmd: 'puback', messageId }, noop);
   }
 
@@ -160,17 +157,22 @@ export class Inbox {
 
   private receive(topic: string, payload: Buffer, packet: IPublishPacket): void {
     const id = packet.qos > 0 ? packet.messageId : undefined;
-    // The broker's copy of a message still being handled here, or of one whose held PUBACK it had
-    // not read yet: the first copy answers for both.
+    // The broker's copy of a message still being handled here: the first copy answers for both.
     if (id !== undefined && this.handling.has(id)) return;
-    if (id !== undefined && this.acked.delete(id) && packet.dup) return;
+    if (id !== undefined) {
+      // Or of one already acknowledged whose PUBACK the broker had not read: sent again if lost.
+      const copy = this.acked.classify(id, packet.dup, () => fingerprint(topic, payload));
+      const client = this.client as unknown as PacketSender | undefined;
+      if (copy === 'lost' && client !== undefined) this.puback(client, id, fingerprint(topic, payload));
+      if (copy !== 'new') return;
+    }
     if (packet.qos > 0) this.unacked += 1;
     if (this.handler === undefined) this.early.push({ topic, payload, packet });
     else this.dispatch(topic, payload, packet);
   }
 
   private dispatch(topic: string, payload: Buffer, packet: IPublishPacket): void {
-    const { ack, release } = this.completionsFor(packet);
+    const { ack, release } = this.completionsFor(topic, payload, packet);
     try {
       this.handler?.(topic, payload, packet, ack, release);
     } catch (error) {
@@ -185,7 +187,11 @@ export class Inbox {
    * (MQTT 5 §4.4), and the broker redelivers with DUP whatever it did not see acknowledged. The
    * link subscribes at QoS 1, so no QoS 2 handshake is ever needed here.
    */
-  private completionsFor(packet: IPublishPacket): { ack: () => void; release: () => void } {
+  private completionsFor(
+    topic: string,
+    payload: Buffer,
+    packet: IPublishPacket,
+  ): { ack: () => void; release: () => void } {
     const messageId = packet.qos === 0 ? undefined : packet.messageId;
     if (messageId === undefined) return { ack: noop, release: noop };
     this.handling.add(messageId);
@@ -200,8 +206,9 @@ export class Inbox {
     const ack = (): void => {
       if (!finish()) return;
       const client = this.client as unknown as PacketSender | undefined;
-      if (client?.connected === true) this.puback(client, messageId);
-      else this.held.push(messageId);
+      const print = fingerprint(topic, payload);
+      if (client?.connected === true) this.puback(client, messageId, print);
+      else this.held.push({ id: messageId, print });
     };
     const release = (): void => {
       if (finish()) this.handling.delete(messageId);
