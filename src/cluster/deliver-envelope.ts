@@ -36,11 +36,13 @@ export interface DeliverDeps {
 export function handleDeliver(envelope: Deliver, deps: DeliverDeps): void {
   const { liveness, metrics, stale } = deps;
   const { cid, msg } = envelope;
-  // Refused, it is routed again at the end of its line: what follows it waits for it (§5.14).
-  const refuse = (): void => {
+  // Refused, it is routed again at the end of its line: what follows it waits for it, and it is
+  // refused only after what came before it here (§5.14).
+  const refused = (): void => {
     stale.refused(cid, msg.uniqueId);
     deps.reply(envelope, 'stale');
   };
+  const refuse = (): void => deps.owner.refuseInLine(cid, refused);
   if (liveness.lapsed) {
     metrics.count('deliver_dropped_lapsed');
     refuse();
@@ -70,7 +72,9 @@ export function handleDeliver(envelope: Deliver, deps: DeliverDeps): void {
     fence: forwardFence(envelope.from, envelope.ref),
     refuse: (why) => {
       if (why === 'fenced') metrics.count('deliver_fenced');
-      deps.reply(envelope, 'stale');
+      // Left behind (parked, link closed): routed again like any refused command.
+      if (why === 'dropped') refused();
+      else deps.reply(envelope, 'stale');
     },
   };
   deps.owner.deliver(session, fromWire(envelope.msg), { ack, redelivered: envelope.dup }, forward);

@@ -56,6 +56,18 @@ export class OwnerDelivery {
     this.deliverInTurn(session, message, delivery, forward, undefined);
   }
 
+  /**
+   * Runs `refuse` once every CALL of `cid` that came before has left (take-order.ts): a command
+   * refused at once must not be answered `stale` before an earlier one parked here, or its
+   * sender routes the two again the other way round (docs/architecture.md §5.14).
+   */
+  refuseInLine(cid: string, refuse: () => void): void {
+    this.takes.enter(cid)(() => {
+      refuse();
+      return undefined;
+    });
+  }
+
   /** `given`: the place in the charge point's take line a parked command kept (take-order.ts). */
   private deliverInTurn(
     session: Session,
