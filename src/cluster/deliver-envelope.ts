@@ -36,13 +36,16 @@ export interface DeliverDeps {
 export function handleDeliver(envelope: Deliver, deps: DeliverDeps): void {
   const { liveness, metrics, stale } = deps;
   const { cid, msg } = envelope;
-  // Refused, it is routed again at the end of its line: what follows it waits for it, and it is
-  // refused only after what came before it here (§5.14).
+  // Refused, it is routed again at the end of its line: what follows it is refused from now on
+  // until it is back, and the refusal is answered only after what came before it here (§5.14).
   const refused = (): void => {
     stale.refused(cid, msg.uniqueId);
     deps.reply(envelope, 'stale');
   };
-  const refuse = (): void => deps.owner.refuseInLine(cid, refused);
+  const refuse = (): void => {
+    stale.refused(cid, msg.uniqueId);
+    deps.owner.refuseInLine(cid, () => deps.reply(envelope, 'stale'));
+  };
   if (liveness.lapsed) {
     metrics.count('deliver_dropped_lapsed');
     refuse();

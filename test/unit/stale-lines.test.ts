@@ -127,4 +127,52 @@ describe("the owner's `stale` and per-charge-point order (docs/architecture.md Â
     await new Promise<void>((resolve) => setImmediate(resolve));
     assert.deepEqual(replies, ['c8 stale', 'c9 stale']);
   });
+
+  it('a command arriving while a refusal waits in line is refused too, not written before it', async () => {
+    // c24's take is still out; c25 arrives lapsed and is refused behind it; liveness is back when
+    // c26 arrives. Written, c26 would reach the station before c25's second routing.
+    const liveness = { lapsed: false };
+    let answer24: () => void = () => undefined;
+    const marks = {
+      writer: 'node-b|run',
+      take: (_cid: string, uniqueId: string) =>
+        uniqueId === 'c24'
+          ? new Promise<undefined>((resolve) => (answer24 = () => resolve(undefined)))
+          : Promise.resolve(undefined),
+      finished: () => undefined,
+    } as unknown as SentMarks;
+    const owner = new OwnerDelivery({} as UpstreamPublisher, marks, new ClusterMetrics(new Registry()));
+    const written: string[] = [];
+    const replies: string[] = [];
+    const session = {
+      cid: 'cp1',
+      epoch: 'e1',
+      deliver: (m: DownstreamMessage) => written.push(m.uniqueId),
+    } as unknown as Session;
+    const deps = {
+      table: { lookup: () => session },
+      owner,
+      liveness: liveness as unknown as SelfLiveness,
+      commandTimeoutMs: 60_000,
+      metrics: new PartitionMetrics(new Registry()),
+      reply: (e: Deliver, outcome: 'done' | 'stale') => replies.push(`${e.msg.uniqueId} ${outcome}`),
+      stale: new StaleLines(10_000),
+    };
+    const deliver = (uniqueId: string, ref: number): void => {
+      const msg = { type: 2, uniqueId, action: 'DataTransfer', payload: {} } as const;
+      handleDeliver(
+        { v: 1, k: 'deliver', from: 'node-0', ref, cid: 'cp1', epoch: 'e1', dup: false, msg, at: Date.now() },
+        deps,
+      );
+    };
+    deliver('c24', 1);
+    liveness.lapsed = true;
+    deliver('c25', 2);
+    liveness.lapsed = false;
+    deliver('c26', 3);
+    answer24();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.deepEqual(written, ['c24']);
+    assert.deepEqual(replies, ['c25 stale', 'c26 stale']);
+  });
 });
