@@ -54,7 +54,9 @@ export class DownstreamSubscriber {
   ): Promise<string | undefined> {
     if (versionOf !== undefined) this.versionOf = versionOf;
     const filter = this.topics.sharedFilter(sharedGroup);
-    this.link.onMessage((topic, payload, packet, ack) => this.handle(topic, payload, packet.dup, ack, route));
+    this.link.onMessage((topic, payload, packet, ack, release) =>
+      this.handle(topic, payload, packet.dup, ack, route, release),
+    );
     if (!subscribe) {
       await this.link.unsubscribe(filter).catch((err: unknown) => {
         this.log.warn({ err, filter }, 'downstream unsubscribe at start failed');
@@ -68,7 +70,7 @@ export class DownstreamSubscriber {
   }
 
   /** Also used for the messages of an adopted session (cluster/session-adopter.ts). */
-  handle(topic: string, payload: Buffer, dup: boolean, ack: Ack, route: RouteCommand): void {
+  handle(topic: string, payload: Buffer, dup: boolean, ack: Ack, route: RouteCommand, release?: Ack): void {
     const cid = this.topics.cidFromDownstream(topic);
     if (cid === undefined) {
       this.malformed('bad_topic', { topic }, ack);
@@ -76,7 +78,7 @@ export class DownstreamSubscriber {
     }
     const parsed = parseDownstream(payload);
     if (parsed.ok) {
-      route(cid, parsed.message, { ack, redelivered: dup });
+      route(cid, parsed.message, { ack, redelivered: dup, release });
       return;
     }
     if (parsed.uniqueId !== undefined && parsed.messageTypeId === 2) {

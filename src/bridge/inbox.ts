@@ -1,15 +1,19 @@
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from '../observability/logger.js';
+import { AckedIds, fingerprint } from './acked-ids.js';
 
 /**
  * `ack` sends the PUBACK for a QoS 1 message (a no-op for QoS 0); call it once the message's
- * outcome is out. Until then the broker keeps the message in this client's session.
+ * outcome is out. Until then the broker keeps the message in this client's session. `release`
+ * instead leaves the message to the broker unhandled (see {@link Inbox}); both are once-only and
+ * exclusive.
  */
 export type MessageHandler = (
   topic: string,
   payload: Buffer,
   packet: IPublishPacket,
   ack: () => void,
+  release: () => void,
 ) => void;
 
 /** Handed to mqtt.js so that it skips its own PUBACK; we send ours when the outcome is known. */
@@ -38,6 +42,16 @@ function noop(): void {}
  *
  * It exists before the client connects: a resumed session's messages arrive right after CONNACK,
  * possibly before anyone called {@link onMessage}; those wait here, unacknowledged.
+ *
+ * Each message is handled once per session. After a reconnect the broker sends every message it
+ * has no PUBACK for again, under the same packet id ([MQTT-4.4.0-1]; an id is not reused before
+ * its PUBACK, [MQTT-2.2.1-3]), among them messages still in the handler's hands: answered, with the
+ * answer waiting to be published behind thousands of others, or written to a charge point that
+ * has not replied yet. Handled a second time, such a command was routed and written after the
+ * charge point's later commands (docs/architecture.md §5.14). So a PUBLISH whose id is still being
+ * handled is the same message: it is not handed out again, and the first copy's `ack` sends the
+ * one PUBACK both need. A handler that gives a message up unanswered (parked, then its link
+ * closed, docs/architecture.md §5.13) calls `release`, and the broker's next copy is handled anew.
  */
 export class Inbox {
   private handler: MessageHandler | undefined;
@@ -45,7 +59,13 @@ export class Inbox {
   private unacked = 0;
   private client: MqttClient | undefined;
   /** PUBACKs due while the connection was down, sent in one loop once it is back. */
-  private held: number[] = [];
+  private held: { id: number; print: number }[] = [];
+  /** Packet ids handed to the handler whose PUBACK has not been sent, in this broker session. */
+  private readonly handling = new Set<number>();
+  /** Ids PUBACKed, so that the broker's copy of a message whose PUBACK it missed is not handled. */
+  private readonly acked = new AckedIds();
+  /** Counts broker sessions: an `ack` or `release` from an earlier one has nothing left to do. */
+  private session = 0;
 
   constructor(private readonly log: Logger) {}
 
@@ -67,8 +87,27 @@ export class Inbox {
     // logged by the link's own listeners.
     client.on('error', noop);
     client.on('message', (topic, payload, packet) => this.receive(topic, payload, packet));
-    client.on('connect', (connack) => this.sendHeld(connack.sessionPresent));
+    // At the CONNACK itself: mqtt.js emits 'connect' only after re-sending its own stored
+    // publishes, and the broker's redeliveries may be read before that.
+    client.on('packetreceive', (packet) => {
+      if (packet.cmd === 'connack' && (packet.reasonCode ?? packet.returnCode ?? 0) === 0)
+        this.sessionStarted(packet.sessionPresent);
+    });
+    client.on('connect', () => this.sendHeld());
     client.on('close', () => this.dropEarly());
+  }
+
+  /**
+   * Without the session (`sessionPresent` false) the broker holds none of the messages handed out
+   * before and their packet ids may be reused by new ones [MQTT-4.4.0-1]: nothing is joined to
+   * them, and their PUBACKs are not sent.
+   */
+  private sessionStarted(sessionPresent: boolean): void {
+    this.acked.connected(sessionPresent);
+    if (sessionPresent) return;
+    this.session += 1;
+    this.handling.clear();
+    this.held = [];
   }
 
   /**
@@ -87,16 +126,21 @@ export class Inbox {
    * mqtt.js queues a PUBACK sent while disconnected and, on reconnect, sends its queue by a
    * recursion one level deep per packet: tens of thousands of acknowledgements that came due
    * while the broker was away (a node answering every command of a reconnect storm) overflowed
-   * the stack and killed the node. They wait here instead and go out in a loop. Without the
-   * session (`sessionPresent` false) the broker holds none of those messages any more and their
-   * packet ids may be reused by new ones: nothing is sent [MQTT-4.4.0-1].
+   * the stack and killed the node. They wait here instead and go out in a loop. Their ids stay
+   * in {@link handling} until then, so the broker's copies read meanwhile are not handled again.
    */
-  private sendHeld(sessionPresent: boolean): void {
+  private sendHeld(): void {
     const held = this.held;
     this.held = [];
     const client = this.client as unknown as PacketSender | undefined;
-    if (!sessionPresent || client === undefined) return;
-    for (const messageId of held) client._sendPacket({ cmd: 'puback', messageId }, noop);
+    if (client === undefined) return;
+    for (const { id, print } of held) this.puback(client, id, print);
+  }
+
+  private puback(client: PacketSender, messageId: number, print: number): void {
+    this.handling.delete(messageId);
+    this.acked.sent(messageId, print);
+    client._sendPacket({ cmd: 'puback', messageId }, noop);
   }
 
   onMessage(handler: MessageHandler): void {
@@ -112,15 +156,25 @@ export class Inbox {
   }
 
   private receive(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const id = packet.qos > 0 ? packet.messageId : undefined;
+    // The broker's copy of a message still being handled here: the first copy answers for both.
+    if (id !== undefined && this.handling.has(id)) return;
+    if (id !== undefined) {
+      // Or of one already acknowledged whose PUBACK the broker had not read: sent again if lost.
+      const copy = this.acked.classify(id, packet.dup, () => fingerprint(topic, payload));
+      const client = this.client as unknown as PacketSender | undefined;
+      if (copy === 'lost' && client !== undefined) this.puback(client, id, fingerprint(topic, payload));
+      if (copy !== 'new') return;
+    }
     if (packet.qos > 0) this.unacked += 1;
     if (this.handler === undefined) this.early.push({ topic, payload, packet });
     else this.dispatch(topic, payload, packet);
   }
 
   private dispatch(topic: string, payload: Buffer, packet: IPublishPacket): void {
-    const ack = this.ackFor(packet);
+    const { ack, release } = this.completionsFor(topic, payload, packet);
     try {
-      this.handler?.(topic, payload, packet, ack);
+      this.handler?.(topic, payload, packet, ack, release);
     } catch (error) {
       // A bug in one message's handling must not take the node down with every socket on it.
       this.log.error({ topic, err: error }, 'downstream handler failed');
@@ -128,23 +182,37 @@ export class Inbox {
   }
 
   /**
-   * A once-only PUBACK. mqtt.js's packet sender is private but stable across v5. A PUBACK sent
-   * after a reconnect is still right: packet ids belong to the session (MQTT 5 §4.4), and the
-   * broker redelivers with DUP whatever it did not see acknowledged. The link subscribes at QoS 1,
-   * so no QoS 2 handshake is ever needed here.
+   * A once-only PUBACK, or a once-only release. mqtt.js's packet sender is private but stable
+   * across v5. A PUBACK sent after a reconnect is still right: packet ids belong to the session
+   * (MQTT 5 §4.4), and the broker redelivers with DUP whatever it did not see acknowledged. The
+   * link subscribes at QoS 1, so no QoS 2 handshake is ever needed here.
    */
-  private ackFor(packet: IPublishPacket): () => void {
-    const messageId = packet.messageId;
-    if (packet.qos === 0 || messageId === undefined) return noop;
-    let sent = false;
-    return () => {
-      if (sent) return;
-      sent = true;
+  private completionsFor(
+    topic: string,
+    payload: Buffer,
+    packet: IPublishPacket,
+  ): { ack: () => void; release: () => void } {
+    const messageId = packet.qos === 0 ? undefined : packet.messageId;
+    if (messageId === undefined) return { ack: noop, release: noop };
+    this.handling.add(messageId);
+    const session = this.session;
+    let done = false;
+    const finish = (): boolean => {
+      if (done) return false;
+      done = true;
       this.unacked -= 1;
-      const client = this.client as unknown as PacketSender | undefined;
-      if (client === undefined) return;
-      if (client.connected) client._sendPacket({ cmd: 'puback', messageId }, noop);
-      else this.held.push(messageId);
+      return session === this.session;
     };
+    const ack = (): void => {
+      if (!finish()) return;
+      const client = this.client as unknown as PacketSender | undefined;
+      const print = fingerprint(topic, payload);
+      if (client?.connected === true) this.puback(client, messageId, print);
+      else this.held.push({ id: messageId, print });
+    };
+    const release = (): void => {
+      if (finish()) this.handling.delete(messageId);
+    };
+    return { ack, release };
   }
 }

@@ -13,6 +13,7 @@ import type { RedisLink } from './redis-link.js';
 import { RedisRegistry } from './redis-registry.js';
 import type { RouteEnvelope } from './route-envelope.js';
 import { handleDeliver, type DeliverDeps } from './deliver-envelope.js';
+import { StaleLines } from './stale-lines.js';
 import { RouteBus } from './route-bus.js';
 import { LapseGate } from './lapse-gate.js';
 import { LostVerdict } from './lost-verdict.js';
@@ -57,7 +58,6 @@ export class ClusterNode implements OwnershipHooks {
   private reassertTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
-
   private readonly redis: RedisLink;
   private readonly config: ClusterConfig;
   private readonly nodeId: string;
@@ -97,6 +97,7 @@ export class ClusterNode implements OwnershipHooks {
       liveness,
       commandTimeoutMs: config.commandTimeoutMs,
       metrics: metrics.partition,
+      stale: new StaleLines(config.routeTimeoutMs),
       reply: (envelope, outcome) => {
         const reply = { v: 1, k: 'reply', from: nodeId, ref: envelope.ref, outcome } as const;
         this.bus.notifyUntil(envelope.from, reply, config.routeTimeoutMs, 2 * config.nodeTtlMs);

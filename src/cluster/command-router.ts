@@ -86,7 +86,7 @@ export class CommandRouter {
       this.owner.deliver(session, message, delivery);
     } else if (this.cluster === undefined) this.undeliverable(cid, message, 'offline', delivery.ack);
     else {
-      const parked = parkAtHead(this.cluster.gate, () => this.start(cid, item));
+      const parked = parkAtHead(this.cluster.gate, delivery, () => this.start(cid, item));
       return parked ?? this.forward(this.cluster, cid, item);
     }
     return undefined;
@@ -103,7 +103,7 @@ export class CommandRouter {
       try {
         owner = await cluster.registry.lookup(cid);
       } catch (error) {
-        const parked = parkAtHead(cluster.gate, () => this.start(cid, item), error);
+        const parked = parkAtHead(cluster.gate, delivery, () => this.start(cid, item), error);
         if (parked !== undefined) return parked;
         this.lookupFailed.note(error, { cpId: cid });
         this.undeliverable(cid, message, 'unroutable', ack);
@@ -143,7 +143,8 @@ export class CommandRouter {
       // The command itself cannot be packed: no retry or other node can help it.
       const encodable = !(error instanceof EnvelopeEncodeError);
       // Not written by the owner (it drops what arrives later than the command deadline).
-      const parked = encodable ? parkAtHead(cluster.gate, () => this.start(cid, item), error) : undefined;
+      const restart = (): Promise<void> | undefined => this.start(cid, item);
+      const parked = encodable ? parkAtHead(cluster.gate, delivery, restart, error) : undefined;
       if (parked !== undefined) {
         this.pending.take(ref);
         return parked;
@@ -227,13 +228,8 @@ export class CommandRouter {
   private fail(ref: number, reason: GatewayReason): void {
     const entry = this.pending.take(ref);
     if (entry === undefined) return;
-    this.undeliverable(
-      entry.cid,
-      entry.message,
-      reason,
-      entry.delivery.ack,
-      epochProtoVer(entry.owner.epoch),
-    );
+    const { cid, message, delivery, owner } = entry;
+    this.undeliverable(cid, message, reason, delivery.ack, epochProtoVer(owner.epoch));
   }
 
   private undeliverable(

@@ -5,6 +5,7 @@ import { fromWire } from './route-deliver.js';
 import type { RouteEnvelope } from './route-envelope.js';
 import type { SelfLiveness } from './self-liveness.js';
 import { forwardFence } from './sent-marks.js';
+import type { StaleLines } from './stale-lines.js';
 
 type Deliver = Extract<RouteEnvelope, { k: 'deliver' }>;
 
@@ -16,6 +17,8 @@ export interface DeliverDeps {
   readonly commandTimeoutMs: number;
   readonly metrics: PartitionMetrics;
   readonly reply: (envelope: Deliver, outcome: 'done' | 'stale') => void;
+  /** Commands refused `stale` that later ones of their charge point must not overtake (§5.14). */
+  readonly stale: StaleLines;
 }
 
 /**
@@ -31,15 +34,30 @@ export interface DeliverDeps {
  * on the one mark key, so a command is either written or answered `node_lost`, never both.
  */
 export function handleDeliver(envelope: Deliver, deps: DeliverDeps): void {
-  const { liveness, metrics } = deps;
+  const { liveness, metrics, stale } = deps;
+  const { cid, msg } = envelope;
+  // Refused, it is routed again at the end of its line: what follows it is refused from now on
+  // until it is back, and the refusal is answered only after what came before it here (§5.14).
+  const refused = (): void => {
+    stale.refused(cid, msg.uniqueId);
+    deps.reply(envelope, 'stale');
+  };
+  const refuse = (): void => {
+    stale.refused(cid, msg.uniqueId);
+    deps.owner.refuseInLine(cid, () => deps.reply(envelope, 'stale'));
+  };
   if (liveness.lapsed) {
     metrics.count('deliver_dropped_lapsed');
-    deps.reply(envelope, 'stale');
+    refuse();
     return;
   }
   if (envelope.at !== undefined && Date.now() - envelope.at > deps.commandTimeoutMs) {
     metrics.count('deliver_dropped_late');
-    deps.reply(envelope, 'stale');
+    refuse();
+    return;
+  }
+  if (!stale.admits(cid, msg.uniqueId)) {
+    refuse();
     return;
   }
   const session = deps.table.lookup(envelope.cid);
@@ -57,7 +75,9 @@ export function handleDeliver(envelope: Deliver, deps: DeliverDeps): void {
     fence: forwardFence(envelope.from, envelope.ref),
     refuse: (why) => {
       if (why === 'fenced') metrics.count('deliver_fenced');
-      deps.reply(envelope, 'stale');
+      // Left behind (parked, link closed): routed again like any refused command.
+      if (why === 'dropped') refused();
+      else deps.reply(envelope, 'stale');
     },
   };
   deps.owner.deliver(session, fromWire(envelope.msg), { ack, redelivered: envelope.dup }, forward);

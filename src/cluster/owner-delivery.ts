@@ -4,6 +4,7 @@ import type { Session } from '../edge/session/session.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { LapseGate } from './lapse-gate.js';
 import { isFence, MARKS_UNAVAILABLE, type SentMarks } from './sent-marks.js';
+import { TakeOrder, type TakeTurn } from './take-order.js';
 
 /**
  * A command forwarded by another node (docs/architecture.md §5.13): its sender may fence the mark
@@ -39,6 +40,8 @@ export function lostWriteDescription(holder: string): string {
  */
 export class OwnerDelivery {
   private readonly inProgress = new Map<string, Ack[]>();
+  /** One charge point's CALLs reach its session in arrival order, however Redis answers (§5.14). */
+  private readonly takes = new TakeOrder();
 
   constructor(
     private readonly publisher: UpstreamPublisher,
@@ -50,7 +53,30 @@ export class OwnerDelivery {
   ) {}
 
   deliver(session: Session, message: DownstreamMessage, delivery: Delivery, forward?: ForwardedWrite): void {
-    const { ack, redelivered } = delivery;
+    this.deliverInTurn(session, message, delivery, forward, undefined);
+  }
+
+  /**
+   * Runs `refuse` once every CALL of `cid` that came before has left (take-order.ts): a command
+   * refused at once must not be answered `stale` before an earlier one parked here, or its
+   * sender routes the two again the other way round (docs/architecture.md §5.14).
+   */
+  refuseInLine(cid: string, refuse: () => void): void {
+    this.takes.enter(cid)(() => {
+      refuse();
+      return undefined;
+    });
+  }
+
+  /** `given`: the place in the charge point's take line a parked command kept (take-order.ts). */
+  private deliverInTurn(
+    session: Session,
+    message: DownstreamMessage,
+    delivery: Delivery,
+    forward: ForwardedWrite | undefined,
+    given: TakeTurn | undefined,
+  ): void {
+    const { ack, redelivered, release } = delivery;
     const marks = this.marks;
     if (message.type !== 2 || marks === undefined) {
       session.deliver(message, ack);
@@ -61,6 +87,7 @@ export class OwnerDelivery {
     if (joined !== undefined && redelivered) {
       this.metrics?.routed.labels('duplicate').inc();
       joined.push(ack);
+      given?.(() => undefined);
       return;
     }
     // A fresh message reusing an id in progress is its own command; it is not tracked for joins.
@@ -82,26 +109,32 @@ export class OwnerDelivery {
       for (const joinedAck of waiting?.slice(1) ?? [])
         this.deliver(session, message, { ack: joinedAck, redelivered });
     };
-    void marks.take(session.cid, message.uniqueId, redelivered, forward?.fence).then((holder) => {
+    const taken = (holder: string | undefined | typeof MARKS_UNAVAILABLE): Promise<void> | undefined => {
       if (holder === MARKS_UNAVAILABLE && this.gate !== undefined) {
         const gate = this.gate;
+        // Parked, it keeps its place: its charge point's later CALLs wait until it has left.
+        let settle: () => void = () => undefined;
+        const left = new Promise<void>((resolve) => (settle = resolve));
+        const atHead: TakeTurn = (run) => void (run() ?? Promise.resolve()).then(settle, settle);
         const retry = (): void => {
           if (waiting !== undefined) this.inProgress.delete(key);
-          this.deliver(
-            session,
-            message,
-            { ack: ackAll, redelivered },
-            forward && { fence: forward.fence, refuse },
-          );
+          const again = { ack: ackAll, redelivered, release };
+          this.deliverInTurn(session, message, again, forward && { fence: forward.fence, refuse }, atHead);
         };
         // docs/architecture.md §5.13: written here without a mark, it could be written again by an adopter.
-        const dropped = forward === undefined ? undefined : () => refuse('dropped');
-        if (gate.park(retry, marks.lastError, dropped)) return;
+        // Left behind, a local command's MQTT message goes back to the broker (bridge/inbox.ts),
+        // whose next copy must not join this one.
+        const dropped = (): void => {
+          refuse('dropped');
+          release?.();
+          settle();
+        };
+        if (gate.park(retry, marks.lastError, dropped)) return left;
         marks.writingUnprotected();
       }
       if (forward !== undefined && holder === forward.fence) {
         refuse('fenced');
-        return;
+        return undefined;
       }
       if (holder === undefined || holder === MARKS_UNAVAILABLE) {
         session.deliver(message, () => {
@@ -124,6 +157,10 @@ export class OwnerDelivery {
           ack: ackAll,
         });
       }
-    });
+      return undefined;
+    };
+    const turn = given ?? this.takes.enter(session.cid);
+    const took = marks.take(session.cid, message.uniqueId, redelivered, forward?.fence);
+    void took.then((holder) => turn(() => taken(holder)));
   }
 }

@@ -1,3 +1,4 @@
+import type { Delivery } from '../ocpp/message.js';
 import type { LapseGate } from './lapse-gate.js';
 
 /**
@@ -6,11 +7,13 @@ import type { LapseGate } from './lapse-gate.js';
  * left) or was left to the broker (the link closed), and until then its charge point's line
  * (station-order.ts) waits behind it. Counting a parked command as gone let a later command of the
  * same charge point pass it, for instance on an owner-cache hit while the slot of the earlier
- * lookup had no master (the chaos run's order-keeping mode, §5.14). `undefined`: not parked (the
- * gate is open), the caller goes on.
+ * lookup had no master (the chaos run's order-keeping mode, §5.14). Left to the broker, the
+ * command's MQTT message is released, so that the broker's next copy is handled (bridge/inbox.ts).
+ * `undefined`: not parked (the gate is open), the caller goes on.
  */
 export function parkAtHead(
   gate: LapseGate | undefined,
+  delivery: Delivery,
   restart: () => Promise<void> | undefined,
   error?: unknown,
 ): Promise<void> | undefined {
@@ -18,5 +21,9 @@ export function parkAtHead(
   let settle: () => void = () => undefined;
   const left = new Promise<void>((resolve) => (settle = resolve));
   const retry = (): void => void (restart() ?? Promise.resolve()).then(settle, settle);
-  return gate.park(retry, error, settle) ? left : undefined;
+  const dropped = (): void => {
+    delivery.release?.();
+    settle();
+  };
+  return gate.park(retry, error, dropped) ? left : undefined;
 }

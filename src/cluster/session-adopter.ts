@@ -9,7 +9,13 @@ import { redisKeys } from './keys.js';
 import { withScripts } from './redis-scripts.js';
 import { AdoptionError } from '../errors.js';
 
-export type HandleMessage = (topic: string, payload: Buffer, redelivered: boolean, ack: Ack) => void;
+export type HandleMessage = (
+  topic: string,
+  payload: Buffer,
+  redelivered: boolean,
+  ack: Ack,
+  release: Ack,
+) => void;
 
 export interface AdopterOptions {
   /** The node's own MQTT options; only the client id changes. */
@@ -93,7 +99,7 @@ export class SessionAdopter {
       ]);
       let last = Date.now();
       let handled = 0;
-      link.onMessage((topic, payload, _packet, ack) => {
+      link.onMessage((topic, payload, _packet, ack, release) => {
         last = Date.now();
         handled += 1;
         // Every message of an adopted session counts as a redelivery, whatever its DUP flag: one
@@ -101,7 +107,7 @@ export class SessionAdopter {
         // again (DUP 1) if it comes back and takes the session over before we acknowledged it. As
         // a fresh message our copy would take the written-mark unconditionally and be written a
         // second time after the node's copy (docs/architecture.md §5.7, §5.8).
-        this.handle(topic, payload, true, ack);
+        this.handle(topic, payload, true, ack, release);
       });
       await link.unsubscribe(options.filter).catch(() => undefined);
       while (Date.now() - startedAt < options.maxMs) {

@@ -41,4 +41,9 @@ export interface Delivery {
   readonly ack: Ack;
   /** The broker or the route bus says it may have been delivered before (MQTT DUP, envelope `dup`). */
   readonly redelivered: boolean;
+  /**
+   * Instead of `ack`: the message is given up unanswered and left to the broker, whose next copy
+   * must then be handled afresh (bridge/inbox.ts). Absent for messages no broker redelivers.
+   */
+  readonly release?: (() => void) | undefined;
 }

@@ -3,19 +3,22 @@ import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import type { UpstreamPublisher } from '../../src/bridge/upstream-publisher.js';
 import { CommandRouter, type RouterCluster } from '../../src/cluster/command-router.js';
+import { LapseGate } from '../../src/cluster/lapse-gate.js';
 import { OwnerCache } from '../../src/cluster/owner-cache.js';
 import { OwnerDelivery } from '../../src/cluster/owner-delivery.js';
 import type { RedisLink } from '../../src/cluster/redis-link.js';
 import { RouteBus } from '../../src/cluster/route-bus.js';
+import type { SelfLiveness } from '../../src/cluster/self-liveness.js';
 import { ClusterMetrics } from '../../src/observability/cluster-metrics.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { PartitionMetrics } from '../../src/observability/partition-metrics.js';
 import type { DownstreamMessage } from '../../src/ocpp/message.js';
 import { FakeClock } from '../harness/fake-clock.js';
 
 const ROUTE_TIMEOUT_MS = 5000;
 
 /** A router whose owner is always node `b` (a live node that never answers unless told). */
-function router() {
+function router(gate?: LapseGate) {
   const clock = new FakeClock();
   const outcomes: string[] = [];
   let acks = 0;
@@ -41,6 +44,7 @@ function router() {
     bus: new RouteBus(redis, 'test', 'a', metrics, log),
     routeTimeoutMs: ROUTE_TIMEOUT_MS,
     metrics,
+    gate,
   };
   const r = new CommandRouter({
     nodeId: 'a',
@@ -115,5 +119,36 @@ describe('CommandRouter with a fake clock', () => {
     t.r.outcome(4, 'done');
     assert.equal(t.acks(), 2);
     assert.equal(t.clock.liveTimers, 0);
+  });
+
+  it('releases, not acknowledges, the commands its lapse gate leaves to the broker, and the line goes on', async () => {
+    // This node's liveness has lapsed: what needs Redis is parked (docs/architecture.md §5.13).
+    const liveness = {
+      lapsed: true,
+      onBack: () => undefined,
+      confirmed: () => new Promise<void>(() => undefined),
+    } as unknown as SelfLiveness;
+    const log = createLogger({ logLevel: 'silent', nodeId: 'a' });
+    const gate = new LapseGate(liveness, 60_000, new PartitionMetrics(new Registry()), log);
+    const t = router(gate);
+    const released: string[] = [];
+    for (const id of ['c1', 'c2'])
+      t.r.route(
+        'cp',
+        { ...reset, uniqueId: id },
+        { ack: t.ack, redelivered: false, release: () => released.push(id) },
+      );
+    await settle();
+    assert.deepEqual(released, []);
+    assert.equal(t.r.pendingCount, 2, 'c1 parked at the head of its line, c2 behind it');
+    // The MQTT link closed: the broker sends both again, and its copies must be handled afresh
+    // (bridge/inbox.ts hands a message it still counts as being handled out only once).
+    gate.dropAll();
+    await settle();
+    assert.deepEqual(released, ['c1', 'c2']);
+    assert.equal(t.acks(), 0);
+    assert.deepEqual(t.outcomes, []);
+    assert.deepEqual(t.sent, []);
+    assert.equal(t.r.pendingCount, 0);
   });
 });

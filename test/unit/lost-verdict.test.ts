@@ -14,6 +14,7 @@ import { RouteBus } from '../../src/cluster/route-bus.js';
 import { decodeEnvelope, type RouteEnvelope } from '../../src/cluster/route-envelope.js';
 import type { SelfLiveness } from '../../src/cluster/self-liveness.js';
 import { SentMarks } from '../../src/cluster/sent-marks.js';
+import { StaleLines } from '../../src/cluster/stale-lines.js';
 import type { Session } from '../../src/edge/session/session.js';
 import { ClusterMetrics } from '../../src/observability/cluster-metrics.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -128,6 +129,7 @@ async function scenario(prefix: string, silence: Silence) {
       liveness,
       commandTimeoutMs: 2000,
       metrics: metricsB.partition,
+      stale: new StaleLines(60_000),
       reply: (env, outcome) => a.outcome(env.ref, outcome),
     });
   };

@@ -3,9 +3,13 @@ import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import type { UpstreamPublisher, GatewayErrorReply } from '../../src/bridge/upstream-publisher.js';
 import { OwnerDelivery } from '../../src/cluster/owner-delivery.js';
-import type { SentMarks } from '../../src/cluster/sent-marks.js';
+import { LapseGate } from '../../src/cluster/lapse-gate.js';
+import type { SelfLiveness } from '../../src/cluster/self-liveness.js';
+import { MARKS_UNAVAILABLE, type SentMarks } from '../../src/cluster/sent-marks.js';
 import type { Session } from '../../src/edge/session/session.js';
 import { ClusterMetrics } from '../../src/observability/cluster-metrics.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { PartitionMetrics } from '../../src/observability/partition-metrics.js';
 import type { Ack, DownstreamMessage } from '../../src/ocpp/message.js';
 import { V16 } from '../../src/ocpp/versions/v16.js';
 
@@ -108,5 +112,69 @@ describe('OwnerDelivery (written-marks, docs/architecture.md §5.7)', () => {
     const ack = () => undefined;
     owner.deliver(s, call, { ack, redelivered: true });
     assert.equal(delivered[0]?.ack, ack);
+  });
+
+  it("writes one charge point's CALLs in arrival order when Redis answers their mark takes out of order", async () => {
+    // A master failover: the cluster client retries each take on its own timer (docs/architecture.md §5.14).
+    const answers = new Map<string, () => void>();
+    const fake = {
+      writer: WRITER,
+      take: (_cid: string, uniqueId: string) =>
+        new Promise<undefined>((resolve) => answers.set(uniqueId, () => resolve(undefined))),
+      finished: () => undefined,
+    } as unknown as SentMarks;
+    const { s, delivered } = session();
+    const owner = new OwnerDelivery(publisher().p, fake, new ClusterMetrics(new Registry()));
+    for (const uniqueId of ['c1', 'c2', 'c3'])
+      owner.deliver(s, { ...call, uniqueId }, { ack: () => undefined, redelivered: false });
+    answers.get('c3')?.();
+    answers.get('c2')?.();
+    await flush();
+    assert.equal(delivered.length, 0, 'c2 and c3 wait for the take of c1');
+    answers.get('c1')?.();
+    await flush();
+    assert.deepEqual(
+      delivered.map((d) => d.message.uniqueId),
+      ['c1', 'c2', 'c3'],
+    );
+  });
+
+  it('a CALL parked for its mark keeps its place: the next one, whose take succeeds, waits behind it', async () => {
+    // The owner's liveness has lapsed (docs/architecture.md §5.13): c1's take fails and c1 is parked;
+    // c2's take, later, succeeds. Written before c1, c2 would overtake it (the chaos run's failover).
+    let back: () => void = () => undefined;
+    const liveness = {
+      lapsed: true,
+      onBack: (handler: () => void) => (back = handler),
+      confirmed: () => new Promise<void>(() => undefined),
+    } as unknown as SelfLiveness;
+    const log = createLogger({ logLevel: 'silent', nodeId: 'owner' });
+    const gate = new LapseGate(liveness, 60_000, new PartitionMetrics(new Registry()), log);
+    const takes: string[] = [];
+    const fake = {
+      writer: WRITER,
+      take: (_cid: string, uniqueId: string) => {
+        takes.push(uniqueId);
+        return Promise.resolve(takes.length === 1 ? MARKS_UNAVAILABLE : undefined);
+      },
+      finished: () => undefined,
+      writingUnprotected: () => undefined,
+    } as unknown as SentMarks;
+    const { s, delivered } = session();
+    const owner = new OwnerDelivery(publisher().p, fake, new ClusterMetrics(new Registry()), gate);
+    for (const uniqueId of ['c1', 'c2'])
+      owner.deliver(s, { ...call, uniqueId }, { ack: () => undefined, redelivered: false });
+    await flush();
+    assert.equal(delivered.length, 0, 'c2 was written while c1 was parked');
+    // Liveness back: c1 is taken again and written, then c2.
+    (liveness as { lapsed: boolean }).lapsed = false;
+    back();
+    await flush();
+    await flush();
+    assert.deepEqual(takes, ['c1', 'c2', 'c1']);
+    assert.deepEqual(
+      delivered.map((d) => d.message.uniqueId),
+      ['c1', 'c2'],
+    );
   });
 });
