@@ -95,4 +95,27 @@ describe('route bus: a lost subscription is found and made again', () => {
     await sleep(1500);
     assert.deepEqual(late2, [], 'given up after unheardMs');
   });
+
+  it('a deliver reaching nobody is sent again until the owner subscribes, within unheardMs', async () => {
+    const metrics = new ClusterMetrics(new Registry());
+    const log = createLogger({ logLevel: 'silent', nodeId: 'e' });
+    const owner = new RouteBus(link, 'ocpp-gw', 'e', metrics, log);
+    const sender = new RouteBus(peer, 'ocpp-gw', 'b', metrics, log);
+    const kick: RouteEnvelope = { v: 1, k: 'kick', from: 'b', cid: 'cp-late' };
+    // The owner's subscribed connection comes back 400 ms after the send starts (Redis restart).
+    const got: RouteEnvelope[] = [];
+    const sent = sender.sendHeard('e', kick, 2000);
+    await sleep(400);
+    await owner.start((envelope) => got.push(envelope));
+    assert.equal(await sent, 1, 'heard once it subscribed');
+    await eventually(() => got.length === 1, 2000, 'the envelope arrived');
+    await sleep(300);
+    assert.equal(got.length, 1, 'sent once it was heard, not again');
+    // Nobody ever: 0 after about unheardMs, not at once and not forever.
+    const started = Date.now();
+    assert.equal(await sender.sendHeard('nobody', kick, 300), 0);
+    const took = Date.now() - started;
+    assert.ok(took >= 150 && took < 1500, `gave up after ${took} ms`);
+    assert.equal(await sender.sendHeard('nobody', kick, 0), 0, 'unheardMs 0: one attempt');
+  });
 });

@@ -134,7 +134,9 @@ export class CommandRouter {
         msg: toWire(message),
         at: Date.now(),
       } as const;
-      const receivers = await cluster.bus.send(owner.nodeId, envelope);
+      // A fresh owner reaching nobody may be resubscribing after a Redis restart (route-bus.ts).
+      const unheardMs = cached ? 0 : Math.min(TUNING.unheardOwnerMs, cluster.routeTimeoutMs / 4);
+      const receivers = await cluster.bus.sendHeard(owner.nodeId, envelope, unheardMs);
       // Nobody subscribed on the owner's channel: its node is gone (docs/architecture.md §5.4). A cached
       // owner may just be out of date: ask the registry once (still at the head of its line).
       if (receivers === 0 && cached) await this.retry(ref, cluster);

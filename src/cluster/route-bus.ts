@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { RedisLink } from './redis-link.js';
@@ -90,6 +91,23 @@ export class RouteBus {
   /** Resolves to the receiver count; rejects when Redis is unreachable. */
   send(nodeId: string, envelope: RouteEnvelope): Promise<number> {
     return this.redis.publish(this.channel(nodeId), encodeEnvelope(envelope));
+  }
+
+  /**
+   * A `deliver` to the owner the registry has just named: reaching nobody is tried again, with
+   * back-off, for `unheardMs`. After Redis restarts, a node's command connection (which writes its
+   * owner entries back, §5.10) can be back before its subscribed connection has subscribed again,
+   * and a command sent then would be answered `offline` for a charge point that is connected.
+   * Nobody received it, so sending it again cannot write it twice. Resolves to the last receiver
+   * count; rejects as {@link send} does.
+   */
+  async sendHeard(nodeId: string, envelope: RouteEnvelope, unheardMs: number): Promise<number> {
+    const until = Date.now() + unheardMs;
+    for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 500)) {
+      const receivers = await this.send(nodeId, envelope);
+      if (receivers > 0 || Date.now() + delayMs > until) return receivers;
+      await sleep(delayMs);
+    }
   }
 
   /**

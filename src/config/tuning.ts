@@ -23,6 +23,8 @@ export const TUNING = Object.freeze({
   ownerCacheMax: 200_000,
   /** Written-marks of finished commands outlive a dead node's detection and adoption. */
   minDoneMarkTtlMs: 30_000,
+  /** A `deliver` to a freshly looked-up owner that reaches nobody is sent again this long (route-bus.ts). */
+  unheardOwnerMs: 2000,
   /** Finished marks are shortened together at most this long after their outcome. */
   finishedMarkBatchMs: 50,
   /** Re-assert retries after Redis comes back: exponential from here... */
