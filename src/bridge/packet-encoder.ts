@@ -42,6 +42,11 @@ export function encodePacket(packet: PacketFields, version: number): Buffer | un
   return undefined;
 }
 
+/** A packet identifier (2 bytes) or a reason code (1 byte): an integer from 0 to `max`. */
+function isUint(value: unknown, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max;
+}
+
 function varIntSize(value: number): number {
   return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : 4;
 }
@@ -88,11 +93,7 @@ function encodePublish(packet: PacketFields, version: number): Buffer | undefine
   const qos = packet.qos ?? 0;
   if (typeof topic !== 'string' || (qos !== 0 && qos !== 1 && qos !== 2)) return undefined;
   if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return undefined;
-  if (
-    qos > 0 &&
-    (typeof messageId !== 'number' || !Number.isInteger(messageId) || messageId < 0 || messageId > MAX_STRING)
-  )
-    return undefined;
+  if (qos > 0 && !isUint(messageId, MAX_STRING)) return undefined;
   const pairs = version === 5 ? userPairs(packet.properties) : [];
   if (pairs === undefined) return undefined;
   const topicBytes = Buffer.byteLength(topic);
@@ -129,19 +130,9 @@ function encodePublish(packet: PacketFields, version: number): Buffer | undefine
 
 function encodeAck(packet: PacketFields, type: number, version: number): Buffer | undefined {
   const { messageId, reasonCode } = packet;
-  if (
-    typeof messageId !== 'number' ||
-    !Number.isInteger(messageId) ||
-    messageId < 0 ||
-    messageId > MAX_STRING
-  )
-    return undefined;
+  if (!isUint(messageId, MAX_STRING)) return undefined;
   if (packet.properties !== undefined || packet.dup === true) return undefined;
-  if (
-    reasonCode !== undefined &&
-    (typeof reasonCode !== 'number' || !Number.isInteger(reasonCode) || reasonCode < 0 || reasonCode > 0xff)
-  )
-    return undefined;
+  if (reasonCode !== undefined && !isUint(reasonCode, 0xff)) return undefined;
   // MQTT 5 §3.6.1: PUBREL's fixed header flags are 0b0010.
   const header = (type << 4) | (type === 6 ? 0x02 : 0);
   // MQTT 5 §3.4.2.1: reason code 0 with no properties may be left out. mqtt.js leaves it out only
