@@ -6,6 +6,7 @@ import { metricValue } from './harness/cluster.js';
 import { spawnGateway, type GatewayProcess } from './harness/gateway.js';
 import { HoldProxy } from './harness/hold-proxy.js';
 import { Mosquitto } from './harness/mosquitto.js';
+import { recordOutcome } from './harness/order-run.js';
 import { RedisServer } from './harness/redis.js';
 import { eventually, sleep } from './harness/time.js';
 
@@ -47,15 +48,7 @@ describe('order across a reconnect of the routing node', { timeout: 120_000 }, (
       clientId: `redelivery-backend-${process.pid}`,
     });
     await backend.subscribeAsync('ocpp/cp/+/Reply', { qos: 1 });
-    backend.on('message', (_topic, payload) => {
-      const reply = JSON.parse(payload.toString()) as {
-        MessageTypeId: number;
-        UniqueId: string;
-        ErrorDetails?: { reason?: string };
-      };
-      const outcome = reply.MessageTypeId === 3 ? 'answered' : (reply.ErrorDetails?.reason ?? 'error');
-      outcomes.set(reply.UniqueId, [...(outcomes.get(reply.UniqueId) ?? []), outcome]);
-    });
+    backend.on('message', (_topic, payload) => recordOutcome(outcomes, payload));
   });
 
   after(async () => {

@@ -26,6 +26,22 @@ export interface OrderCounts {
 const ROUTE_SERIES = ['local', 'forwarded', 'offline', 'unroutable', 'node_lost', 'stale', 'queue_full'];
 
 /**
+ * Files one reply from the Reply topic under its UniqueId: `answered` for a CALLRESULT, else the
+ * gateway's `ErrorDetails.reason` (`error` when it has none), in the order they arrived.
+ */
+export function recordOutcome(outcomes: Map<string, string[]>, payload: Buffer): void {
+  const reply = JSON.parse(payload.toString()) as {
+    MessageTypeId: number;
+    UniqueId: string;
+    ErrorDetails?: { reason?: string };
+  };
+  const outcome = reply.MessageTypeId === 3 ? 'answered' : (reply.ErrorDetails?.reason ?? 'error');
+  const list = outcomes.get(reply.UniqueId) ?? [];
+  list.push(outcome);
+  outcomes.set(reply.UniqueId, list);
+}
+
+/**
  * Three gateway processes on a real mosquitto and Redis; `subscribe[i]` sets node i's
  * OCPP_GW_DOWNSTREAM_SUBSCRIBE. Stations (real `ws` clients in this process) are spread over the
  * nodes round-robin, so two thirds of the commands a routing node takes are forwarded; each
@@ -42,17 +58,7 @@ export class OrderCluster {
     private readonly backend: MqttClient,
     private readonly nodeEnv: (index: number, subscribe: boolean) => GatewayEnv,
   ) {
-    backend.on('message', (_topic, payload) => {
-      const reply = JSON.parse(payload.toString()) as {
-        MessageTypeId: number;
-        UniqueId: string;
-        ErrorDetails?: { reason?: string };
-      };
-      const outcome = reply.MessageTypeId === 3 ? 'answered' : (reply.ErrorDetails?.reason ?? 'error');
-      const list = this.outcomes.get(reply.UniqueId) ?? [];
-      list.push(outcome);
-      this.outcomes.set(reply.UniqueId, list);
-    });
+    backend.on('message', (_topic, payload) => recordOutcome(this.outcomes, payload));
   }
 
   /** `redisCluster`: a Redis Cluster of 3 masters instead of one redis-server. */

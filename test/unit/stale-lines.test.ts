@@ -17,23 +17,23 @@ import type { DownstreamMessage } from '../../src/ocpp/message.js';
 
 type Deliver = Extract<RouteEnvelope, { k: 'deliver' }>;
 
-/** The owner's `deliver` handling with a liveness the test flips and an owner that records. */
-function owner(now: () => number = Date.now) {
-  const liveness = { lapsed: false };
-  const written: string[] = [];
+/**
+ * `deliver` envelopes for cp1 handled by `handleDeliver` on an owner node made of these parts,
+ * numbered in order; the replies to the sender are recorded as "uniqueId outcome".
+ */
+function ownerNode(parts: { owner: OwnerDelivery; liveness: object; session: Session; now?: () => number }): {
+  replies: string[];
+  deliver: (uniqueId: string) => void;
+} {
   const replies: string[] = [];
-  const session = { cid: 'cp1', epoch: 'e1' } as unknown as Session;
   const deps = {
-    table: { lookup: () => session },
-    owner: {
-      deliver: (_s: Session, m: DownstreamMessage) => written.push(m.uniqueId),
-      refuseInLine: (_cid: string, refuse: () => void) => refuse(),
-    } as unknown as OwnerDelivery,
-    liveness: liveness as unknown as SelfLiveness,
+    table: { lookup: () => parts.session },
+    owner: parts.owner,
+    liveness: parts.liveness as SelfLiveness,
     commandTimeoutMs: 60_000,
     metrics: new PartitionMetrics(new Registry()),
     reply: (e: Deliver, outcome: 'done' | 'stale') => replies.push(`${e.msg.uniqueId} ${outcome}`),
-    stale: new StaleLines(10_000, now),
+    stale: new StaleLines(10_000, parts.now),
   };
   let ref = 0;
   const deliver = (uniqueId: string): void => {
@@ -44,6 +44,19 @@ function owner(now: () => number = Date.now) {
       deps,
     );
   };
+  return { replies, deliver };
+}
+
+/** The owner's `deliver` handling with a liveness the test flips and an owner that records. */
+function owner(now: () => number = Date.now) {
+  const liveness = { lapsed: false };
+  const written: string[] = [];
+  const session = { cid: 'cp1', epoch: 'e1' } as unknown as Session;
+  const recording = {
+    deliver: (_s: Session, m: DownstreamMessage) => written.push(m.uniqueId),
+    refuseInLine: (_cid: string, refuse: () => void) => refuse(),
+  } as unknown as OwnerDelivery;
+  const { replies, deliver } = ownerNode({ owner: recording, liveness, session, now });
   return { liveness, written, replies, deliver };
 }
 
@@ -99,28 +112,12 @@ describe("the owner's `stale` and per-charge-point order (docs/architecture.md Â
       take: () => Promise.resolve(MARKS_UNAVAILABLE),
     } as unknown as SentMarks;
     const owner = new OwnerDelivery({} as UpstreamPublisher, marks, new ClusterMetrics(new Registry()), gate);
-    const replies: string[] = [];
     const session = { cid: 'cp1', epoch: 'e1', deliver: () => undefined } as unknown as Session;
-    const deps = {
-      table: { lookup: () => session },
-      owner,
-      liveness: liveness as unknown as SelfLiveness,
-      commandTimeoutMs: 60_000,
-      metrics: new PartitionMetrics(new Registry()),
-      reply: (e: Deliver, outcome: 'done' | 'stale') => replies.push(`${e.msg.uniqueId} ${outcome}`),
-      stale: new StaleLines(10_000),
-    };
-    const deliver = (uniqueId: string, ref: number): void => {
-      const msg = { type: 2, uniqueId, action: 'DataTransfer', payload: {} } as const;
-      handleDeliver(
-        { v: 1, k: 'deliver', from: 'node-0', ref, cid: 'cp1', epoch: 'e1', dup: false, msg, at: Date.now() },
-        deps,
-      );
-    };
-    deliver('c8', 1);
+    const { replies, deliver } = ownerNode({ owner, liveness, session });
+    deliver('c8');
     liveness.lapsed = true;
     await new Promise<void>((resolve) => setImmediate(resolve));
-    deliver('c9', 2);
+    deliver('c9');
     assert.deepEqual(replies, [], 'c9 answered while c8, before it, was parked');
     // The MQTT link closes while lapsed: c8 is left behind, refused, then c9.
     gate.dropAll();
@@ -143,33 +140,17 @@ describe("the owner's `stale` and per-charge-point order (docs/architecture.md Â
     } as unknown as SentMarks;
     const owner = new OwnerDelivery({} as UpstreamPublisher, marks, new ClusterMetrics(new Registry()));
     const written: string[] = [];
-    const replies: string[] = [];
     const session = {
       cid: 'cp1',
       epoch: 'e1',
       deliver: (m: DownstreamMessage) => written.push(m.uniqueId),
     } as unknown as Session;
-    const deps = {
-      table: { lookup: () => session },
-      owner,
-      liveness: liveness as unknown as SelfLiveness,
-      commandTimeoutMs: 60_000,
-      metrics: new PartitionMetrics(new Registry()),
-      reply: (e: Deliver, outcome: 'done' | 'stale') => replies.push(`${e.msg.uniqueId} ${outcome}`),
-      stale: new StaleLines(10_000),
-    };
-    const deliver = (uniqueId: string, ref: number): void => {
-      const msg = { type: 2, uniqueId, action: 'DataTransfer', payload: {} } as const;
-      handleDeliver(
-        { v: 1, k: 'deliver', from: 'node-0', ref, cid: 'cp1', epoch: 'e1', dup: false, msg, at: Date.now() },
-        deps,
-      );
-    };
-    deliver('c24', 1);
+    const { replies, deliver } = ownerNode({ owner, liveness, session });
+    deliver('c24');
     liveness.lapsed = true;
-    deliver('c25', 2);
+    deliver('c25');
     liveness.lapsed = false;
-    deliver('c26', 3);
+    deliver('c26');
     answer24();
     await new Promise<void>((resolve) => setImmediate(resolve));
     assert.deepEqual(written, ['c24']);
