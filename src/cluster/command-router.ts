@@ -11,9 +11,10 @@ import type { OwnerDelivery } from './owner-delivery.js';
 import { epochProtoVer, type Owner } from './registry.js';
 import type { CommandRouterOptions, Forwarded, Routed, RouterCluster } from './router-types.js';
 import { parkAtHead } from './park-at-head.js';
+import { MoveFence, routedAgain } from './move-fence.js';
 import { PendingForwards } from './pending-forwards.js';
 import { StationOrder } from './station-order.js';
-import { toWire } from './route-deliver.js';
+import { deliverEnvelope } from './route-deliver.js';
 import { UnownedRedelivery } from './unowned-redelivery.js';
 import { realClock, type Clock } from '../io/clock.js';
 
@@ -28,6 +29,7 @@ export type { CommandRouterOptions, RouterCluster } from './router-types.js';
 export class CommandRouter {
   private readonly pending: PendingForwards;
   private readonly order: StationOrder<Routed>;
+  private readonly moves: MoveFence;
   private readonly nodeId: string;
   private readonly local: LocalSessions;
   private readonly owner: OwnerDelivery;
@@ -39,6 +41,7 @@ export class CommandRouter {
   private readonly lookupFailed: RateLimitedWarn;
   private readonly sendFailed: RateLimitedWarn;
   private readonly unowned: UnownedRedelivery;
+  private arrivals = 0;
 
   constructor(options: CommandRouterOptions) {
     ({
@@ -52,7 +55,9 @@ export class CommandRouter {
     this.clock = options.clock ?? realClock;
     this.pending = new PendingForwards(this.clock, this.cluster?.metrics);
     const limits = options.order ?? { maxPerCp: TUNING.orderMaxPerCp, maxTotal: TUNING.orderMaxTotal };
-    this.order = new StationOrder(limits, (cid, item) => this.start(cid, item), this.cluster?.metrics.order);
+    const start = (cid: string, item: Routed): Promise<void> | undefined => this.start(cid, item);
+    this.order = new StationOrder(limits, start, this.cluster?.metrics.order, (item) => item.seq);
+    this.moves = new MoveFence(this.order, this.pending, start, this.cluster?.metrics.order);
     const every = TUNING.routingWarnIntervalMs;
     this.lookupFailed = new RateLimitedWarn(this.log, 'owner lookup failed: commands unroutable', every);
     this.sendFailed = new RateLimitedWarn(this.log, 'route bus send failed: commands unroutable', every);
@@ -66,7 +71,8 @@ export class CommandRouter {
 
   /** A property, not a method: handed as it is to the subscriber, the adopter and the sessions. */
   readonly route = (cid: string, message: DownstreamMessage, delivery: Delivery): void => {
-    const item = { message, delivery, retried: false };
+    this.arrivals += 1;
+    const item = { message, delivery, retried: false, seq: this.arrivals };
     // Single node: written here or answered at once, nothing to wait for.
     if (this.cluster === undefined) void this.start(cid, item);
     else this.enter(cid, item);
@@ -82,6 +88,8 @@ export class CommandRouter {
     const { message, delivery } = item;
     const session = this.local.lookup(cid);
     if (session !== undefined) {
+      const held = this.cluster && this.moves.check(cid, item, undefined);
+      if (held) return held;
       this.cluster?.metrics.routed.labels('local').inc();
       this.owner.deliver(session, message, delivery);
     } else if (this.cluster === undefined) this.undeliverable(cid, message, 'offline', delivery.ack);
@@ -111,32 +119,25 @@ export class CommandRouter {
       }
     }
     const session = this.local.lookup(cid);
-    if (session !== undefined || owner === undefined || owner.nodeId === this.nodeId) {
+    const remote = session === undefined && owner?.nodeId !== this.nodeId ? owner : undefined;
+    const held =
+      session !== undefined || remote !== undefined ? this.moves.check(cid, item, remote) : undefined;
+    if (held !== undefined) return held;
+    if (remote === undefined) {
       // Our own entry, or none: the charge point may have connected here meanwhile.
       if (session !== undefined) this.owner.deliver(session, message, delivery);
       else
         await this.unowned.answer(cid, item, owner, () => this.undeliverable(cid, message, 'offline', ack));
       return;
     }
-    if (!cached) cluster.cache.set(cid, owner);
-    const startedAt = this.clock.now();
-    const entry: Forwarded = { cid, message, delivery, owner, retried, startedAt, timer: undefined };
+    if (!cached) cluster.cache.set(cid, remote);
+    const entry: Forwarded = { ...item, cid, owner: remote, startedAt: this.clock.now(), timer: undefined };
     const ref = this.pending.add(entry, cluster.routeTimeoutMs, (expired) => this.fail(expired, 'timeout'));
     try {
-      const envelope = {
-        v: 1,
-        k: 'deliver',
-        from: this.nodeId,
-        ref,
-        cid,
-        epoch: owner.epoch,
-        dup: redelivered,
-        msg: toWire(message),
-        at: Date.now(),
-      } as const;
+      const envelope = deliverEnvelope(this.nodeId, ref, cid, remote.epoch, redelivered, message);
       // A fresh owner reaching nobody may be resubscribing after a Redis restart (route-bus.ts).
       const unheardMs = cached ? 0 : Math.min(TUNING.unheardOwnerMs, cluster.routeTimeoutMs / 4);
-      const receivers = await cluster.bus.sendHeard(owner.nodeId, envelope, unheardMs);
+      const receivers = await cluster.bus.sendHeard(remote.nodeId, envelope, unheardMs);
       // Nobody subscribed on the owner's channel: its node is gone (docs/architecture.md §5.4). A cached
       // owner may just be out of date: ask the registry once (still at the head of its line).
       if (receivers === 0 && cached) await this.retry(ref, cluster);
@@ -151,7 +152,7 @@ export class CommandRouter {
         this.pending.take(ref);
         return parked;
       }
-      if (encodable) this.sendFailed.note(error, { cpId: cid, owner: owner.nodeId });
+      if (encodable) this.sendFailed.note(error, { cpId: cid, owner: remote.nodeId });
       this.fail(ref, encodable ? 'unroutable' : 'malformed');
     }
   }
@@ -173,8 +174,8 @@ export class CommandRouter {
       this.undeliverable(entry.cid, entry.message, 'offline', entry.delivery.ack);
       return;
     }
-    // Back to the end of its line: what came after it may have left meanwhile (docs/architecture.md §5.14).
-    this.enter(entry.cid, { message: entry.message, delivery: entry.delivery, retried: true });
+    // Back to its arrival place in its line; what came after it waits behind (move-fence.ts, §5.14).
+    this.enter(entry.cid, routedAgain(entry));
   }
 
   /** A cached owner did not answer the PUBLISH: forget it and ask the registry. */
@@ -182,8 +183,7 @@ export class CommandRouter {
     const entry = this.pending.take(ref);
     if (entry === undefined) return;
     cluster.cache.forget(entry.cid);
-    const { cid, message, delivery } = entry;
-    await this.forward(cluster, cid, { message, delivery, retried: true });
+    await this.forward(cluster, entry.cid, routedAgain(entry));
   }
 
   /**
@@ -196,7 +196,7 @@ export class CommandRouter {
     cluster.cache.forgetNode(nodeId);
     for (const [ref, entry] of this.pending.heldBy(nodeId)) {
       this.pending.take(ref);
-      this.enter(entry.cid, { message: entry.message, delivery: entry.delivery, retried: true });
+      this.enter(entry.cid, routedAgain(entry));
     }
   }
 

@@ -1,13 +1,24 @@
 import type { Clock } from '../io/clock.js';
+import type { Owner } from './registry.js';
 import type { Forwarded } from './router-types.js';
+
+/** A charge point's next message waiting for its forwards to an earlier owner to settle. */
+interface Fence {
+  readonly owner: Owner | undefined;
+  readonly open: () => void;
+}
 
 /**
  * The routing node's forwards still waiting for their owner's `reply` envelope
  * (docs/architecture.md §5.5), by reference number: each has a deadline, and the gauge
- * `ocpp_gateway_route_pending` reads the count when scraped.
+ * `ocpp_gateway_route_pending` reads the count when scraped. Indexed by charge point too, for the
+ * owner-change fence (§5.14): a message bound for another owner than one still pending waits.
  */
 export class PendingForwards {
   private readonly entries = new Map<number, Forwarded>();
+  /** Per charge point, the references of its pending forwards (one or a few). */
+  private readonly byCid = new Map<string, number[]>();
+  private readonly fences = new Map<string, Fence[]>();
   private nextRef = 0;
 
   constructor(
@@ -27,6 +38,9 @@ export class PendingForwards {
     const ref = this.nextRef;
     entry.timer = this.clock.setTimeout(() => expired(ref), deadlineMs);
     this.entries.set(ref, entry);
+    const refs = this.byCid.get(entry.cid);
+    if (refs === undefined) this.byCid.set(entry.cid, [ref]);
+    else refs.push(ref);
     return ref;
   }
 
@@ -40,7 +54,27 @@ export class PendingForwards {
     if (entry === undefined) return undefined;
     this.entries.delete(ref);
     this.clock.clearTimeout(entry.timer);
+    const refs = this.byCid.get(entry.cid);
+    if (refs !== undefined) {
+      refs.splice(refs.indexOf(ref), 1);
+      if (refs.length === 0) this.byCid.delete(entry.cid);
+    }
+    this.reopen(entry.cid);
     return entry;
+  }
+
+  /**
+   * Settles once no forward of `cid` is pending to another owner than `owner` (node and session
+   * epoch; `undefined`: any forward at all, the charge point is local now); `undefined` when none
+   * is now. Every pending forward ends (outcome, deadline, `node_lost`), so every fence opens.
+   */
+  fence(cid: string, owner: Owner | undefined): Promise<void> | undefined {
+    if (!this.elsewhere(cid, owner)) return undefined;
+    return new Promise<void>((open) => {
+      const waiting = this.fences.get(cid);
+      if (waiting === undefined) this.fences.set(cid, [{ owner, open }]);
+      else waiting.push({ owner, open });
+    });
   }
 
   /** The forwards addressed to one owner node, as a copy (the caller may take them). */
@@ -50,5 +84,27 @@ export class PendingForwards {
 
   refs(): number[] {
     return [...this.entries.keys()];
+  }
+
+  private elsewhere(cid: string, owner: Owner | undefined): boolean {
+    const refs = this.byCid.get(cid);
+    if (refs === undefined) return false;
+    if (owner === undefined) return true;
+    return refs.some((ref) => {
+      const other = this.entries.get(ref)?.owner;
+      return other !== undefined && (other.nodeId !== owner.nodeId || other.epoch !== owner.epoch);
+    });
+  }
+
+  private reopen(cid: string): void {
+    const waiting = this.fences.get(cid);
+    if (waiting === undefined) return;
+    const still: Fence[] = [];
+    for (const fence of waiting) {
+      if (this.elsewhere(cid, fence.owner)) still.push(fence);
+      else fence.open();
+    }
+    if (still.length === 0) this.fences.delete(cid);
+    else this.fences.set(cid, still);
   }
 }

@@ -31,6 +31,18 @@ function isObject(value: unknown): value is WireObject {
 
 const isString = (value: unknown): value is string => typeof value === 'string';
 
+/** A `deliver` envelope (docs/architecture.md §5.4), fields in the order v1 has always written them. */
+export function deliverEnvelope(
+  from: string,
+  ref: number,
+  cid: string,
+  epoch: string,
+  dup: boolean,
+  message: DownstreamMessage,
+) {
+  return { v: 1, k: 'deliver', from, ref, cid, epoch, dup, msg: toWire(message), at: Date.now() } as const;
+}
+
 /** Field by field, in the order v1 writes them (same msgpack bytes as before the split). */
 export function toWire(message: DownstreamMessage): WireDownstream {
   switch (message.type) {

@@ -50,6 +50,8 @@ export interface Routed {
   readonly delivery: Delivery;
   /** Routed again (stale owner, owner left): the registry is asked, not the cache. */
   readonly retried: boolean;
+  /** Arrival rank on this node: routed again, it takes back its place in its line (§5.14). */
+  readonly seq: number;
 }
 
 export interface Forwarded {
@@ -59,6 +61,7 @@ export interface Forwarded {
   /** Its epoch names the charge point's version, for the error reply should it fail. */
   readonly owner: Owner;
   readonly retried: boolean;
+  readonly seq: number;
   readonly startedAt: number;
   timer: TimerHandle | undefined;
   /** The owner was judged lost while this waited (router nodeLost). */

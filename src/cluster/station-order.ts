@@ -14,12 +14,18 @@ export interface OrderLimits {
  */
 export type StartMessage<T> = (cid: string, item: T) => Promise<void> | undefined;
 
+/** A message's arrival rank on this node: a message routed again takes its old place by it. */
+export type RankOf<T> = (item: T) => number;
+
 /**
  * The routing node's per-charge-point FIFO across the owner lookup (docs/architecture.md §5.14):
  * one message per charge point is in progress (looked up, then written locally or published on
  * the route bus); the next starts only once it has left, so a cache hit cannot overtake a lookup
  * still waiting on Redis. A line exists only while a message of its charge point is in progress:
  * a node routing for many charge points holds state only for those with a lookup in flight.
+ *
+ * With `rank`, a message that comes back (answered `stale`, its owner left) waits in its arrival
+ * place, not at the end, and the one in progress can give way to it ({@link earlierWaiting}).
  */
 export class StationOrder<T> {
   /** Per charge point; `[0]` is in progress, the rest wait in arrival order. */
@@ -30,6 +36,7 @@ export class StationOrder<T> {
     private readonly limits: OrderLimits,
     private readonly start: StartMessage<T>,
     private readonly metrics?: OrderMetrics,
+    private readonly rank?: RankOf<T>,
   ) {}
 
   /** Messages held in all lines, those in progress included. */
@@ -58,7 +65,7 @@ export class StationOrder<T> {
     this.held += 1;
     this.metrics?.held.set(this.held);
     if (line !== undefined) {
-      line.push(item);
+      this.place(line, item);
       this.metrics?.waited.inc();
       return true;
     }
@@ -66,6 +73,32 @@ export class StationOrder<T> {
     this.lines.set(cid, fresh);
     this.run(cid, fresh);
     return true;
+  }
+
+  /** A message that arrived before `item` waits in its line (it came back while `item` was in progress). */
+  earlierWaiting(cid: string, item: T): boolean {
+    const next = this.lines.get(cid)?.[1];
+    return next !== undefined && this.rank !== undefined && this.rank(next) < this.rank(item);
+  }
+
+  /**
+   * The message in progress gives way: it waits again in its arrival place, and the line goes on
+   * with the earlier one when the caller's start settles. Not capped: it already held its place.
+   */
+  requeue(cid: string, item: T): void {
+    const line = this.lines.get(cid);
+    if (line === undefined) return;
+    this.held += 1;
+    this.metrics?.held.set(this.held);
+    this.place(line, item);
+  }
+
+  /** Behind every waiting message ranked before it; never before the one in progress (`[0]`). */
+  private place(line: T[], item: T): void {
+    let at = line.length;
+    const rank = this.rank;
+    if (rank !== undefined) while (at > 1 && rank(line[at - 1] as T) > rank(item)) at -= 1;
+    line.splice(at, 0, item);
   }
 
   /** Takes every message still waiting behind one in progress (shutdown answers them). */

@@ -11,6 +11,7 @@ export const ORDER_BOUNDS = ['station', 'node'] as const;
 export class OrderMetrics {
   readonly held: Gauge;
   readonly waited: Counter;
+  readonly fenced: Counter;
   readonly overflow: Counter<'bound'>;
 
   constructor(registry: Registry) {
@@ -23,6 +24,11 @@ export class OrderMetrics {
     this.waited = new Counter({
       name: 'ocpp_gateway_route_order_waited_total',
       help: 'Downstream messages that waited behind an earlier one for the same charge point',
+      registers,
+    });
+    this.fenced = new Counter({
+      name: 'ocpp_gateway_route_order_fenced_total',
+      help: 'Downstream messages held until those of their charge point forwarded to its previous owner had settled',
       registers,
     });
     this.overflow = labelledCounter({

@@ -13,6 +13,7 @@ function forward(nodeId: string): Forwarded {
     delivery: {} as Forwarded['delivery'],
     owner: { nodeId, epoch: 'r.1~ocpp1.6' },
     retried: false,
+    seq: 1,
     startedAt: 0,
     timer: undefined,
   };
