@@ -36,7 +36,7 @@ export interface DeliverDeps {
 export function handleDeliver(envelope: Deliver, deps: DeliverDeps): void {
   const { liveness, metrics, stale } = deps;
   const { cid, msg } = envelope;
-  // Refused, it is routed again at the end of its line: what follows it is refused from now on
+  // Refused, it is routed again, and what followed it may be here already: that is refused from now on
   // until it is back, and the refusal is answered only after what came before it here (§5.14).
   const refused = (): void => {
     stale.refused(cid, msg.uniqueId);

@@ -4,8 +4,9 @@ const MAX_LINES = 20_000;
 /**
  * The owner's side of per-charge-point order when it answers a forwarded command `stale`
  * (docs/architecture.md §5.14). The routing node lets a charge point's next command go as soon
- * as the previous one is published on the route bus, and routes a command answered `stale`
- * again at the end of the line. So when the owner refused command 7 (its liveness had lapsed)
+ * as the previous one is published on the route bus to the same owner, and routes a command
+ * answered `stale` again only when the reply is back, by which time the next one may be on its
+ * way. So when the owner refused command 7 (its liveness had lapsed)
  * and then, liveness back, wrote command 8, the routed-again 7 came after 8: the chaos run's
  * order-keeping mode had 34 such reorders in 100,000 commands around a Redis master failover.
  *
