@@ -200,6 +200,9 @@ describe('helm chart', () => {
     assert.equal(router.spec.replicas, 1);
     // No pod adopts the router's session: it waits at the broker for the router to return.
     for (const w of subscribing) assert.equal(podEnv(w).get('OCPP_GW_ADOPT_SESSIONS'), 'false');
+    // A draining router keeps its subscription and session; the socket pods end theirs.
+    assert.equal(podEnv(router).get('OCPP_GW_DRAIN_UNSUBSCRIBE'), 'false');
+    assert.equal(podEnv(gateway).has('OCPP_GW_DRAIN_UNSUBSCRIBE'), false);
     assert.deepEqual(podEnv(router).get('OCPP_GW_NODE_ID'), { fieldRef: { fieldPath: 'metadata.name' } });
     const probes = (w: Workload) => {
       const c = w.spec.template.spec.containers[0]!;

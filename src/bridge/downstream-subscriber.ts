@@ -28,6 +28,7 @@ export type VersionLookup = (cid: string) => OcppVersion | undefined | Promise<O
  */
 export class DownstreamSubscriber {
   private versionOf: VersionLookup = () => undefined;
+  private holding = false;
 
   constructor(
     private readonly link: MqttLink,
@@ -54,9 +55,10 @@ export class DownstreamSubscriber {
   ): Promise<string | undefined> {
     if (versionOf !== undefined) this.versionOf = versionOf;
     const filter = this.topics.sharedFilter(sharedGroup);
-    this.link.onMessage((topic, payload, packet, ack, release) =>
-      this.handle(topic, payload, packet.dup, ack, route, release),
-    );
+    this.link.onMessage((topic, payload, packet, ack, release) => {
+      if (this.holding) release();
+      else this.handle(topic, payload, packet.dup, ack, route, release);
+    });
     if (!subscribe) {
       await this.link.unsubscribe(filter).catch((err: unknown) => {
         this.log.warn({ err, filter }, 'downstream unsubscribe at start failed');
@@ -67,6 +69,15 @@ export class DownstreamSubscriber {
     await this.link.subscribe(filter, 1);
     this.log.info({ filter }, 'downstream subscription active');
     return filter;
+  }
+
+  /**
+   * A draining node that keeps its session (OCPP_GW_DRAIN_UNSUBSCRIBE=false): from now on a message
+   * is neither handled nor acknowledged, so the broker keeps it in the session and sends it again
+   * when the node is back under the same client id ([MQTT-4.4.0-1]).
+   */
+  hold(): void {
+    this.holding = true;
   }
 
   /** Also used for the messages of an adopted session (cluster/session-adopter.ts). */

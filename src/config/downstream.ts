@@ -16,3 +16,27 @@ export function parseDownstreamSubscribe(r: Reader, clustered: boolean): boolean
   }
   return subscribe;
 }
+
+/**
+ * OCPP_GW_DRAIN_UNSUBSCRIBE (docs/architecture.md §5.14, §6.2): `false` makes a draining node keep
+ * its downstream subscription and its MQTT session. It routes while its sockets drain, then takes
+ * no new command and leaves the broker what it has not acknowledged; what is published while it
+ * is away waits in its session for its return under the same node id, instead of reaching no
+ * subscriber (MQTT 5 reason 0x10) when it is the only routing node. It needs a broker that
+ * outlives the node and a session that outlives the connection.
+ */
+export function parseDrainUnsubscribe(r: Reader, externalBroker: boolean, sessionExpiryS: number): boolean {
+  const unsubscribe = r.bool('DRAIN_UNSUBSCRIBE', true);
+  if (unsubscribe) return true;
+  if (!externalBroker)
+    r.fail(
+      'DRAIN_UNSUBSCRIBE',
+      'false needs an external broker (OCPP_GW_MQTT_URL): the embedded one stops with the node',
+    );
+  if (sessionExpiryS === 0)
+    r.fail(
+      'DRAIN_UNSUBSCRIBE',
+      'false needs OCPP_GW_MQTT_SESSION_EXPIRY_S above 0: a session that ends keeps nothing',
+    );
+  return false;
+}

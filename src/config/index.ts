@@ -4,7 +4,7 @@ import { isSupportedSubprotocol, SUBPROTOCOLS, type Subprotocol } from '../ocpp/
 import { parseAuth } from './auth.js';
 import { parseCluster } from './cluster.js';
 import { parseCompression } from './compression.js';
-import { parseDownstreamSubscribe } from './downstream.js';
+import { parseDownstreamSubscribe, parseDrainUnsubscribe } from './downstream.js';
 import { Reader, type Env } from './env-reader.js';
 import { parseMqtt } from './mqtt.js';
 import { parseAdmission } from './admission.js';
@@ -63,6 +63,7 @@ export function loadConfig(env: Env = process.env): Config {
     r.fail('PATH', 'must be an absolute URL path such as /ocpp');
   const callTimeoutMs = r.int('CALL_TIMEOUT_MS', 30_000, 100, 3_600_000);
   const cluster = parseCluster(r, callTimeoutMs);
+  const mqtt = parseMqtt(r, nodeId);
   const config: Config = {
     nodeId,
     host: r.string('HOST', '0.0.0.0'),
@@ -83,10 +84,11 @@ export function loadConfig(env: Env = process.env): Config {
     schemaValidation: r.oneOf('SCHEMA_VALIDATION', ['disable', 'upstream', 'downstream', 'all'], 'disable'),
     drainSeconds: r.int('DRAIN_SECONDS', 10, 0, 3600),
     http: { host: r.string('HTTP_HOST', '0.0.0.0'), port: r.int('HTTP_PORT', 9464, 0, 65535) },
-    mqtt: parseMqtt(r, nodeId),
+    mqtt,
     topics: parseTopics(r),
     cluster,
     downstreamSubscribe: parseDownstreamSubscribe(r, cluster !== undefined),
+    drainUnsubscribe: parseDrainUnsubscribe(r, mqtt.url !== undefined, mqtt.sessionExpiryS),
     tls: parseTls(r),
     admission: parseAdmission(r),
     auth: parseAuth(r, cluster !== undefined),

@@ -122,6 +122,8 @@ export interface Config {
   readonly cluster: ClusterConfig | undefined;
   /** OCPP_GW_DOWNSTREAM_SUBSCRIBE: take commands from the shared subscription (config/downstream.ts). @default true */
   readonly downstreamSubscribe: boolean;
+  /** OCPP_GW_DRAIN_UNSUBSCRIBE: a draining node gives up its subscription and session (config/downstream.ts). @default true */
+  readonly drainUnsubscribe: boolean;
   /** Connection, upgrade and message-rate limits. */
   readonly admission: AdmissionConfig;
   /** undefined: no wss listener (OCPP_GW_TLS_CERT_FILE and OCPP_GW_TLS_KEY_FILE unset). @default undefined */

@@ -172,8 +172,10 @@ export class Gateway {
     this.setState('draining');
     this.edge?.stopListening();
     const stepMs = TUNING.shutdownStepMs;
-    // Other nodes take the shared subscription's traffic from now on (MQTT 5 §4.8.2).
-    if (this.downstreamFilter !== undefined && this.composition?.cluster !== undefined) {
+    // Other nodes take the shared subscription's traffic from now on (MQTT 5 §4.8.2), unless
+    // this node keeps its session for its return (OCPP_GW_DRAIN_UNSUBSCRIBE=false, §5.14).
+    const keep = !this.config.drainUnsubscribe;
+    if (!keep && this.downstreamFilter !== undefined && this.composition?.cluster !== undefined) {
       await within(this.link?.unsubscribe(this.downstreamFilter), stepMs);
     }
     await drainSessions(this.sessions, this.config.drainSeconds * 1000);
@@ -181,6 +183,8 @@ export class Gateway {
     this.edge?.closeAll();
     const { cluster, adopter, redis } = this.composition ?? {};
     adopter?.stop();
+    // Kept: what comes from here on waits in the broker, so what this node routed can settle.
+    if (keep) this.mqtt?.subscriber.hold();
     const flushBy = Date.now() + TUNING.quiesceMs;
     if (cluster !== undefined) {
       // Commands forwarded from here or answered here finish before the `bye`: a peer that
@@ -192,8 +196,9 @@ export class Gateway {
     const quiesced = cluster !== undefined && cluster.router.pendingCount === 0 && this.link?.busy !== true;
     await within(cluster?.stop(quiesced), stepMs);
     // Every command this node took is answered by now (failAll above answered the rest): end the
-    // MQTT session with it once those answers are acknowledged, for which one step at least.
-    await this.link?.end(Math.max(TUNING.shutdownStepMs, flushBy - Date.now()), true);
+    // MQTT session with it once those answers are acknowledged, for which one step at least;
+    // a kept session stays for the node's return.
+    await this.link?.end(Math.max(TUNING.shutdownStepMs, flushBy - Date.now()), !keep);
     await within(this.auth?.close(), stepMs);
     await redis?.quit(stepMs);
     await within(this.mqtt?.broker?.close(), stepMs);

@@ -39,3 +39,27 @@ describe('OCPP_GW_DOWNSTREAM_SUBSCRIBE', () => {
     assert.deepEqual(settings(socketsOnly), []);
   });
 });
+
+describe('OCPP_GW_DRAIN_UNSUBSCRIBE', () => {
+  const BROKER = { OCPP_GW_MQTT_URL: 'mqtt://127.0.0.1:1883' };
+
+  it('defaults to true; false is accepted with an external broker and a session that outlives the connection', () => {
+    assert.equal(loadConfig({}).drainUnsubscribe, true);
+    assert.equal(
+      loadConfig({ ...CLUSTER, ...BROKER, OCPP_GW_DRAIN_UNSUBSCRIBE: 'false' }).drainUnsubscribe,
+      false,
+    );
+    assert.equal(loadConfig({ ...BROKER, OCPP_GW_DRAIN_UNSUBSCRIBE: 'false' }).drainUnsubscribe, false);
+  });
+
+  it('false is refused by name with the embedded broker or a session expiry of 0', () => {
+    assert.deepEqual(configProblems({ OCPP_GW_DRAIN_UNSUBSCRIBE: 'false' }), ['OCPP_GW_DRAIN_UNSUBSCRIBE']);
+    assert.deepEqual(
+      configProblems({ ...BROKER, OCPP_GW_MQTT_SESSION_EXPIRY_S: '0', OCPP_GW_DRAIN_UNSUBSCRIBE: 'false' }),
+      ['OCPP_GW_DRAIN_UNSUBSCRIBE'],
+    );
+    assert.deepEqual(configProblems({ ...BROKER, OCPP_GW_DRAIN_UNSUBSCRIBE: 'maybe' }), [
+      'OCPP_GW_DRAIN_UNSUBSCRIBE',
+    ]);
+  });
+});

@@ -206,7 +206,7 @@ Checks that a schema cannot express. Rendered (as nothing) by the Deployment.
 {{- fail "orderKeeping.enabled needs mqtt.sessionExpirySeconds > 0: the router's persistent session holds the commands while it restarts." }}
 {{- end }}
 {{- range .Values.extraEnv }}
-{{- if has .name (list "OCPP_GW_DOWNSTREAM_SUBSCRIBE" "OCPP_GW_ADOPT_SESSIONS") }}
+{{- if has .name (list "OCPP_GW_DOWNSTREAM_SUBSCRIBE" "OCPP_GW_ADOPT_SESSIONS" "OCPP_GW_DRAIN_UNSUBSCRIBE") }}
 {{- fail (printf "extraEnv sets %s, which orderKeeping.enabled sets per pod: remove it from extraEnv." .name) }}
 {{- end }}
 {{- end }}

@@ -172,11 +172,16 @@ spec:
         {{- end }}
         {{- if .Values.orderKeeping.enabled }}
         # Order keeping: the router alone holds the downstream shared subscription, and no pod
-        # adopts its MQTT session, which waits at the broker for the router to come back.
+        # adopts its MQTT session, which waits at the broker for the router to come back; a
+        # draining router keeps it too, so commands published meanwhile wait there as well.
         - name: OCPP_GW_DOWNSTREAM_SUBSCRIBE
           value: {{ $router | toString | quote }}
         - name: OCPP_GW_ADOPT_SESSIONS
           value: "false"
+        {{- if $router }}
+        - name: OCPP_GW_DRAIN_UNSUBSCRIBE
+          value: "false"
+        {{- end }}
         {{- else }}
         - name: OCPP_GW_ADOPT_SESSIONS
           value: {{ .Values.redis.adoptSessions | toString | quote }}
