@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import type { Packet } from 'mqtt';
 import type { GatewayEnv } from './harness/gateway.js';
 import { answerCalls, ClusterFixture, command } from './harness/cluster.js';
@@ -18,7 +18,11 @@ const DOWN = 10; // commands published while the routing node is away
  */
 describe('the only routing node drains and returns', { timeout: 120_000 }, () => {
   let f: ClusterFixture | undefined;
-  after(async () => f?.teardown());
+  // Each case's fixture goes, passed or failed: a failed case must not leave gateways running.
+  afterEach(async () => {
+    await f?.teardown();
+    f = undefined;
+  });
 
   async function drainAndPublish(drainUnsubscribe: boolean) {
     f = await ClusterFixture.start(
@@ -74,17 +78,13 @@ describe('the only routing node drains and returns', { timeout: 120_000 }, () =>
       written.map((m) => m[1]),
       ['k0', ...ids],
     );
-    await fx.teardown();
-    f = undefined;
   });
 
   it('by default the broker has no subscriber for them while the node is away (PUBACK 0x10)', async () => {
-    const { fx, reasons } = await drainAndPublish(true);
+    const { reasons } = await drainAndPublish(true);
     assert.deepEqual(
       reasons,
       Array.from({ length: DOWN }, () => 0x10),
     );
-    await fx.teardown();
-    f = undefined;
   });
 });
