@@ -62,8 +62,7 @@ export class StationOrder<T> {
     const line = this.lines.get(cid);
     if (line !== undefined && line.length >= this.limits.maxPerCp) return this.refuse('station');
     if (this.held >= this.limits.maxTotal) return this.refuse('node');
-    this.held += 1;
-    this.metrics?.held.set(this.held);
+    this.count(1);
     if (line !== undefined) {
       this.place(line, item);
       this.metrics?.waited.inc();
@@ -88,8 +87,7 @@ export class StationOrder<T> {
   requeue(cid: string, item: T): void {
     const line = this.lines.get(cid);
     if (line === undefined) return;
-    this.held += 1;
-    this.metrics?.held.set(this.held);
+    this.count(1);
     this.place(line, item);
   }
 
@@ -137,7 +135,12 @@ export class StationOrder<T> {
 
   private drop(line: T[]): void {
     line.shift();
-    this.held -= 1;
+    this.count(-1);
+  }
+
+  /** Messages held in all lines, and the gauge that reports them. */
+  private count(delta: number): void {
+    this.held += delta;
     this.metrics?.held.set(this.held);
   }
 

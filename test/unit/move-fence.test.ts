@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Owner } from '../../src/cluster/registry.js';
 import { metric, rig, settle } from '../harness/router-rig.js';
 
 /**
@@ -8,15 +9,23 @@ import { metric, rig, settle } from '../harness/router-rig.js';
  * node b, `local:<id>` written here, `<reason>:<id>` answered here. Route-bus references count
  * from 1 in the order forwards were filed.
  */
+/**
+ * c1 is forwarded to b and pending there; then the station moves to `to` and this node learns it
+ * (another command's lookup, a `stale`): the registry names `to` and the cached guess is gone.
+ */
+async function c1PendingThenMoved(to: Owner = { nodeId: 'c', epoch: 'e2' }) {
+  const t = rig();
+  t.send('cp', 'c1');
+  await settle();
+  t.moveTo(to);
+  t.cache.forget('cp');
+  return t;
+}
+
 describe('the routing node when a charge point moves', () => {
   it('holds the next command for the new owner until the old owner answers; a `stale` one goes first', async () => {
-    const t = rig();
-    t.send('cp', 'c1');
-    await settle();
+    const t = await c1PendingThenMoved();
     assert.deepEqual(t.left, ['b:c1']);
-    // The station reconnects to node c; this node learns it (another command's lookup, a stale).
-    t.moveTo({ nodeId: 'c', epoch: 'e2' });
-    t.cache.forget('cp');
     t.send('cp', 'c2');
     t.send('cp', 'c3');
     await settle();
@@ -28,11 +37,7 @@ describe('the routing node when a charge point moves', () => {
   });
 
   it('treats a new session on the same node as a move (another epoch)', async () => {
-    const t = rig();
-    t.send('cp', 'c1');
-    await settle();
-    t.moveTo({ nodeId: 'b', epoch: 'e2' });
-    t.cache.forget('cp');
+    const t = await c1PendingThenMoved({ nodeId: 'b', epoch: 'e2' });
     t.send('cp', 'c2');
     await settle();
     assert.deepEqual(t.left, ['b:c1']);
@@ -55,11 +60,7 @@ describe('the routing node when a charge point moves', () => {
   });
 
   it('opens the fence at the old forward’s route deadline', async () => {
-    const t = rig();
-    t.send('cp', 'c1');
-    await settle();
-    t.moveTo({ nodeId: 'c', epoch: 'e2' });
-    t.cache.forget('cp');
+    const t = await c1PendingThenMoved();
     t.send('cp', 'c2');
     await settle();
     t.clock.advance(5000); // the rig's route timeout
@@ -68,11 +69,7 @@ describe('the routing node when a charge point moves', () => {
   });
 
   it('a command answered `stale` during the next one’s lookup goes first', async () => {
-    const t = rig();
-    t.send('cp', 'c1');
-    await settle();
-    t.moveTo({ nodeId: 'c', epoch: 'e2' });
-    t.cache.forget('cp');
+    const t = await c1PendingThenMoved();
     t.hold(true);
     t.send('cp', 'c2'); // its lookup waits on Redis
     await settle();
