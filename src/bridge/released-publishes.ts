@@ -12,8 +12,9 @@ import type { IPublishPacket, MqttClient, Packet } from 'mqtt';
  * MQTT 5 §3.2.2.1.1 ([MQTT-3.2.2-5]): a client that finds Session Present 0 discards its session
  * state. What it had sent is then sent again as a new PUBLISH: the PUBREL waiting in the store is
  * put back to the PUBLISH it completes, before mqtt.js re-sends the store, so it keeps its place
- * and its callback. A broker that passed the message on when it received the PUBLISH (§4.3.3
- * allows either moment) gets a second copy: at least once, never none.
+ * and its callback. At least once, never none: a broker that passed the message on when it
+ * received the PUBLISH (§4.3.3 allows either moment), or that took the PUBREL and stopped before
+ * its PUBCOMP arrived, gets a second copy (docs/architecture.md §4.3).
  */
 export class ReleasedPublishes {
   /** messageId -> the PUBLISH the broker acknowledged with PUBREC. */
