@@ -14,7 +14,15 @@ import type { StartMessage, StationOrder } from './station-order.js';
  *   pending forwards, or to be written here, waits until those forwards settle (outcome,
  *   `stale`, deadline or `node_lost`: each ends, so each fence opens);
  * - a command routed again takes back its arrival place in the line, and the one in progress
- *   gives way to it before it leaves.
+ *   gives way to it before it leaves;
+ * - a command routed again also waits until every forward of its charge point that arrived
+ *   before it and was not routed again yet has settled, even one to the same owner (a routed-again
+ *   command answered `stale` once more is answered `offline`, never routed a third time). The
+ *   owner answers `stale` in order, but
+ *   each answer is its own route-bus publish, retried on its own timer while Redis refuses it
+ *   (route-bus.ts `notifyUntil`): around a failover command 8's `stale` can arrive before
+ *   command 7's, and 8, routed again at once, was written before 7 (the chaos run's order-keeping
+ *   mode: 90 such reorders in 200,000 commands under Redis failovers).
  */
 export class MoveFence {
   constructor(
@@ -30,7 +38,9 @@ export class MoveFence {
    */
   check(cid: string, item: Routed, owner: Owner | undefined): Promise<void> | undefined {
     if (this.giveWay(cid, item)) return Promise.resolve();
-    const fenced = this.pending.fence(cid, owner);
+    // Routed again (answered `stale`), it waits for the forwards of its charge point that came
+    // before it, wherever they went, and may still come back `stale` to take their earlier place.
+    const fenced = this.pending.fence(cid, owner, item.retried ? item.seq : undefined);
     if (fenced === undefined) return undefined;
     this.metrics?.fenced.inc();
     return fenced.then(() => (this.giveWay(cid, item) ? undefined : this.restart(cid, item)));

@@ -5,6 +5,8 @@ import type { Forwarded } from './router-types.js';
 /** A charge point's next message waiting for its forwards to an earlier owner to settle. */
 interface Fence {
   readonly owner: Owner | undefined;
+  /** Also waits for forwards that arrived before this rank and may be routed again, whatever their owner. */
+  readonly before: number | undefined;
   readonly open: () => void;
 }
 
@@ -65,15 +67,17 @@ export class PendingForwards {
 
   /**
    * Settles once no forward of `cid` is pending to another owner than `owner` (node and session
-   * epoch; `undefined`: any forward at all, the charge point is local now); `undefined` when none
-   * is now. Every pending forward ends (outcome, deadline, `node_lost`), so every fence opens.
+   * epoch; `undefined`: any forward at all, the charge point is local now), nor, given `before`,
+   * one that arrived before that rank and has not been routed again yet (a `stale` answer would
+   * route it again; one routed again is answered `offline` instead); `undefined` when none is
+   * now. Every pending forward ends (outcome, deadline, `node_lost`), so every fence opens.
    */
-  fence(cid: string, owner: Owner | undefined): Promise<void> | undefined {
-    if (!this.elsewhere(cid, owner)) return undefined;
+  fence(cid: string, owner: Owner | undefined, before?: number): Promise<void> | undefined {
+    if (!this.blocks(cid, owner, before)) return undefined;
     return new Promise<void>((open) => {
       const waiting = this.fences.get(cid);
-      if (waiting === undefined) this.fences.set(cid, [{ owner, open }]);
-      else waiting.push({ owner, open });
+      if (waiting === undefined) this.fences.set(cid, [{ owner, before, open }]);
+      else waiting.push({ owner, before, open });
     });
   }
 
@@ -86,13 +90,16 @@ export class PendingForwards {
     return [...this.entries.keys()];
   }
 
-  private elsewhere(cid: string, owner: Owner | undefined): boolean {
+  private blocks(cid: string, owner: Owner | undefined, before: number | undefined): boolean {
     const refs = this.byCid.get(cid);
     if (refs === undefined) return false;
     if (owner === undefined) return true;
     return refs.some((ref) => {
-      const other = this.entries.get(ref)?.owner;
-      return other !== undefined && (other.nodeId !== owner.nodeId || other.epoch !== owner.epoch);
+      const entry = this.entries.get(ref);
+      if (entry === undefined) return false;
+      if (before !== undefined && entry.seq < before && !entry.retried) return true;
+      const other = entry.owner;
+      return other.nodeId !== owner.nodeId || other.epoch !== owner.epoch;
     });
   }
 
@@ -101,7 +108,7 @@ export class PendingForwards {
     if (waiting === undefined) return;
     const still: Fence[] = [];
     for (const fence of waiting) {
-      if (this.elsewhere(cid, fence.owner)) still.push(fence);
+      if (this.blocks(cid, fence.owner, fence.before)) still.push(fence);
       else fence.open();
     }
     if (still.length === 0) this.fences.delete(cid);

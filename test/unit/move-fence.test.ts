@@ -86,6 +86,35 @@ describe('the routing node when a charge point moves', () => {
     assert.equal(await metric(t.registry, 'ocpp_gateway_route_order_held'), 0);
   });
 
+  it('a command answered `stale` before an earlier one of its charge point waits for that one (same owner)', async () => {
+    const t = rig();
+    t.send('cp', 'c1');
+    t.send('cp', 'c2');
+    await settle();
+    assert.deepEqual(t.left, ['b:c1', 'b:c2']);
+    // b refused both (its liveness had lapsed); its two `stale` publishes were retried on their own
+    // timers while Redis refused them, and c2's arrived first.
+    t.r.outcome(2, 'stale');
+    await settle();
+    assert.deepEqual(t.left, ['b:c1', 'b:c2'], 'c2 waits: c1 is still pending and may come back');
+    t.r.outcome(1, 'stale');
+    await settle();
+    assert.deepEqual(t.left, ['b:c1', 'b:c2', 'b:c1', 'b:c2']);
+    assert.equal(await metric(t.registry, 'ocpp_gateway_route_order_held'), 0);
+  });
+
+  it('a routed-again command goes once the earlier forward is written after all', async () => {
+    const t = rig();
+    t.send('cp', 'c1');
+    t.send('cp', 'c2');
+    await settle();
+    t.r.outcome(2, 'stale');
+    await settle();
+    t.r.outcome(1, 'done');
+    await settle();
+    assert.deepEqual(t.left, ['b:c1', 'b:c2', 'b:c2']);
+  });
+
   it('does not hold commands to the same owner: they still go one after the other without waiting', async () => {
     const t = rig();
     for (const id of ['c1', 'c2', 'c3']) t.send('cp', id);
