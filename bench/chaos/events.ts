@@ -14,7 +14,8 @@
  *   u t cid uid         an upstream CALL written to the socket
  *   a t uid             its CALLRESULT arrived
  *   e t uid             a CALLERROR arrived for it (the gateway could not publish it)
- *   x t uid             the socket closed before either: the station must send it again
+ *   x t uid             the socket it was written on closed before either (also one the station
+ *                       had already left for another node): the station must send it again
  *   w t uid             no answer within the station's own timeout, socket still open
  * Faults (`faults.log`), written by the runner:
  *   F t name            a fault window opens (and the previous one closes)

@@ -31,7 +31,8 @@ export class Station {
   private ws: WebSocket | undefined;
   private node = -1;
   private upCount = 0;
-  private upPending: { uid: string; timer: NodeJS.Timeout } | undefined;
+  /** The upstream CALL in flight and the socket it was written on. */
+  private upPending: { uid: string; timer: NodeJS.Timeout; ws: WebSocket | undefined } | undefined;
   /** Set by a `hop`: the next CALL read moves the station to another node before it is answered. */
   hopOnNextCall = false;
   private hopping: Promise<void> | undefined;
@@ -68,6 +69,11 @@ export class Station {
       ws.once('error', (err) => reject(err));
       ws.once('close', () => {
         reject(new Error('closed before open'));
+        // A CALL written on a socket that closed unanswered is the station's to send again, even
+        // when the station had moved meanwhile: the node that read it may die before publishing
+        // it, and no answer can come back over a closed socket (OCPP-J: a CALL's outcome is
+        // unknown once its connection is gone).
+        if (this.upPending?.ws === ws) this.abandonUpstream();
         if (this.ws !== ws) return;
         this.ctx.counts.closes++;
         this.abandonUpstream();
@@ -143,7 +149,7 @@ export class Station {
     if (!this.ctx.running || this.upPending !== undefined || !this.connected) return;
     const uid = `u${this.upCount++}.${this.id}`;
     const timer = setTimeout(() => this.endUpstream('w'), this.ctx.upstreamTimeoutMs);
-    this.upPending = { uid, timer };
+    this.upPending = { uid, timer, ws: this.ws };
     this.ctx.log.add({ k: 'u', t: Date.now(), cid: this.id, uid });
     this.ws?.send(`[2,"${uid}","DataTransfer",{"vendorId":"chaos","data":"${this.upCount}"}]`);
   }
