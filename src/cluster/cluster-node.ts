@@ -113,10 +113,11 @@ export class ClusterNode implements OwnershipHooks {
       registry: this.registry,
       cache: new OwnerCache(TUNING.ownerCacheTtlMs, TUNING.ownerCacheMax),
       bus: this.bus,
-      routeTimeoutMs: this.config.routeTimeoutMs,
-      metrics: this.metrics,
+      routeTimeoutMs: config.routeTimeoutMs,
+      metrics,
       gate: this.gate,
       lostVerdict: new LostVerdict(marks, nodeId, config.routeTimeoutMs, metrics.partition, realClock),
+      absentOwner: { settled: () => this.directory.settled(), maxWaitMs: config.nodeTtlMs },
     };
   }
 
@@ -242,9 +243,8 @@ export class ClusterNode implements OwnershipHooks {
     this.bus.stop();
     clearTimeout(this.retryTimer);
     this.router.failAll('shutdown');
-    for (const peer of this.directory.peers()) {
+    for (const peer of this.directory.peers())
       await this.bus.send(peer, { v: 1, k: 'bye', from: this.nodeId, quiesced }).catch(() => 0);
-    }
     await this.directory.stop();
   }
 }

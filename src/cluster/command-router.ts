@@ -16,6 +16,7 @@ import { PendingForwards } from './pending-forwards.js';
 import { StationOrder } from './station-order.js';
 import { deliverEnvelope } from './route-deliver.js';
 import { UnownedRedelivery } from './unowned-redelivery.js';
+import { lookupOwner } from './absent-owner.js';
 import { realClock, type Clock } from '../io/clock.js';
 
 export type { CommandRouterOptions, RouterCluster } from './router-types.js';
@@ -109,7 +110,7 @@ export class CommandRouter {
     const cached = owner !== undefined;
     if (!cached) {
       try {
-        owner = await cluster.registry.lookup(cid);
+        owner = await lookupOwner(cluster, cid, () => this.local.lookup(cid) !== undefined, this.clock);
       } catch (error) {
         const parked = parkAtHead(cluster.gate, delivery, () => this.start(cid, item), error);
         if (parked !== undefined) return parked;

@@ -38,6 +38,8 @@ export class NodeDirectory {
   private timer: NodeJS.Timeout | undefined;
   /** No dead-node verdicts before this: after a Redis outage every node needs a beat to return. */
   private graceUntil = 0;
+  /** The last failed beat: owner entries lost meanwhile come back within a node TTL (absent-owner.ts). */
+  private troubleAt = 0;
   private readonly membersKey: string;
   /** The first beat finds no key of ours; later ones finding none mean it expired meanwhile. */
   private beaten = false;
@@ -99,6 +101,7 @@ export class NodeDirectory {
       this.beaten = true;
       await this.refresh();
     } catch (error) {
+      this.troubleAt = Date.now();
       this.redis.setAnswering(false);
       this.liveness.beatFailed(error);
       this.log.debug({ err: error }, 'heartbeat failed');
@@ -131,6 +134,16 @@ export class NodeDirectory {
   /** Within a liveness TTL of start-up or of a Redis reconnect: absence proves nothing yet. */
   get inGrace(): boolean {
     return Date.now() < this.graceUntil;
+  }
+
+  /**
+   * Whether an owner entry missing now is missing for good: not within a node TTL of a failed
+   * beat or of a reconnect or restart (the grace), by which time every live node has written
+   * its entries back (docs/architecture.md §5.5).
+   */
+  settled(): boolean {
+    const now = Date.now();
+    return now >= this.graceUntil && now - this.troubleAt >= this.config.nodeTtlMs;
   }
 
   /** Asks Redis now, bypassing the view of the last beat (rejects when Redis is away). */

@@ -23,6 +23,8 @@ export interface RouterCluster {
   readonly gate?: LapseGate;
   /** Fences a CALL before answering it `node_lost` (lost-verdict.ts); absent: at once. */
   readonly lostVerdict?: LostVerdictJudge;
+  /** When an empty owner lookup proves the charge point offline (absent-owner.ts); absent: always. */
+  readonly absentOwner?: AbsentOwnerPolicy;
 }
 
 /** Answers `node_lost` for a pending entry of a lost owner: at once (`fail`), or later. */
@@ -66,4 +68,12 @@ export interface Forwarded {
   timer: TimerHandle | undefined;
   /** The owner was judged lost while this waited (router nodeLost). */
   ownerLost?: boolean;
+}
+
+/** When an empty owner lookup proves a charge point offline (absent-owner.ts). */
+export interface AbsentOwnerPolicy {
+  /** False within a node TTL of this node's last Redis trouble (a failed beat, a reconnect, a restart). */
+  settled(): boolean;
+  /** Bound of the wait for one command, whatever Redis does: the node TTL. */
+  readonly maxWaitMs: number;
 }

@@ -15,7 +15,9 @@ import { labelledCounter } from './labelled-counter.js';
  * - `deliver_fenced`: a forwarded command not written because its sender had fenced its mark
  *   and answered `node_lost`;
  * - `lost_verdict_held`: on a sender, a command forwarded to a lost owner that had taken its
- *   mark: `node_lost` waits for the route timeout, the owner may still report the outcome.
+ *   mark: `node_lost` waits for the route timeout, the owner may still report the outcome;
+ * - `owner_unproven`: a command whose owner lookup found no entry within a node TTL of Redis
+ *   trouble, asked again before it is answered `offline` (cluster/absent-owner.ts).
  */
 export const PARTITION_EVENTS = [
   'deliver_dropped_lapsed',
@@ -27,6 +29,7 @@ export const PARTITION_EVENTS = [
   'parked_dropped',
   'deliver_fenced',
   'lost_verdict_held',
+  'owner_unproven',
 ] as const;
 export type PartitionEvent = (typeof PARTITION_EVENTS)[number];
 

@@ -4,6 +4,7 @@ import type { UpstreamPublisher } from '../../src/bridge/upstream-publisher.js';
 import { CommandRouter, type RouterCluster } from '../../src/cluster/command-router.js';
 import { OwnerCache } from '../../src/cluster/owner-cache.js';
 import { OwnerDelivery } from '../../src/cluster/owner-delivery.js';
+import type { AbsentOwnerPolicy } from '../../src/cluster/absent-owner.js';
 import type { RedisLink } from '../../src/cluster/redis-link.js';
 import type { Owner } from '../../src/cluster/registry.js';
 import { RouteBus } from '../../src/cluster/route-bus.js';
@@ -28,14 +29,18 @@ interface HeldLookup {
  * answered by the router itself.
  */
 export function rig(
-  options: { receivers?: () => number; limits?: { maxPerCp: number; maxTotal: number } } = {},
+  options: {
+    receivers?: () => number;
+    limits?: { maxPerCp: number; maxTotal: number };
+    absentOwner?: AbsentOwnerPolicy;
+  } = {},
 ) {
   const clock = new FakeClock();
   const left: string[] = [];
   const held: HeldLookup[] = [];
   let holdLookups = false;
   const owner: Owner = { nodeId: 'b', epoch: 'e' };
-  let current = owner; // what the registry answers; moveTo changes it
+  let current: Owner | undefined = owner; // what the registry answers; moveTo changes it
   const publisher = {
     undelivered: (
       _cid: string,
@@ -72,6 +77,7 @@ export function rig(
     bus: new RouteBus(redis, 'test', 'a', metrics, log),
     routeTimeoutMs: 5000,
     metrics,
+    absentOwner: options.absentOwner,
   };
   const sessions = new Map<string, Session>();
   const r = new CommandRouter({
@@ -102,8 +108,8 @@ export function rig(
     send,
     connectHere,
     hold: (on: boolean) => void (holdLookups = on),
-    /** The charge point now lives at `to` (another node, or a new session): the registry says so. */
-    moveTo: (to: Owner) => void (current = to),
+    /** The charge point now lives at `to` (another node, or a new session; none): the registry says so. */
+    moveTo: (to: Owner | undefined) => void (current = to),
   };
 }
 

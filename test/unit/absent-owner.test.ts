@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { metric, rig, settle } from '../harness/router-rig.js';
+
+/**
+ * The routing node when a registry lookup finds no owner (cluster/absent-owner.ts,
+ * docs/architecture.md §5.5): right after Redis trouble that proves nothing, so the lookup is
+ * made again while the charge point's later commands wait behind it; otherwise, or once the wait
+ * is over, the command is answered `offline` as before. `left` as in move-fence.test.ts.
+ */
+function unsettledRig(maxWaitMs = 6000) {
+  let settled = false;
+  const t = rig({ absentOwner: { settled: () => settled, maxWaitMs } });
+  return { ...t, settle: () => void (settled = true) };
+}
+
+/** Lets the fake clock run `ms` in steps, with the promise turns in between. */
+async function run(t: { clock: { advance(ms: number): void } }, ms: number, step = 50): Promise<void> {
+  for (let at = 0; at < ms; at += step) {
+    t.clock.advance(step);
+    await settle();
+  }
+}
+
+describe('an owner lookup that finds nobody right after Redis trouble', () => {
+  it('asks again, and the charge point’s commands go in order once its owner has written its entry back', async () => {
+    const t = unsettledRig();
+    t.moveTo(undefined); // the entry was on a master that came back without it
+    t.send('cp', 'c1');
+    t.send('cp', 'c2');
+    await run(t, 300);
+    assert.deepEqual(t.left, [], 'c1 waits for its owner, c2 behind it');
+    t.moveTo(t.owner); // the owner's next beat wrote it back
+    await run(t, 1000);
+    assert.deepEqual(t.left, ['b:c1', 'b:c2']);
+    assert.equal(await metric(t.registry, 'ocpp_gateway_partition_events_total', 'owner_unproven'), 1);
+  });
+
+  it('answers offline once the node is settled again (a node TTL after the trouble)', async () => {
+    const t = unsettledRig();
+    t.moveTo(undefined);
+    t.send('cp', 'c1');
+    await run(t, 300);
+    assert.deepEqual(t.left, []);
+    t.settle();
+    await run(t, 1000);
+    assert.deepEqual(t.left, ['offline:c1']);
+  });
+
+  it('answers offline when the wait is over, whatever Redis still does', async () => {
+    const t = unsettledRig(2000);
+    t.moveTo(undefined);
+    t.send('cp', 'c1');
+    await run(t, 1500);
+    assert.deepEqual(t.left, []);
+    await run(t, 1000);
+    assert.deepEqual(t.left, ['offline:c1']);
+  });
+
+  it('answers offline at once when nothing went wrong with Redis lately', async () => {
+    const t = rig({ absentOwner: { settled: () => true, maxWaitMs: 6000 } });
+    t.moveTo(undefined);
+    t.send('cp', 'c1');
+    await settle();
+    await settle();
+    assert.deepEqual(t.left, ['offline:c1']);
+    assert.equal(await metric(t.registry, 'ocpp_gateway_partition_events_total', 'owner_unproven'), 0);
+  });
+
+  it('writes here at once when the charge point connects to this node meanwhile', async () => {
+    const t = unsettledRig();
+    t.moveTo(undefined);
+    t.send('cp', 'c1');
+    await run(t, 200);
+    t.connectHere('cp');
+    await run(t, 1000);
+    assert.deepEqual(t.left, ['local:c1']);
+  });
+});
