@@ -1,6 +1,8 @@
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from '../observability/logger.js';
 import { AckedIds, fingerprint } from './acked-ids.js';
+import { InFlightIds, type InFlight } from './in-flight-ids.js';
+import { RateLimitedWarn } from '../observability/rate-limited-warn.js';
 
 /**
  * `ack` sends the PUBACK for a QoS 1 message (a no-op for QoS 0); call it once the message's
@@ -44,14 +46,15 @@ function noop(): void {}
  * possibly before anyone called {@link onMessage}; those wait here, unacknowledged.
  *
  * Each message is handled once per session. After a reconnect the broker sends every message it
- * has no PUBACK for again, under the same packet id ([MQTT-4.4.0-1]; an id is not reused before
- * its PUBACK, [MQTT-2.2.1-3]), among them messages still in the handler's hands: answered, with the
- * answer waiting to be published behind thousands of others, or written to a charge point that
- * has not replied yet. Handled a second time, such a command was routed and written after the
- * charge point's later commands (docs/architecture.md §5.14). So a PUBLISH whose id is still being
- * handled is the same message: it is not handed out again, and the first copy's `ack` sends the
- * one PUBACK both need. A handler that gives a message up unanswered (parked, then its link
- * closed, docs/architecture.md §5.13) calls `release`, and the broker's next copy is handled anew.
+ * has no PUBACK for again, under the same packet id with DUP 1 ([MQTT-4.4.0-1], [MQTT-3.3.1-1]),
+ * among them messages still in the handler's hands: answered, with the answer waiting to be
+ * published behind thousands of others, or written to a charge point that has not replied yet.
+ * Handled a second time, such a command was routed and written after the charge point's later
+ * commands (docs/architecture.md §5.14). So the broker's copy of a message still being handled
+ * (DUP 1, its id, topic and payload: in-flight-ids.ts, which also explains why the id alone does
+ * not tell) is not handed out again, and the first copy's `ack` sends the one PUBACK both need. A
+ * handler that gives a message up unanswered (parked, then its link closed, docs/architecture.md
+ * §5.13) calls `release`, and the broker's next copy is handled anew.
  */
 export class Inbox {
   private handler: MessageHandler | undefined;
@@ -59,15 +62,22 @@ export class Inbox {
   private unacked = 0;
   private client: MqttClient | undefined;
   /** PUBACKs due while the connection was down, sent in one loop once it is back. */
-  private held: { id: number; print: number }[] = [];
-  /** Packet ids handed to the handler whose PUBACK has not been sent, in this broker session. */
-  private readonly handling = new Set<number>();
+  private held: { entry: InFlight; print: number }[] = [];
+  /** Messages handed to the handler whose PUBACK has not been sent, in this broker session. */
+  private readonly handling = new InFlightIds();
+  private readonly reused: RateLimitedWarn;
   /** Ids PUBACKed, so that the broker's copy of a message whose PUBACK it missed is not handled. */
   private readonly acked = new AckedIds();
   /** Counts broker sessions: an `ack` or `release` from an earlier one has nothing left to do. */
   private session = 0;
 
-  constructor(private readonly log: Logger) {}
+  constructor(private readonly log: Logger) {
+    this.reused = new RateLimitedWarn(
+      log,
+      'broker reused a packet id still unacknowledged here: handled as a new message (in-flight-ids.ts)',
+      10_000,
+    );
+  }
 
   /** For `customHandleAcks` in the client options (QoS 1 and 2). */
   readonly customHandleAcks = (
@@ -134,11 +144,11 @@ export class Inbox {
     this.held = [];
     const client = this.client as unknown as PacketSender | undefined;
     if (client === undefined) return;
-    for (const { id, print } of held) this.puback(client, id, print);
+    for (const { entry, print } of held) this.puback(client, entry.id, print, entry);
   }
 
-  private puback(client: PacketSender, messageId: number, print: number): void {
-    this.handling.delete(messageId);
+  private puback(client: PacketSender, messageId: number, print: number, entry?: InFlight): void {
+    if (entry !== undefined) this.handling.remove(entry);
     this.acked.sent(messageId, print);
     client._sendPacket({ cmd: 'puback', messageId }, noop);
   }
@@ -157,9 +167,10 @@ export class Inbox {
 
   private receive(topic: string, payload: Buffer, packet: IPublishPacket): void {
     const id = packet.qos > 0 ? packet.messageId : undefined;
-    // The broker's copy of a message still being handled here: the first copy answers for both.
-    if (id !== undefined && this.handling.has(id)) return;
     if (id !== undefined) {
+      // The broker's copy of a message still being handled here: the first copy answers for both.
+      if (this.handling.isCopy(id, packet.dup, topic, payload)) return;
+      if (this.handling.has(id)) this.reused.note(undefined, { id, topic });
       // Or of one already acknowledged whose PUBACK the broker had not read: sent again if lost.
       const copy = this.acked.classify(id, packet.dup, () => fingerprint(topic, payload));
       const client = this.client as unknown as PacketSender | undefined;
@@ -194,7 +205,7 @@ export class Inbox {
   ): { ack: () => void; release: () => void } {
     const messageId = packet.qos === 0 ? undefined : packet.messageId;
     if (messageId === undefined) return { ack: noop, release: noop };
-    this.handling.add(messageId);
+    const entry = this.handling.add(messageId, topic, payload);
     const session = this.session;
     let done = false;
     const finish = (): boolean => {
@@ -207,11 +218,11 @@ export class Inbox {
       if (!finish()) return;
       const client = this.client as unknown as PacketSender | undefined;
       const print = fingerprint(topic, payload);
-      if (client?.connected === true) this.puback(client, messageId, print);
-      else this.held.push({ id: messageId, print });
+      if (client?.connected === true) this.puback(client, messageId, print, entry);
+      else this.held.push({ entry, print });
     };
     const release = (): void => {
-      if (finish()) this.handling.delete(messageId);
+      if (finish()) this.handling.remove(entry);
     };
     return { ack, release };
   }

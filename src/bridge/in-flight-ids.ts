@@ -1,0 +1,62 @@
+/** One message handed out and not acknowledged yet: what tells the broker's copy of it apart. */
+export interface InFlight {
+  readonly id: number;
+  readonly topic: string;
+  readonly payload: Buffer;
+}
+
+/**
+ * The packet ids of the messages the inbox has handed out and not acknowledged yet
+ * (bridge/inbox.ts), kept so that the broker's copy of one, sent again after a reconnect, is not
+ * handled a second time.
+ *
+ * An id in flight does not make every PUBLISH under it a copy. A copy carries DUP 1
+ * ([MQTT-3.3.1-1]), so a DUP 0 PUBLISH is a new message whatever its id. And a broker may reuse an
+ * id still unacknowledged here: [MQTT-2.2.1-3] forbids it, but mosquitto takes the next of its
+ * 65,535 ids without looking at what is in flight, so at 2,000 commands/s an id comes round again
+ * every 33 s, while a command that waits for Redis or for its charge point can stay in flight
+ * longer. Taken for a copy, such a new command was dropped and waited in the broker until the next
+ * reconnect, and was then written after the station's later commands (the chaos run's 643- and
+ * 646-command bursts, docs/architecture.md §5.14). So a copy is a DUP 1 PUBLISH with the topic and
+ * payload of a message in flight under its id; several messages may be in flight under one id,
+ * each acknowledged on its own.
+ */
+export class InFlightIds {
+  private readonly byId = new Map<number, InFlight | InFlight[]>();
+
+  /** Files a message handed out; {@link remove} it once acknowledged or released. */
+  add(id: number, topic: string, payload: Buffer): InFlight {
+    const entry: InFlight = { id, topic, payload };
+    const present = this.byId.get(id);
+    if (present === undefined) this.byId.set(id, entry);
+    else this.byId.set(id, Array.isArray(present) ? [...present, entry] : [present, entry]);
+    return entry;
+  }
+
+  remove(entry: InFlight): void {
+    const present = this.byId.get(entry.id);
+    if (present === entry) this.byId.delete(entry.id);
+    else if (Array.isArray(present)) {
+      const rest = present.filter((e) => e !== entry);
+      if (rest.length === 0) this.byId.delete(entry.id);
+      else this.byId.set(entry.id, rest.length === 1 ? (rest[0] as InFlight) : rest);
+    }
+  }
+
+  /** Whether a PUBLISH is the broker's copy of a message in flight here. */
+  isCopy(id: number, dup: boolean, topic: string, payload: Buffer): boolean {
+    const present = this.byId.get(id);
+    if (!dup || present === undefined) return false;
+    const same = (e: InFlight): boolean => e.topic === topic && e.payload.equals(payload);
+    return Array.isArray(present) ? present.some(same) : same(present);
+  }
+
+  /** Whether any message is in flight under `id` (a PUBLISH that is no copy of it reuses the id). */
+  has(id: number): boolean {
+    return this.byId.has(id);
+  }
+
+  clear(): void {
+    this.byId.clear();
+  }
+}
