@@ -45,8 +45,9 @@ export class InFlightIds {
 
   /** Whether a PUBLISH is the broker's copy of a message in flight here. */
   isCopy(id: number, dup: boolean, topic: string, payload: Buffer): boolean {
+    if (!dup) return false;
     const present = this.byId.get(id);
-    if (!dup || present === undefined) return false;
+    if (present === undefined) return false;
     const same = (e: InFlight): boolean => e.topic === topic && e.payload.equals(payload);
     return Array.isArray(present) ? present.some(same) : same(present);
   }
