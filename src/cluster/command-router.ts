@@ -171,12 +171,12 @@ export class CommandRouter {
     // The session we addressed is gone (takeover or reconnect since the lookup): look again once.
     this.cluster.metrics.routed.labels('stale').inc();
     this.cluster.cache.forget(entry.cid);
-    if (entry.retried) {
+    if (entry.refused === true) {
       this.undeliverable(entry.cid, entry.message, 'offline', entry.delivery.ack);
       return;
     }
     // Back to its arrival place in its line; what came after it waits behind (move-fence.ts, §5.14).
-    this.enter(entry.cid, routedAgain(entry));
+    this.enter(entry.cid, routedAgain(entry, true));
   }
 
   /** A cached owner did not answer the PUBLISH: forget it and ask the registry. */

@@ -15,9 +15,9 @@ import type { StartMessage, StationOrder } from './station-order.js';
  *   `stale`, deadline or `node_lost`: each ends, so each fence opens);
  * - a command routed again takes back its arrival place in the line, and the one in progress
  *   gives way to it before it leaves;
- * - a command routed again also waits until every forward of its charge point that arrived
- *   before it and was not routed again yet has settled, even one to the same owner (a routed-again
- *   command answered `stale` once more is answered `offline`, never routed a third time). The
+ * - a command answered `stale` also waits until every forward of its charge point that arrived
+ *   before it and was not answered `stale` yet has settled, even one to the same owner (one
+ *   answered `stale` a second time is answered `offline`, never routed a third time). The
  *   owner answers `stale` in order, but
  *   each answer is its own route-bus publish, retried on its own timer while Redis refuses it
  *   (route-bus.ts `notifyUntil`): around a failover command 8's `stale` can arrive before
@@ -38,9 +38,9 @@ export class MoveFence {
    */
   check(cid: string, item: Routed, owner: Owner | undefined): Promise<void> | undefined {
     if (this.giveWay(cid, item)) return Promise.resolve();
-    // Routed again (answered `stale`), it waits for the forwards of its charge point that came
-    // before it, wherever they went, and may still come back `stale` to take their earlier place.
-    const fenced = this.pending.fence(cid, owner, item.retried ? item.seq : undefined);
+    // Answered `stale`, it waits for the forwards of its charge point that came before it, wherever
+    // they went, and may still come back `stale` to take their earlier place.
+    const fenced = this.pending.fence(cid, owner, item.refused === true ? item.seq : undefined);
     if (fenced === undefined) return undefined;
     this.metrics?.fenced.inc();
     return fenced.then(() => (this.giveWay(cid, item) ? undefined : this.restart(cid, item)));
@@ -53,10 +53,14 @@ export class MoveFence {
   }
 }
 
-/** A forward routed again: the registry is asked, and it takes back its arrival place. */
-export const routedAgain = (entry: Forwarded): Routed => ({
+/**
+ * A forward routed again: the registry is asked, and it takes back its arrival place. `refused`:
+ * because its owner answered `stale`.
+ */
+export const routedAgain = (entry: Forwarded, refused = false): Routed => ({
   message: entry.message,
   delivery: entry.delivery,
   retried: true,
   seq: entry.seq,
+  refused: refused || entry.refused === true,
 });

@@ -68,8 +68,8 @@ export class PendingForwards {
   /**
    * Settles once no forward of `cid` is pending to another owner than `owner` (node and session
    * epoch; `undefined`: any forward at all, the charge point is local now), nor, given `before`,
-   * one that arrived before that rank and has not been routed again yet (a `stale` answer would
-   * route it again; one routed again is answered `offline` instead); `undefined` when none is
+   * one that arrived before that rank and was not answered `stale` yet (a `stale` answer would
+   * route it again; a second one is answered `offline` instead); `undefined` when none is
    * now. Every pending forward ends (outcome, deadline, `node_lost`), so every fence opens.
    */
   fence(cid: string, owner: Owner | undefined, before?: number): Promise<void> | undefined {
@@ -97,7 +97,7 @@ export class PendingForwards {
     return refs.some((ref) => {
       const entry = this.entries.get(ref);
       if (entry === undefined) return false;
-      if (before !== undefined && entry.seq < before && !entry.retried) return true;
+      if (before !== undefined && entry.seq < before && entry.refused !== true) return true;
       const other = entry.owner;
       return other.nodeId !== owner.nodeId || other.epoch !== owner.epoch;
     });

@@ -54,6 +54,11 @@ export interface Routed {
   readonly retried: boolean;
   /** Arrival rank on this node: routed again, it takes back its place in its line (§5.14). */
   readonly seq: number;
+  /**
+   * Answered `stale` once already: a second `stale` is answered `offline`, never routed a third
+   * time. A cached owner that reached nobody does not count (docs/architecture.md §5.5).
+   */
+  readonly refused?: boolean;
 }
 
 export interface Forwarded {
@@ -64,6 +69,7 @@ export interface Forwarded {
   readonly owner: Owner;
   readonly retried: boolean;
   readonly seq: number;
+  readonly refused?: boolean;
   readonly startedAt: number;
   timer: TimerHandle | undefined;
   /** The owner was judged lost while this waited (router nodeLost). */

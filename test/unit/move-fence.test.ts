@@ -115,6 +115,24 @@ describe('the routing node when a charge point moves', () => {
     assert.deepEqual(t.left, ['b:c1', 'b:c2', 'b:c2']);
   });
 
+  it('a cached owner that reached nobody does not use up the one routing again a `stale` earns', async () => {
+    let unheard = false;
+    const t = rig({ receivers: () => (unheard ? ((unheard = false), 0) : 1) });
+    t.send('cp', 'c0'); // the owner is cached from here
+    await settle();
+    t.r.outcome(1, 'done');
+    unheard = true;
+    t.send('cp', 'c1'); // the cached guess reaches nobody once: the registry is asked (ref 2, then 3)
+    await settle();
+    assert.deepEqual(t.left, ['b:c0', 'b:c1', 'b:c1']);
+    t.r.outcome(3, 'stale'); // the owner refused it: routed again, not answered `offline`
+    await settle();
+    assert.deepEqual(t.left, ['b:c0', 'b:c1', 'b:c1', 'b:c1']);
+    t.r.outcome(4, 'stale'); // a second `stale`: answered
+    await settle();
+    assert.deepEqual(t.left, ['b:c0', 'b:c1', 'b:c1', 'b:c1', 'offline:c1']);
+  });
+
   it('does not hold commands to the same owner: they still go one after the other without waiting', async () => {
     const t = rig();
     for (const id of ['c1', 'c2', 'c3']) t.send('cp', id);
