@@ -177,4 +177,60 @@ describe('OwnerDelivery (written-marks, docs/architecture.md §5.7)', () => {
       ['c1', 'c2'],
     );
   });
+
+  /** c1 parked for its mark while lapsed, c2 in line behind it with its mark taken; then the link closes. */
+  async function leftWithTheLink(unmarked: boolean) {
+    const liveness = {
+      lapsed: true,
+      onBack: () => undefined,
+      confirmed: () => new Promise<void>(() => undefined),
+    } as unknown as SelfLiveness;
+    const log = createLogger({ logLevel: 'silent', nodeId: 'owner' });
+    const gate = new LapseGate(liveness, 60_000, new PartitionMetrics(new Registry()), log);
+    const takes: string[] = [];
+    const unmarks: string[] = [];
+    const fake = {
+      writer: WRITER,
+      take: (_cid: string, uniqueId: string) => {
+        takes.push(uniqueId);
+        return Promise.resolve(uniqueId === 'c1' ? MARKS_UNAVAILABLE : undefined);
+      },
+      unmark: (_cid: string, uniqueId: string) => {
+        unmarks.push(uniqueId);
+        return Promise.resolve(unmarked);
+      },
+      finished: () => undefined,
+      writingUnprotected: () => undefined,
+    } as unknown as SentMarks;
+    const { s, delivered } = session();
+    const owner = new OwnerDelivery(publisher().p, fake, new ClusterMetrics(new Registry()), gate);
+    const released: string[] = [];
+    for (const uniqueId of ['c1', 'c2'])
+      owner.deliver(
+        s,
+        { ...call, uniqueId },
+        { ack: () => undefined, redelivered: false, release: () => released.push(uniqueId) },
+      );
+    await flush();
+    gate.dropAll(); // the MQTT link they came over closed: the broker sends both again
+    await flush();
+    await flush();
+    // A CALL that comes after the drop is written as usual.
+    owner.deliver(s, { ...call, uniqueId: 'c3' }, { ack: () => undefined, redelivered: false });
+    await flush();
+    return { delivered: delivered.map((d) => d.message.uniqueId), released, unmarks };
+  }
+
+  it('a CALL left to the broker takes the CALLs already in line behind it along, their marks given back', async () => {
+    const r = await leftWithTheLink(true);
+    assert.deepEqual(r.released, ['c1', 'c2']);
+    assert.deepEqual(r.unmarks, ['c2']);
+    assert.deepEqual(r.delivered, ['c3'], 'c2 was written before the broker could send c1 again');
+  });
+
+  it('a mark that cannot be given back (Redis failing) is written as before', async () => {
+    const r = await leftWithTheLink(false);
+    assert.deepEqual(r.released, ['c1']);
+    assert.deepEqual(r.delivered, ['c2', 'c3']);
+  });
 });
