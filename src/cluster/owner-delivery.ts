@@ -42,13 +42,6 @@ export class OwnerDelivery {
   private readonly inProgress = new Map<string, Ack[]>();
   /** One charge point's CALLs reach its session in arrival order, however Redis answers (§5.14). */
   private readonly takes = new TakeOrder();
-  /** Numbers each CALL as it joins its take line. */
-  private tickets = 0;
-  /**
-   * Per charge point, the last ticket in line when one of its CALLs, parked for its mark, was left
-   * to the broker: the ones behind it up to there go back too (see {@link leaveBehind}).
-   */
-  private readonly leftUpTo = new Map<string, number>();
 
   constructor(
     private readonly publisher: UpstreamPublisher,
@@ -132,7 +125,6 @@ export class OwnerDelivery {
         // Left behind, a local command's MQTT message goes back to the broker (bridge/inbox.ts),
         // whose next copy must not join this one.
         const dropped = (): void => {
-          this.leftUpTo.set(session.cid, this.tickets);
           refuse('dropped');
           release?.();
           settle();
@@ -168,35 +160,7 @@ export class OwnerDelivery {
       return undefined;
     };
     const turn = given ?? this.takes.enter(session.cid);
-    const ticket = given === undefined ? ++this.tickets : 0;
     const took = marks.take(session.cid, message.uniqueId, redelivered, forward?.fence);
-    const leave = (): void => {
-      refuse('dropped');
-      release?.();
-    };
-    void took.then((holder) =>
-      turn(() =>
-        holder === undefined && this.leaveBehind(session.cid, ticket)
-          ? marks.unmark(session.cid, message.uniqueId).then((gone) => (gone ? leave() : taken(holder)))
-          : taken(holder),
-      ),
-    );
-  }
-
-  /**
-   * Whether the CALL holding `ticket` goes back to the broker unwritten, its mark given back: an
-   * earlier CALL of its charge point, parked for its mark, was left to the broker when the link it
-   * came over closed (docs/architecture.md §5.13), and this one was already in line behind it.
-   * Written now, it would reach the charge point before the broker's next copy of the earlier
-   * one (the chaos run's order-keeping mode: 118 of 134 reorders of a run in which the routing
-   * node's session was adopted during a Redis failover). Given back, both come again in order.
-   * A mark that cannot be given back (Redis failing) keeps the old way: written now.
-   */
-  private leaveBehind(cid: string, ticket: number): boolean {
-    const upTo = this.leftUpTo.get(cid);
-    if (upTo === undefined || ticket === 0) return false;
-    if (ticket <= upTo) return true;
-    this.leftUpTo.delete(cid);
-    return false;
+    void took.then((holder) => turn(() => taken(holder)));
   }
 }

@@ -115,19 +115,6 @@ export class SentMarks {
   }
 
   /**
-   * Gives back a mark this run took for a CALL it will not write after all (left to the broker
-   * behind an earlier one, owner-delivery.ts): true once it is gone, false when Redis failed or
-   * the mark is no longer ours. Kept, it would make the broker's next copy look written here.
-   */
-  async unmark(cid: string, uniqueId: string): Promise<boolean> {
-    try {
-      return (await this.redis.ocppRelease(this.key(cid, uniqueId), this.writer)) > 0;
-    } catch {
-      return false;
-    }
-  }
-
-  /**
    * Reads the mark without taking it (a redelivered command nobody owns, unowned-redelivery.ts):
    * the writer or fence it names, undefined when there is none. Rejects when Redis fails.
    */
