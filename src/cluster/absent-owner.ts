@@ -2,8 +2,6 @@ import type { Clock } from '../io/clock.js';
 import type { Owner } from './registry.js';
 import type { RouterCluster } from './router-types.js';
 
-export type { AbsentOwnerPolicy } from './router-types.js';
-
 /** First and longest pause between two lookups of an owner that is not proven absent. */
 const FIRST_PAUSE_MS = 100;
 const LONGEST_PAUSE_MS = 1000;

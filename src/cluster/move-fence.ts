@@ -17,12 +17,11 @@ import type { StartMessage, StationOrder } from './station-order.js';
  *   gives way to it before it leaves;
  * - a command answered `stale` also waits until every forward of its charge point that arrived
  *   before it and was not answered `stale` yet has settled, even one to the same owner (one
- *   answered `stale` a second time is answered `offline`, never routed a third time). The
- *   owner answers `stale` in order, but
- *   each answer is its own route-bus publish, retried on its own timer while Redis refuses it
- *   (route-bus.ts `notifyUntil`): around a failover command 8's `stale` can arrive before
- *   command 7's, and 8, routed again at once, was written before 7 (the chaos run's order-keeping
- *   mode: 90 such reorders in 200,000 commands under Redis failovers).
+ *   answered `stale` a second time is answered `offline`, never routed a third time). The owner
+ *   answers `stale` in order, but each answer is its own route-bus publish, retried on its own
+ *   timer while Redis refuses it (route-bus.ts `notifyUntil`): around a failover command 8's
+ *   `stale` can arrive before command 7's, and 8, routed again at once, was written before 7 (the
+ *   chaos run's order-keeping mode: 90 such reorders in 200,000 commands under Redis failovers).
  */
 export class MoveFence {
   constructor(

@@ -4,7 +4,7 @@ import type { UpstreamPublisher } from '../../src/bridge/upstream-publisher.js';
 import { CommandRouter, type RouterCluster } from '../../src/cluster/command-router.js';
 import { OwnerCache } from '../../src/cluster/owner-cache.js';
 import { OwnerDelivery } from '../../src/cluster/owner-delivery.js';
-import type { AbsentOwnerPolicy } from '../../src/cluster/absent-owner.js';
+import type { AbsentOwnerPolicy } from '../../src/cluster/router-types.js';
 import type { RedisLink } from '../../src/cluster/redis-link.js';
 import type { Owner } from '../../src/cluster/registry.js';
 import { RouteBus } from '../../src/cluster/route-bus.js';

@@ -8,10 +8,15 @@ import { metric, rig, settle } from '../harness/router-rig.js';
  * made again while the charge point's later commands wait behind it; otherwise, or once the wait
  * is over, the command is answered `offline` as before. `left` as in move-fence.test.ts.
  */
-function unsettledRig(maxWaitMs = 6000) {
-  let settled = false;
-  const t = rig({ absentOwner: { settled: () => settled, maxWaitMs } });
-  return { ...t, settle: () => void (settled = true) };
+/**
+ * A router whose owner lookups find no entry (it was on a master that came back without it), on a
+ * node that is not settled yet unless `settled`; `settle()` ends the unsettled time.
+ */
+function entryLost({ settled = false, maxWaitMs = 6000 } = {}) {
+  let isSettled = settled;
+  const t = rig({ absentOwner: { settled: () => isSettled, maxWaitMs } });
+  t.moveTo(undefined);
+  return { ...t, settle: () => void (isSettled = true) };
 }
 
 /** Lets the fake clock run `ms` in steps, with the promise turns in between. */
@@ -24,8 +29,7 @@ async function run(t: { clock: { advance(ms: number): void } }, ms: number, step
 
 describe('an owner lookup that finds nobody right after Redis trouble', () => {
   it('asks again, and the charge point’s commands go in order once its owner has written its entry back', async () => {
-    const t = unsettledRig();
-    t.moveTo(undefined); // the entry was on a master that came back without it
+    const t = entryLost();
     t.send('cp', 'c1');
     t.send('cp', 'c2');
     await run(t, 300);
@@ -37,8 +41,7 @@ describe('an owner lookup that finds nobody right after Redis trouble', () => {
   });
 
   it('answers offline once the node is settled again (a node TTL after the trouble)', async () => {
-    const t = unsettledRig();
-    t.moveTo(undefined);
+    const t = entryLost();
     t.send('cp', 'c1');
     await run(t, 300);
     assert.deepEqual(t.left, []);
@@ -48,8 +51,7 @@ describe('an owner lookup that finds nobody right after Redis trouble', () => {
   });
 
   it('answers offline when the wait is over, whatever Redis still does', async () => {
-    const t = unsettledRig(2000);
-    t.moveTo(undefined);
+    const t = entryLost({ maxWaitMs: 2000 });
     t.send('cp', 'c1');
     await run(t, 1500);
     assert.deepEqual(t.left, []);
@@ -58,8 +60,7 @@ describe('an owner lookup that finds nobody right after Redis trouble', () => {
   });
 
   it('answers offline at once when nothing went wrong with Redis lately', async () => {
-    const t = rig({ absentOwner: { settled: () => true, maxWaitMs: 6000 } });
-    t.moveTo(undefined);
+    const t = entryLost({ settled: true });
     t.send('cp', 'c1');
     await settle();
     await settle();
@@ -68,8 +69,7 @@ describe('an owner lookup that finds nobody right after Redis trouble', () => {
   });
 
   it('writes here at once when the charge point connects to this node meanwhile', async () => {
-    const t = unsettledRig();
-    t.moveTo(undefined);
+    const t = entryLost();
     t.send('cp', 'c1');
     await run(t, 200);
     t.connectHere('cp');

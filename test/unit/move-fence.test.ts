@@ -22,6 +22,21 @@ async function c1PendingThenMoved(to: Owner = { nodeId: 'c', epoch: 'e2' }) {
   return t;
 }
 
+/**
+ * c1 and c2 are forwarded to b, which refuses both (its liveness had lapsed); its two `stale`
+ * publishes are retried on their own timers while Redis refuses them, and c2's arrives first.
+ */
+async function c2StaleFirst() {
+  const t = rig();
+  t.send('cp', 'c1');
+  t.send('cp', 'c2');
+  await settle();
+  assert.deepEqual(t.left, ['b:c1', 'b:c2']);
+  t.r.outcome(2, 'stale');
+  await settle();
+  return t;
+}
+
 describe('the routing node when a charge point moves', () => {
   it('holds the next command for the new owner until the old owner answers; a `stale` one goes first', async () => {
     const t = await c1PendingThenMoved();
@@ -87,15 +102,7 @@ describe('the routing node when a charge point moves', () => {
   });
 
   it('a command answered `stale` before an earlier one of its charge point waits for that one (same owner)', async () => {
-    const t = rig();
-    t.send('cp', 'c1');
-    t.send('cp', 'c2');
-    await settle();
-    assert.deepEqual(t.left, ['b:c1', 'b:c2']);
-    // b refused both (its liveness had lapsed); its two `stale` publishes were retried on their own
-    // timers while Redis refused them, and c2's arrived first.
-    t.r.outcome(2, 'stale');
-    await settle();
+    const t = await c2StaleFirst();
     assert.deepEqual(t.left, ['b:c1', 'b:c2'], 'c2 waits: c1 is still pending and may come back');
     t.r.outcome(1, 'stale');
     await settle();
@@ -104,12 +111,7 @@ describe('the routing node when a charge point moves', () => {
   });
 
   it('a routed-again command goes once the earlier forward is written after all', async () => {
-    const t = rig();
-    t.send('cp', 'c1');
-    t.send('cp', 'c2');
-    await settle();
-    t.r.outcome(2, 'stale');
-    await settle();
+    const t = await c2StaleFirst();
     t.r.outcome(1, 'done');
     await settle();
     assert.deepEqual(t.left, ['b:c1', 'b:c2', 'b:c2']);
