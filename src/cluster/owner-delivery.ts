@@ -125,7 +125,7 @@ export class OwnerDelivery {
         // adopter. Held through a link close (lapse-gate.ts): left to the broker, it came back after
         // the later CALLs waiting behind it here had been written.
         if (gate.hold(retry, marks.lastError)) return left;
-        marks.writingUnprotected();
+        marks.writingUnprotected(session.cid, message.uniqueId);
       }
       if (forward !== undefined && holder === forward.fence) {
         refuse('fenced');

@@ -3,6 +3,7 @@ import type { Logger } from '../observability/logger.js';
 import type { RedisLink } from './redis-link.js';
 import { withScripts, type ScriptedRedis } from './redis-scripts.js';
 import { redisKeys } from './keys.js';
+import { UnprotectedWrites } from './unprotected-writes.js';
 
 /** {@link SentMarks.take} could not reach Redis: no mark was taken. */
 export const MARKS_UNAVAILABLE = Symbol('marks unavailable');
@@ -37,6 +38,8 @@ export class SentMarks {
   /** Marks whose outcome is out, waiting to be shortened together (see {@link finished}). */
   private finishedKeys: string[] = [];
   private finishTimer: NodeJS.Timeout | undefined;
+  /** CALLs this run wrote without a mark: their redeliveries answer as marked ones do. */
+  private readonly unmarked: UnprotectedWrites;
 
   constructor(
     link: RedisLink,
@@ -49,6 +52,7 @@ export class SentMarks {
     private readonly log: Logger,
   ) {
     this.redis = withScripts(link.cmd);
+    this.unmarked = new UnprotectedWrites(doneTtlMs, TUNING.unprotectedWritesMax);
   }
 
   /**
@@ -91,8 +95,10 @@ export class SentMarks {
     /** A forwarded command's {@link forwardFence}: found on the mark, it is returned, nothing taken. */
     fence = '',
   ): Promise<string | undefined | typeof MARKS_UNAVAILABLE> {
+    const key = this.key(cid, uniqueId);
+    // Written here without a mark: as if this run's mark were found (unprotected-writes.ts).
+    if (redelivered && this.unmarked.has(key)) return this.writer;
     try {
-      const key = this.key(cid, uniqueId);
       const flag = redelivered ? '1' : '0';
       const holder = await this.redis.ocppMark(key, this.writer, this.ttlMs, flag, fence);
       return holder ?? undefined;
@@ -143,7 +149,8 @@ export class SentMarks {
   }
 
   /** The command goes out without a mark (Redis unreachable, this node not lapsed). */
-  writingUnprotected(): void {
+  writingUnprotected(cid: string, uniqueId: string): void {
+    this.unmarked.add(this.key(cid, uniqueId));
     this.unprotected();
   }
 }

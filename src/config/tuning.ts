@@ -41,4 +41,9 @@ export const TUNING = Object.freeze({
   orderMaxPerCp: 100,
   /** All lines of a node together: about 1 KiB each, 20 MiB at most while Redis is slow. */
   orderMaxTotal: 20_000,
+  /**
+   * CALLs written without a written-mark that a node remembers (unprotected-writes.ts): a Redis
+   * outage of 30 s at 3,000 commands a second; about 100 bytes each, 10 MiB at most.
+   */
+  unprotectedWritesMax: 100_000,
 });

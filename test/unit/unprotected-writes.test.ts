@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import type { RedisLink } from '../../src/cluster/redis-link.js';
+import { MARKS_UNAVAILABLE, SentMarks } from '../../src/cluster/sent-marks.js';
+import { UnprotectedWrites } from '../../src/cluster/unprotected-writes.js';
+
+describe('CALLs written without a written-mark (docs/architecture.md §5.7, §5.13)', () => {
+  it('are remembered for the done TTL, then forgotten', () => {
+    let now = 1_000;
+    const writes = new UnprotectedWrites(30_000, 10, () => now);
+    writes.add('cp1\nu1');
+    now += 30_000;
+    assert.equal(writes.has('cp1\nu1'), true);
+    now += 1;
+    assert.equal(writes.has('cp1\nu1'), false);
+    assert.equal(writes.size, 0, 'an expired entry is dropped when read');
+  });
+
+  it('hold at most `max`, the oldest forgotten first; expired ones go as new ones come', () => {
+    let now = 0;
+    const writes = new UnprotectedWrites(1_000, 3, () => now);
+    for (const id of ['a', 'b', 'c', 'd']) writes.add(id);
+    assert.deepEqual(
+      ['a', 'b', 'c', 'd'].map((id) => writes.has(id)),
+      [false, true, true, true],
+    );
+    now = 2_000;
+    writes.add('e');
+    assert.equal(writes.size, 1);
+  });
+
+  it("a redelivery of one written while Redis refused the take finds this run's writer, without Redis", async () => {
+    // Nothing listens on port 1: every command is refused at once.
+    const redis = new Redis({
+      port: 1,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+    const link = { cmd: redis } as unknown as RedisLink;
+    const marks = new SentMarks(link, 'up', 'node-a|run1', 300_000, 30_000, pino({ level: 'silent' }));
+    try {
+      assert.equal(await marks.take('CP1', 'u1', false), MARKS_UNAVAILABLE);
+      marks.writingUnprotected('CP1', 'u1');
+      // The broker's copy (DUP) after the routing node's session was adopted: not written again.
+      assert.equal(await marks.take('CP1', 'u1', true), 'node-a|run1');
+      // A fresh message reusing the id is its own command, and another charge point's is too.
+      assert.equal(await marks.take('CP1', 'u1', false), MARKS_UNAVAILABLE);
+      assert.equal(await marks.take('CP2', 'u1', true), MARKS_UNAVAILABLE);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
