@@ -234,3 +234,93 @@ describe('session adoption: a survivor does not adopt a session its owner took b
     assert.ok((await cmd.pttl('give-way-test:adopt:returning')) > 0);
   });
 });
+
+/**
+ * A node that beats again while its session is being handed over (docs/architecture.md §5.8): the
+ * survivor's check before connecting found its liveness key missing, the node's first beat after a
+ * Redis failover wrote it just after. Adopted anyway, the survivor handled the node's messages while
+ * the node, alive again, handled them too: a chaos run's 534 reordered and 17 written twice.
+ */
+describe('session adoption: the node beats again during the handover', () => {
+  const CLIENT = 'ocpp-gw-racing';
+  let broker: Mosquitto;
+  let redis: RedisServer;
+  let cmd: Redis;
+  let backend: MqttClient;
+  const clients: MqttClient[] = [];
+  before(async () => {
+    broker = await Mosquitto.start();
+    redis = await RedisServer.start();
+    cmd = new Redis(redis.url);
+    backend = await connect(broker.url, { clientId: 'backend-3' });
+  });
+  after(async () => {
+    for (const client of clients) client.end(true);
+    backend.end(true);
+    cmd.disconnect();
+    await broker.stop();
+    await redis.stop();
+  });
+
+  it('the survivor hands the session back unhandled, and the node gets every message again', async () => {
+    const node = await connect(broker.url, {
+      clientId: CLIENT,
+      clean: false,
+      properties: { sessionExpiryInterval: 300 },
+      customHandleAcks: () => undefined, // reads, never acknowledges: in the node's hands
+    });
+    clients.push(node);
+    await node.subscribeAsync(FILTER, { qos: 1 });
+    await backend.publishAsync('ocpp/cs/cp1', '[2,"r1","Reset",{"type":"Soft"}]', { qos: 1 });
+    await sleep(200);
+
+    const handled: string[] = [];
+    const metrics = new ClusterMetrics(new Registry());
+    const options = adopterOptions(
+      broker.url,
+      cmd,
+      'survivor-c',
+      'race-test',
+      20_000,
+      (_t, payload) => {
+        handled.push(payload.toString());
+      },
+      metrics,
+    );
+    // Dead at the first check, alive at the second: the node beat in between.
+    let checks = 0;
+    const directory = {
+      checkAlive: () => Promise.resolve((checks += 1) > 1),
+      isMember: () => Promise.resolve(true),
+      forget: () => Promise.resolve(),
+    } as unknown as NodeDirectory;
+    const adopter = new SessionAdopter({ ...options, directory });
+    adopter.adopt('racing', CLIENT);
+    const returned = async () =>
+      (await metrics.adoptions.get()).values.find((v) => v.labels.result === 'returned')?.value ?? 0;
+    await eventually(async () => (await returned()) === 1, 10_000, 'the survivor handed the session back');
+    assert.equal(checks, 2);
+    assert.deepEqual(handled, [], 'the survivor handled a message of a live node');
+    adopter.stop();
+
+    // The node reconnects (its link was closed by the handover) and gets its message again, with
+    // the shared subscription still in its session: the survivor did not unsubscribe it.
+    const again: Array<{ payload: string; dup: boolean }> = [];
+    // Listening before the CONNACK: the broker resends at once.
+    const back = mqtt.connect(broker.url, {
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+      clientId: CLIENT,
+      clean: false,
+      properties: { sessionExpiryInterval: 300 },
+    });
+    clients.push(back);
+    back.on('message', (_topic, payload, packet) =>
+      again.push({ payload: payload.toString(), dup: packet.dup }),
+    );
+    await eventually(() => again.length === 1, 5000, 'the node got its message again');
+    assert.deepEqual(again, [{ payload: '[2,"r1","Reset",{"type":"Soft"}]', dup: true }]);
+    await backend.publishAsync('ocpp/cs/cp1', '[2,"r2","Reset",{"type":"Soft"}]', { qos: 1 });
+    await eventually(() => again.length === 2, 5000, 'a new command reached the node: still subscribed');
+  });
+});

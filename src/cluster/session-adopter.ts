@@ -97,6 +97,18 @@ export class SessionAdopter {
           throw new AdoptionError('the broker did not accept the adopted session within 10 s');
         }),
       ]);
+      // The node may have beaten between the check above and the handover: back from a failover,
+      // it writes commands again. The session goes back to it at once, no message handled: those
+      // that reached us wait unacknowledged (bridge/inbox.ts) and go to the node again when it
+      // reconnects. Handled here, they raced the node's own handling of the same messages (a
+      // chaos run: 534 reordered, 17 written twice; docs/architecture.md §5.8).
+      if (await this.directory.checkAlive(dead)) {
+        this.metrics.adoptions.labels('returned').inc();
+        log.warn({ node: dead }, 'adoption abandoned: the node beat again as its session was handed over');
+        await link.end(0);
+        link = undefined;
+        return;
+      }
       let last = Date.now();
       let handled = 0;
       link.onMessage((topic, payload, _packet, ack, release) => {
