@@ -43,8 +43,6 @@ export class NodeDirectory {
   private readonly membersKey: string;
   /** The first beat finds no key of ours; later ones finding none mean it expired meanwhile. */
   private beaten = false;
-  /** The adopter holding this node's lock at its last beat (logged once): lapsed meanwhile. */
-  private heldBackBy: string | undefined;
   private readonly liveness: SelfLiveness;
 
   private readonly redis: RedisLink;
@@ -99,11 +97,8 @@ export class NodeDirectory {
       ]);
       this.redis.setAnswering(true);
       // Our key was gone: peers may have judged us dead (docs/architecture.md §5.13).
-      // Held back by an adoption, it is still back from an expiry once the adoption is over.
-      const expired = (this.beaten && previous === null) || this.heldBackBy !== undefined;
+      this.liveness.beatOk(sentAt, this.beaten && previous === null);
       this.beaten = true;
-      if ((expired || this.liveness.lapsed) && (await this.adoptionUnderway())) return;
-      this.liveness.beatOk(sentAt, expired);
       await this.refresh();
     } catch (error) {
       this.troubleAt = Date.now();
@@ -111,30 +106,6 @@ export class NodeDirectory {
       this.liveness.beatFailed(error);
       this.log.debug({ err: error }, 'heartbeat failed');
     }
-  }
-
-  /**
-   * Whether a peer holds the lock on adopting this node's session (docs/architecture.md §5.8)
-   * while this node comes back from a lapse: then it stays lapsed (parking, its MQTT link held)
-   * until that adoption is over. The adopter takes the lock and then checks this node's key; this
-   * node wrote its key (the beat) and then reads the lock: so either the adopter sees the key and
-   * does not adopt, or this node sees the lock. Back at once instead, a node whose key the
-   * adopter had found missing just before the beat went on writing commands while the adopter
-   * took its session and handled the same messages: 534 reordered and 17 written twice in one
-   * chaos run (bench/RESULTS.md).
-   */
-  private async adoptionUnderway(): Promise<boolean> {
-    const adopter = await this.redis.cmd.get(redisKeys.adopt(this.config.prefix, this.nodeId));
-    if (adopter === null || adopter === this.nodeId) {
-      if (this.heldBackBy !== undefined)
-        this.log.warn({ adopter: this.heldBackBy }, 'adoption of this node is over');
-      this.heldBackBy = undefined;
-      return false;
-    }
-    if (this.heldBackBy !== adopter)
-      this.log.warn({ adopter }, "a peer is adopting this node's MQTT session: lapsed until it is done");
-    this.heldBackBy = adopter;
-    return true;
   }
 
   private async refresh(): Promise<void> {
