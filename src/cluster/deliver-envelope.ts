@@ -38,6 +38,10 @@ export function handleDeliver(envelope: Deliver, deps: DeliverDeps): void {
   const { cid, msg } = envelope;
   // Refused, it is routed again, and what followed it may be here already: that is refused from now on
   // until it is back, and the refusal is answered only after what came before it here (§5.14).
+  const refused = (): void => {
+    stale.refused(cid, msg.uniqueId);
+    deps.reply(envelope, 'stale');
+  };
   const refuse = (): void => {
     stale.refused(cid, msg.uniqueId);
     deps.owner.refuseInLine(cid, () => deps.reply(envelope, 'stale'));
@@ -69,9 +73,11 @@ export function handleDeliver(envelope: Deliver, deps: DeliverDeps): void {
   };
   const forward: ForwardedWrite = {
     fence: forwardFence(envelope.from, envelope.ref),
-    refuse: () => {
-      metrics.count('deliver_fenced');
-      deps.reply(envelope, 'stale');
+    refuse: (why) => {
+      if (why === 'fenced') metrics.count('deliver_fenced');
+      // Left behind (parked, link closed): routed again like any refused command.
+      if (why === 'dropped') refused();
+      else deps.reply(envelope, 'stale');
     },
   };
   deps.owner.deliver(session, fromWire(envelope.msg), { ack, redelivered: envelope.dup }, forward);

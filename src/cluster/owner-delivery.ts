@@ -13,8 +13,8 @@ import { TakeOrder, type TakeTurn } from './take-order.js';
 export interface ForwardedWrite {
   /** forwardFence(sender, ref) of this `deliver`. */
   readonly fence: string;
-  /** Not written: fenced by its sender; answers the sender `stale`. */
-  refuse(why: 'fenced'): void;
+  /** Not written: fenced by its sender, or parked and left behind; answers the sender `stale`. */
+  refuse(why: 'fenced' | 'dropped'): void;
 }
 
 /**
@@ -76,7 +76,7 @@ export class OwnerDelivery {
     forward: ForwardedWrite | undefined,
     given: TakeTurn | undefined,
   ): void {
-    const { ack, redelivered } = delivery;
+    const { ack, redelivered, release } = delivery;
     const marks = this.marks;
     if (message.type !== 2 || marks === undefined) {
       session.deliver(message, ack);
@@ -103,7 +103,7 @@ export class OwnerDelivery {
       for (const joinedAck of waiting) joinedAck();
     };
     // Not written, so its outcome is not ours to report; what joined it is routed again.
-    const refuse = (why: 'fenced'): void => {
+    const refuse = (why: 'fenced' | 'dropped'): void => {
       if (waiting !== undefined && this.inProgress.get(key) === waiting) this.inProgress.delete(key);
       forward?.refuse(why);
       for (const joinedAck of waiting?.slice(1) ?? [])
@@ -118,13 +118,18 @@ export class OwnerDelivery {
         const atHead: TakeTurn = (run) => void (run() ?? Promise.resolve()).then(settle, settle);
         const retry = (): void => {
           if (waiting !== undefined) this.inProgress.delete(key);
-          const again = { ack: ackAll, redelivered };
+          const again = { ack: ackAll, redelivered, release };
           this.deliverInTurn(session, message, again, forward && { fence: forward.fence, refuse }, atHead);
         };
-        // docs/architecture.md §5.13: written here without a mark, it could be written again by an
-        // adopter. Held through a link close (lapse-gate.ts): left to the broker, it came back after
-        // the later CALLs waiting behind it here had been written.
-        if (gate.hold(retry, marks.lastError)) return left;
+        // docs/architecture.md §5.13: written here without a mark, it could be written again by an adopter.
+        // Left behind, a local command's MQTT message goes back to the broker (bridge/inbox.ts),
+        // whose next copy must not join this one.
+        const dropped = (): void => {
+          refuse('dropped');
+          release?.();
+          settle();
+        };
+        if (gate.park(retry, marks.lastError, dropped)) return left;
         marks.writingUnprotected(session.cid, message.uniqueId);
       }
       if (forward !== undefined && holder === forward.fence) {
