@@ -161,6 +161,30 @@ describe('Inbox: one message, handled once per broker session', () => {
     assert.equal(node.inbox.unackedCount, 0);
   });
 
+  it('a message given up after its copy was joined to it is handed out again on the same connection', async () => {
+    const node = await start('node-release-joined');
+    await backend.publishAsync(node.topic, 'j1', { qos: 1 });
+    await eventually(() => node.handled.length === 1, 5000, 'j1 handled');
+    // Still being handled (its owner lookup waits for Redis, say) when the link drops.
+    await node.bounce();
+    await eventually(() => node.copies('j1').length === 2, 5000, 'the broker sent j1 again');
+    await sleep(100);
+    assert.equal(node.handled.length, 1, 'the copy was handed out beside the first');
+    // The first handling gives the message up (parked, then left to the broker, docs §5.13): the
+    // broker sends no other copy before a reconnect, so the one it sent goes out now.
+    node.handled[0]?.release();
+    await eventually(() => node.handled.length === 2, 2000, 'j1 handed out again without a reconnect');
+    assert.deepEqual([node.handled[1]?.payload, node.handled[1]?.dup], ['j1', true]);
+    node.handled[1]?.ack();
+    assert.equal(node.inbox.unackedCount, 0);
+    // That PUBACK acknowledged the broker's copy: nothing comes after the next reconnect.
+    await sleep(200);
+    await node.bounce();
+    await sleep(300);
+    assert.equal(node.copies('j1').length, 2, 'the broker sent j1 a third time: no PUBACK reached it');
+    assert.equal(node.handled.length, 2);
+  });
+
   it('a new broker session forgets the old ids: a new message reusing one is handled, the stale ack sends nothing', async () => {
     const node = await start('node-new-session');
     await backend.publishAsync(node.topic, 'old', { qos: 1 });

@@ -3,6 +3,11 @@ export interface InFlight {
   readonly id: number;
   readonly topic: string;
   readonly payload: Buffer;
+  /**
+   * The connection (bridge/inbox.ts counts them) on which the broker's copy of it came and was
+   * joined to it: the broker sends no other copy before the next reconnect.
+   */
+  copiedOn?: number;
 }
 
 /**
@@ -45,11 +50,17 @@ export class InFlightIds {
 
   /** Whether a PUBLISH is the broker's copy of a message in flight here. */
   isCopy(id: number, dup: boolean, topic: string, payload: Buffer): boolean {
-    if (!dup) return false;
+    return this.copyOf(id, dup, topic, payload) !== undefined;
+  }
+
+  /** The message in flight that a PUBLISH is the broker's copy of, if any. */
+  copyOf(id: number, dup: boolean, topic: string, payload: Buffer): InFlight | undefined {
+    if (!dup) return undefined;
     const present = this.byId.get(id);
-    if (present === undefined) return false;
+    if (present === undefined) return undefined;
     const same = (e: InFlight): boolean => e.topic === topic && e.payload.equals(payload);
-    return Array.isArray(present) ? present.some(same) : same(present);
+    if (!Array.isArray(present)) return same(present) ? present : undefined;
+    return present.find(same);
   }
 
   /** Whether any message is in flight under `id` (a PUBLISH that is no copy of it reuses the id). */

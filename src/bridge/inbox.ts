@@ -54,7 +54,8 @@ function noop(): void {}
  * (DUP 1, its id, topic and payload: in-flight-ids.ts, which also explains why the id alone does
  * not tell) is not handed out again, and the first copy's `ack` sends the one PUBACK both need. A
  * handler that gives a message up unanswered (parked, then its link closed, docs/architecture.md
- * §5.13) calls `release`, and the broker's next copy is handled anew.
+ * §5.13) calls `release`, and the broker's next copy is handled anew: at once if that copy already
+ * came and was joined to it.
  */
 export class Inbox {
   private handler: MessageHandler | undefined;
@@ -70,6 +71,8 @@ export class Inbox {
   private readonly acked = new AckedIds();
   /** Counts broker sessions: an `ack` or `release` from an earlier one has nothing left to do. */
   private session = 0;
+  /** Counts CONNACKs: a copy joined on the current connection is the broker's last before a reconnect. */
+  private connection = 0;
 
   constructor(private readonly log: Logger) {
     this.reused = new RateLimitedWarn(
@@ -113,6 +116,7 @@ export class Inbox {
    * them, and their PUBACKs are not sent.
    */
   private sessionStarted(sessionPresent: boolean): void {
+    this.connection += 1;
     this.acked.connected(sessionPresent);
     if (sessionPresent) return;
     this.session += 1;
@@ -169,7 +173,11 @@ export class Inbox {
     const id = packet.qos > 0 ? packet.messageId : undefined;
     if (id !== undefined) {
       // The broker's copy of a message still being handled here: the first copy answers for both.
-      if (this.handling.isCopy(id, packet.dup, topic, payload)) return;
+      const first = this.handling.copyOf(id, packet.dup, topic, payload);
+      if (first !== undefined) {
+        first.copiedOn = this.connection;
+        return;
+      }
       if (this.handling.has(id)) this.reused.note(undefined, { id, topic });
       // Or of one already acknowledged whose PUBACK the broker had not read: sent again if lost.
       const copy = this.acked.classify(id, packet.dup, () => fingerprint(topic, payload));
@@ -180,6 +188,14 @@ export class Inbox {
     if (packet.qos > 0) this.unacked += 1;
     if (this.handler === undefined) this.early.push({ topic, payload, packet });
     else this.dispatch(topic, payload, packet);
+  }
+
+  /** The broker's copy of a released message, read earlier on the connection still open. */
+  private handOutCopy(entry: InFlight, packet: IPublishPacket, session: number): void {
+    if (session !== this.session || entry.copiedOn !== this.connection || this.client?.connected !== true)
+      return; // the broker sends it again on the next connection
+    this.unacked += 1;
+    this.dispatch(entry.topic, entry.payload, { ...packet, dup: true });
   }
 
   private dispatch(topic: string, payload: Buffer, packet: IPublishPacket): void {
@@ -222,7 +238,11 @@ export class Inbox {
       else this.held.push({ entry, print });
     };
     const release = (): void => {
-      if (finish()) this.handling.remove(entry);
+      if (!finish()) return;
+      this.handling.remove(entry);
+      // Its copy came and was joined to it on this connection: no other comes before a reconnect
+      // (left so, it waits unhandled in the session: docs/architecture.md §5.14). It goes out now.
+      if (entry.copiedOn === this.connection) queueMicrotask(() => this.handOutCopy(entry, packet, session));
     };
     return { ack, release };
   }
