@@ -81,7 +81,15 @@ export class DownstreamSubscriber {
   }
 
   /** Also used for the messages of an adopted session (cluster/session-adopter.ts). */
-  handle(topic: string, payload: Buffer, dup: boolean, ack: Ack, route: RouteCommand, release?: Ack): void {
+  handle(
+    topic: string,
+    payload: Buffer,
+    dup: boolean,
+    ack: Ack,
+    route: RouteCommand,
+    release?: Ack,
+    live?: () => boolean,
+  ): void {
     const cid = this.topics.cidFromDownstream(topic);
     if (cid === undefined) {
       this.malformed('bad_topic', { topic }, ack);
@@ -89,7 +97,7 @@ export class DownstreamSubscriber {
     }
     const parsed = parseDownstream(payload);
     if (parsed.ok) {
-      route(cid, parsed.message, { ack, redelivered: dup, release });
+      route(cid, parsed.message, { ack, redelivered: dup, release, live });
       return;
     }
     if (parsed.uniqueId !== undefined && parsed.messageTypeId === 2) {

@@ -1,5 +1,5 @@
 import type { UpstreamPublisher } from '../bridge/upstream-publisher.js';
-import type { Ack, Delivery, DownstreamMessage } from '../ocpp/message.js';
+import { withdrawn, type Delivery, type DownstreamMessage } from '../ocpp/message.js';
 import type { LocalSessions } from '../edge/session/session-table.js';
 import { TUNING } from '../config/tuning.js';
 import { EnvelopeEncodeError } from '../errors.js';
@@ -81,7 +81,7 @@ export class CommandRouter {
 
   /** Into the charge point's line (station-order.ts); past a cap the command is answered at once. */
   private enter(cid: string, item: Routed): void {
-    if (!this.order.enter(cid, item)) this.undeliverable(cid, item.message, 'queue_full', item.delivery.ack);
+    if (!this.order.enter(cid, item)) this.undeliverable(cid, item.message, 'queue_full', item.delivery);
   }
 
   /** The head of a charge point's line: settles once it has left this node (station-order.ts). */
@@ -93,7 +93,7 @@ export class CommandRouter {
       if (held) return held;
       this.cluster?.metrics.routed.labels('local').inc();
       this.owner.deliver(session, message, delivery);
-    } else if (this.cluster === undefined) this.undeliverable(cid, message, 'offline', delivery.ack);
+    } else if (this.cluster === undefined) this.undeliverable(cid, message, 'offline', delivery);
     else {
       const parked = parkAtHead(this.cluster.gate, delivery, () => this.start(cid, item));
       return parked ?? this.forward(this.cluster, cid, item);
@@ -104,7 +104,7 @@ export class CommandRouter {
   /** Settles once the command was published to its owner (or answered); never rejects. */
   private async forward(cluster: RouterCluster, cid: string, item: Routed): Promise<void> {
     const { message, delivery, retried } = item;
-    const { ack, redelivered } = delivery;
+    const { redelivered } = delivery;
     // A retry always asks the registry: the guess that failed may have come from the cache.
     let owner: Owner | undefined = retried ? undefined : cluster.cache.get(cid);
     const cached = owner !== undefined;
@@ -115,7 +115,7 @@ export class CommandRouter {
         const parked = parkAtHead(cluster.gate, delivery, () => this.start(cid, item), error);
         if (parked !== undefined) return parked;
         this.lookupFailed.note(error, { cpId: cid });
-        this.undeliverable(cid, message, 'unroutable', ack);
+        this.undeliverable(cid, message, 'unroutable', delivery);
         return;
       }
     }
@@ -126,9 +126,9 @@ export class CommandRouter {
     if (held !== undefined) return held;
     if (remote === undefined) {
       // Our own entry, or none: the charge point may have connected here meanwhile.
+      const offline = (): void => this.undeliverable(cid, message, 'offline', delivery);
       if (session !== undefined) this.owner.deliver(session, message, delivery);
-      else
-        await this.unowned.answer(cid, item, owner, () => this.undeliverable(cid, message, 'offline', ack));
+      else await this.unowned.answer(cid, item, owner, offline);
       return;
     }
     if (!cached) cluster.cache.set(cid, remote);
@@ -172,7 +172,7 @@ export class CommandRouter {
     this.cluster.metrics.routed.labels('stale').inc();
     this.cluster.cache.forget(entry.cid);
     if (entry.refused === true) {
-      this.undeliverable(entry.cid, entry.message, 'offline', entry.delivery.ack);
+      this.undeliverable(entry.cid, entry.message, 'offline', entry.delivery);
       return;
     }
     // Back to its arrival place in its line; what came after it waits behind (move-fence.ts, §5.14).
@@ -223,7 +223,7 @@ export class CommandRouter {
    */
   failAll(reason: GatewayReason): void {
     for (const [cid, waiting] of this.order.takeWaiting())
-      this.undeliverable(cid, waiting.message, reason, waiting.delivery.ack);
+      this.undeliverable(cid, waiting.message, reason, waiting.delivery);
     for (const ref of this.pending.refs())
       this.fail(ref, this.pending.get(ref)?.ownerLost ? 'node_lost' : reason);
   }
@@ -232,18 +232,19 @@ export class CommandRouter {
     const entry = this.pending.take(ref);
     if (entry === undefined) return;
     const { cid, message, delivery, owner } = entry;
-    this.undeliverable(cid, message, reason, delivery.ack, epochProtoVer(owner.epoch));
+    this.undeliverable(cid, message, reason, delivery, epochProtoVer(owner.epoch));
   }
 
   private undeliverable(
     cid: string,
     msg: DownstreamMessage,
     reason: GatewayReason,
-    ack: Ack,
+    delivery: Delivery,
     protoVer?: string,
   ): void {
+    if (withdrawn(delivery)) return; // its session is another node's again (Delivery.live)
     this.cluster?.metrics.routed.labels(routeResult(reason)).inc();
     const action = msg.type === 2 ? msg.action : undefined;
-    this.publisher.undelivered(cid, msg.type, msg.uniqueId, action, reason, ack, protoVer);
+    this.publisher.undelivered(cid, msg.type, msg.uniqueId, action, reason, delivery.ack, protoVer);
   }
 }

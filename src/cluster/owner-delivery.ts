@@ -1,5 +1,5 @@
 import type { UpstreamPublisher } from '../bridge/upstream-publisher.js';
-import type { Ack, Delivery, DownstreamMessage } from '../ocpp/message.js';
+import { withdrawn, type Ack, type Delivery, type DownstreamMessage } from '../ocpp/message.js';
 import type { Session } from '../edge/session/session.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { LapseGate } from './lapse-gate.js';
@@ -145,6 +145,9 @@ export class OwnerDelivery {
         // Written by this run, and its outcome was published when it ended.
         this.metrics?.routed.labels('duplicate').inc();
         ackAll();
+      } else if ((waiting?.length ?? 1) === 1 && withdrawn(delivery)) {
+        // Nothing joined it, and its session went back to the node that answers it (Delivery.live).
+        if (waiting !== undefined) this.inProgress.delete(key);
       } else {
         const description = lostWriteDescription(holder);
         this.publisher.gatewayError({

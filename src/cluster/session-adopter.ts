@@ -15,6 +15,7 @@ export type HandleMessage = (
   redelivered: boolean,
   ack: Ack,
   release: Ack,
+  live: () => boolean,
 ) => void;
 
 export interface AdopterOptions {
@@ -111,6 +112,7 @@ export class SessionAdopter {
       }
       let last = Date.now();
       let handled = 0;
+      const adopted: MqttLink = link;
       link.onMessage((topic, payload, _packet, ack, release) => {
         last = Date.now();
         handled += 1;
@@ -119,7 +121,8 @@ export class SessionAdopter {
         // again (DUP 1) if it comes back and takes the session over before we acknowledged it. As
         // a fresh message our copy would take the written-mark unconditionally and be written a
         // second time after the node's copy (docs/architecture.md §5.7, §5.8).
-        this.handle(topic, payload, true, ack, release);
+        // Once the node took its session back, what we decide is a second outcome (Delivery.live).
+        this.handle(topic, payload, true, ack, release, () => adopted?.closedForGood === false);
       });
       await link.unsubscribe(options.filter).catch(() => undefined);
       while (Date.now() - startedAt < options.maxMs) {

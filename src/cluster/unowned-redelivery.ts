@@ -1,6 +1,6 @@
 import type { UpstreamPublisher } from '../bridge/upstream-publisher.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
-import type { Delivery, DownstreamMessage } from '../ocpp/message.js';
+import { withdrawn, type Delivery, type DownstreamMessage } from '../ocpp/message.js';
 import { DEFAULT_VERSION } from '../ocpp/versions/index.js';
 import { lostWriteDescription } from './owner-delivery.js';
 import { epochProtoVer, type Owner } from './registry.js';
@@ -45,6 +45,7 @@ export class UnownedRedelivery {
       this.metrics?.routed.labels('duplicate').inc();
       return ack();
     }
+    if (withdrawn(delivery)) return;
     this.metrics?.routed.labels('node_lost').inc();
     this.publisher.gatewayError({
       cid,

@@ -61,8 +61,8 @@ export async function composeCluster(deps: ClusterDeps): Promise<Composition> {
       maxMs: clusterConfig.routeTimeoutMs + TUNING.adoptMarginMs,
       redis,
       directory: cluster.directory,
-      handle: (topic, payload, redelivered, ack, release) =>
-        mqtt.subscriber.handle(topic, payload, redelivered, ack, router.route, release),
+      handle: (topic, payload, redelivered, ack, release, live) =>
+        mqtt.subscriber.handle(topic, payload, redelivered, ack, router.route, release, live),
       metrics: clusterMetrics,
       log,
     });

@@ -46,4 +46,18 @@ export interface Delivery {
    * must then be handled afresh (bridge/inbox.ts). Absent for messages no broker redelivers.
    */
   readonly release?: (() => void) | undefined;
+  /**
+   * False once the MQTT connection the message came on is gone for good: an adopted session its
+   * node took back (docs/architecture.md §5.8). The broker gives the node every message not
+   * acknowledged here, and the node answers it; an error reply decided here after that would be a
+   * second outcome, so none is published (the message is released). Absent: always true.
+   */
+  readonly live?: (() => boolean) | undefined;
+}
+
+/** An error reply decided for `delivery` is withdrawn instead: see {@link Delivery.live}. */
+export function withdrawn(delivery: Delivery): boolean {
+  if (delivery.live === undefined || delivery.live()) return false;
+  delivery.release?.();
+  return true;
 }

@@ -79,6 +79,22 @@ describe('CommandRouter with a fake clock', () => {
     assert.equal(t.clock.liveTimers, 0);
   });
 
+  it('withdraws the error reply of a command whose adopted session went back to its node (Delivery.live)', async () => {
+    const t = router();
+    let live = true;
+    let releases = 0;
+    t.r.route('cp', reset, { ack: t.ack, redelivered: true, release: () => releases++, live: () => live });
+    t.r.route('cp', { ...reset, uniqueId: 'c2' }, { ack: t.ack, redelivered: true });
+    await settle();
+    live = false; // the adopted link closed for good: the broker hands the message to the node
+    t.clock.advance(ROUTE_TIMEOUT_MS);
+    await settle();
+    t.clock.advance(ROUTE_TIMEOUT_MS);
+    // The first is the node's to answer now: released, not answered; the second (no adopted link) is.
+    assert.deepEqual([t.outcomes, t.acks(), releases], [['timeout'], 1, 1]);
+    assert.equal(t.r.pendingCount, 0);
+  });
+
   it("acknowledges on the owner's `done` and cancels the timeout", async () => {
     const t = router();
     t.r.route('cp', reset, { ack: t.ack, redelivered: false });

@@ -105,6 +105,27 @@ describe('OwnerDelivery (written-marks, docs/architecture.md §5.7)', () => {
     assert.equal(acks, 1);
   });
 
+  it("an adopted session's copy decided after the node took its session back: no node_lost, released", async () => {
+    const m = marks('node-b|run7');
+    const { s, delivered } = session();
+    const { p, replies } = publisher();
+    const owner = new OwnerDelivery(p, m.fake, new ClusterMetrics(new Registry()));
+    let acks = 0;
+    let releases = 0;
+    let live = true;
+    const delivery = { ack: () => acks++, redelivered: true, release: () => releases++, live: () => live };
+    owner.deliver(s, call, delivery);
+    live = false; // the adopted link closed for good while the mark was read (docs §5.8)
+    m.release();
+    await flush();
+    // The node the session went back to answers its own copy; a node_lost here was a second outcome.
+    assert.deepEqual([delivered.length, replies.length, acks, releases], [0, 0, 0, 1]);
+    // Its next copy is not joined to a withdrawn one: it is answered.
+    owner.deliver(s, call, { ack: () => acks++, redelivered: true });
+    await flush();
+    assert.deepEqual([replies.length, acks], [1, 1]);
+  });
+
   it('hands CALLRESULTs and single-node CALLs straight to the session', () => {
     const { s, delivered } = session();
     const { p } = publisher();
