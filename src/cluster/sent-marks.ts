@@ -3,7 +3,7 @@ import type { Logger } from '../observability/logger.js';
 import type { RedisLink } from './redis-link.js';
 import { withScripts, type ScriptedRedis } from './redis-scripts.js';
 import { redisKeys } from './keys.js';
-import { UnprotectedWrites } from './unprotected-writes.js';
+import { LocalWrites } from './local-writes.js';
 
 /** {@link SentMarks.take} could not reach Redis: no mark was taken. */
 export const MARKS_UNAVAILABLE = Symbol('marks unavailable');
@@ -38,8 +38,8 @@ export class SentMarks {
   /** Marks whose outcome is out, waiting to be shortened together (see {@link finished}). */
   private finishedKeys: string[] = [];
   private finishTimer: NodeJS.Timeout | undefined;
-  /** CALLs this run wrote without a mark: their redeliveries answer as marked ones do. */
-  private readonly unmarked: UnprotectedWrites;
+  /** CALLs this run wrote, marked or not: their redeliveries answer as marked ones do. */
+  private readonly written: LocalWrites;
 
   constructor(
     link: RedisLink,
@@ -52,7 +52,7 @@ export class SentMarks {
     private readonly log: Logger,
   ) {
     this.redis = withScripts(link.cmd);
-    this.unmarked = new UnprotectedWrites(doneTtlMs, TUNING.unprotectedWritesMax);
+    this.written = new LocalWrites(doneTtlMs, TUNING.localWritesMax);
   }
 
   /**
@@ -67,7 +67,10 @@ export class SentMarks {
    * that protects more, never less, so a node that stops with some still queued loses nothing.
    */
   finished(cid: string, uniqueId: string): void {
-    this.finishedKeys.push(this.key(cid, uniqueId));
+    const key = this.key(cid, uniqueId);
+    this.finishedKeys.push(key);
+    // Remembered here as well: Redis may lose the mark (restarted empty, failed over) (local-writes.ts).
+    this.written.add(key);
     this.finishTimer ??= setTimeout(() => this.shortenFinished(), TUNING.finishedMarkBatchMs).unref();
   }
 
@@ -96,8 +99,8 @@ export class SentMarks {
     fence = '',
   ): Promise<string | undefined | typeof MARKS_UNAVAILABLE> {
     const key = this.key(cid, uniqueId);
-    // Written here without a mark: as if this run's mark were found (unprotected-writes.ts).
-    if (redelivered && this.unmarked.has(key)) return this.writer;
+    // Written by this run, whatever Redis says now: as if this run's mark were found (local-writes.ts).
+    if (redelivered && this.written.has(key)) return this.writer;
     try {
       const flag = redelivered ? '1' : '0';
       const holder = await this.redis.ocppMark(key, this.writer, this.ttlMs, flag, fence);
@@ -150,7 +153,7 @@ export class SentMarks {
 
   /** The command goes out without a mark (Redis unreachable, this node not lapsed). */
   writingUnprotected(cid: string, uniqueId: string): void {
-    this.unmarked.add(this.key(cid, uniqueId));
+    this.written.add(this.key(cid, uniqueId));
     this.unprotected();
   }
 }

@@ -42,8 +42,8 @@ export const TUNING = Object.freeze({
   /** All lines of a node together: about 1 KiB each, 20 MiB at most while Redis is slow. */
   orderMaxTotal: 20_000,
   /**
-   * CALLs written without a written-mark that a node remembers (unprotected-writes.ts): a Redis
-   * outage of 30 s at 3,000 commands a second; about 100 bytes each, 10 MiB at most.
+   * CALLs a node remembers writing (local-writes.ts), for the done-mark TTL: 30 s at 3,000
+   * commands a second; about 100 bytes each, 10 MiB at most.
    */
-  unprotectedWritesMax: 100_000,
+  localWritesMax: 100_000,
 });

@@ -4,12 +4,12 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { RedisLink } from '../../src/cluster/redis-link.js';
 import { MARKS_UNAVAILABLE, SentMarks } from '../../src/cluster/sent-marks.js';
-import { UnprotectedWrites } from '../../src/cluster/unprotected-writes.js';
+import { LocalWrites } from '../../src/cluster/local-writes.js';
 
-describe('CALLs written without a written-mark (docs/architecture.md §5.7, §5.13)', () => {
+describe('CALLs this node run wrote, kept beside their written-marks (docs/architecture.md §5.7, §5.13)', () => {
   it('are remembered for the done TTL, then forgotten', () => {
     let now = 1_000;
-    const writes = new UnprotectedWrites(30_000, 10, () => now);
+    const writes = new LocalWrites(30_000, 10, () => now);
     writes.add('cp1\nu1');
     now += 30_000;
     assert.equal(writes.has('cp1\nu1'), true);
@@ -20,7 +20,7 @@ describe('CALLs written without a written-mark (docs/architecture.md §5.7, §5.
 
   it('hold at most `max`, the oldest forgotten first; expired ones go as new ones come', () => {
     let now = 0;
-    const writes = new UnprotectedWrites(1_000, 3, () => now);
+    const writes = new LocalWrites(1_000, 3, () => now);
     for (const id of ['a', 'b', 'c', 'd']) writes.add(id);
     assert.deepEqual(
       ['a', 'b', 'c', 'd'].map((id) => writes.has(id)),
@@ -49,6 +49,26 @@ describe('CALLs written without a written-mark (docs/architecture.md §5.7, §5.
       // A fresh message reusing the id is its own command, and another charge point's is too.
       assert.equal(await marks.take('CP1', 'u1', false), MARKS_UNAVAILABLE);
       assert.equal(await marks.take('CP2', 'u1', true), MARKS_UNAVAILABLE);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it("a redelivery of one written with a mark that Redis lost since finds this run's writer", async () => {
+    const redis = new Redis({
+      port: 1,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+    const link = { cmd: redis } as unknown as RedisLink;
+    const marks = new SentMarks(link, 'up', 'node-a|run1', 300_000, 30_000, pino({ level: 'silent' }));
+    try {
+      // Written with its mark taken, and answered; then Redis restarted empty (here: refuses all).
+      marks.finished('CP1', 'u2');
+      // The broker's copy after the routing node's session was adopted (a chaos run wrote 108 twice).
+      assert.equal(await marks.take('CP1', 'u2', true), 'node-a|run1');
+      assert.equal(await marks.take('CP1', 'u2', false), MARKS_UNAVAILABLE);
     } finally {
       redis.disconnect();
     }
