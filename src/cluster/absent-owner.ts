@@ -1,3 +1,4 @@
+import { TUNING } from '../config/tuning.js';
 import type { Clock } from '../io/clock.js';
 import type { Owner } from './registry.js';
 import type { RouterCluster } from './router-types.js';
@@ -36,4 +37,19 @@ export async function lookupOwner(
     if (pauseMs === FIRST_PAUSE_MS) cluster.metrics.partition.count('owner_unproven');
     await new Promise<void>((resolve) => clock.setTimeout(resolve, pauseMs));
   }
+}
+
+/**
+ * How long a `deliver` to a freshly looked-up owner that reaches nobody is sent again before the
+ * command is answered `offline` (route-bus.ts `sendHeard`). Nobody on the owner's channel proves it
+ * gone only when Redis is settled: within a node TTL of Redis trouble the owner's subscription may
+ * have gone with a failed master, and is back once its client resubscribes or its check (§5.4)
+ * subscribes again. A chaos run answered 641 commands `offline` 2 s into such a gap, to stations
+ * of a live node; their copies were written later, after the stations' next commands (§5.14).
+ */
+export function unheardWaitMs(cluster: RouterCluster): number {
+  const policy = cluster.absentOwner;
+  const unsettled = policy !== undefined && !policy.settled();
+  const waitMs = unsettled ? Math.max(TUNING.unheardOwnerMs, policy.maxWaitMs) : TUNING.unheardOwnerMs;
+  return Math.min(waitMs, cluster.routeTimeoutMs / 4);
 }

@@ -16,7 +16,7 @@ import { PendingForwards } from './pending-forwards.js';
 import { StationOrder } from './station-order.js';
 import { deliverEnvelope } from './route-deliver.js';
 import { UnownedRedelivery } from './unowned-redelivery.js';
-import { lookupOwner } from './absent-owner.js';
+import { lookupOwner, unheardWaitMs } from './absent-owner.js';
 import { realClock, type Clock } from '../io/clock.js';
 
 export type { CommandRouterOptions, RouterCluster } from './router-types.js';
@@ -137,7 +137,7 @@ export class CommandRouter {
     try {
       const envelope = deliverEnvelope(this.nodeId, ref, cid, remote.epoch, redelivered, message);
       // A fresh owner reaching nobody may be resubscribing after a Redis restart (route-bus.ts).
-      const unheardMs = cached ? 0 : Math.min(TUNING.unheardOwnerMs, cluster.routeTimeoutMs / 4);
+      const unheardMs = cached ? 0 : unheardWaitMs(cluster);
       const receivers = await cluster.bus.sendHeard(remote.nodeId, envelope, unheardMs);
       // Nobody subscribed on the owner's channel: its node is gone (docs/architecture.md §5.4). A cached
       // owner may just be out of date: ask the registry once (still at the head of its line).

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { unheardWaitMs } from '../../src/cluster/absent-owner.js';
+import type { RouterCluster } from '../../src/cluster/command-router.js';
 import { metric, rig, settle } from '../harness/router-rig.js';
 
 /**
@@ -75,5 +77,22 @@ describe('an owner lookup that finds nobody right after Redis trouble', () => {
     t.connectHere('cp');
     await run(t, 1000);
     assert.deepEqual(t.left, ['local:c1']);
+  });
+});
+
+describe('an owner that the registry names but nobody hears on its route channel (docs §5.4)', () => {
+  const cluster = (settled: boolean, routeTimeoutMs = 70_000): RouterCluster =>
+    ({
+      routeTimeoutMs,
+      absentOwner: { settled: () => settled, maxWaitMs: 6000 },
+    }) as unknown as RouterCluster;
+
+  it('is sent to again for 2 s when Redis is settled, for a node TTL right after Redis trouble', () => {
+    assert.equal(unheardWaitMs(cluster(true)), 2000);
+    // A failover took the owner's subscription along: it is back once it subscribes again.
+    assert.equal(unheardWaitMs(cluster(false)), 6000);
+    // Never past a quarter of the route timeout.
+    assert.equal(unheardWaitMs(cluster(false, 8000)), 2000);
+    assert.equal(unheardWaitMs({ routeTimeoutMs: 70_000 } as unknown as RouterCluster), 2000);
   });
 });
