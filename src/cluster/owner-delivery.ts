@@ -102,12 +102,17 @@ export class OwnerDelivery {
       this.inProgress.delete(key);
       for (const joinedAck of waiting) joinedAck();
     };
-    // Not written, so its outcome is not ours to report; what joined it is routed again.
-    const refuse = (why: 'fenced' | 'dropped'): void => {
+    // Not written, so its outcome is not ours to report; what joined it is delivered again, the
+    // first in `turn` (this one's place in the take line) when given. True if `turn` was handed on.
+    const refuse = (why: 'fenced' | 'dropped', turn?: TakeTurn): boolean => {
       if (waiting !== undefined && this.inProgress.get(key) === waiting) this.inProgress.delete(key);
       forward?.refuse(why);
-      for (const joinedAck of waiting?.slice(1) ?? [])
-        this.deliver(session, message, { ack: joinedAck, redelivered });
+      const joinedAcks = waiting?.slice(1) ?? [];
+      joinedAcks.forEach((joinedAck, i) => {
+        const again = { ack: joinedAck, redelivered };
+        this.deliverInTurn(session, message, again, undefined, i === 0 ? turn : undefined);
+      });
+      return turn !== undefined && joinedAcks.length > 0;
     };
     const taken = (holder: string | undefined | typeof MARKS_UNAVAILABLE): Promise<void> | undefined => {
       if (holder === MARKS_UNAVAILABLE && this.gate !== undefined) {
@@ -124,10 +129,12 @@ export class OwnerDelivery {
         // docs/architecture.md §5.13: written here without a mark, it could be written again by an adopter.
         // Left behind, a local command's MQTT message goes back to the broker (bridge/inbox.ts),
         // whose next copy must not join this one.
+        // A copy that joined it (an adopter's, routed here) takes its place: at the end of the line it
+        // was written after the charge point's next CALL (a chaos run: 141 reordered, §5.14).
         const dropped = (): void => {
-          refuse('dropped');
+          const handedOn = refuse('dropped', atHead);
           release?.();
-          settle();
+          if (!handedOn) settle();
         };
         if (gate.park(retry, marks.lastError, dropped)) return left;
         marks.writingUnprotected(session.cid, message.uniqueId);

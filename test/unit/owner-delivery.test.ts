@@ -198,4 +198,43 @@ describe('OwnerDelivery (written-marks, docs/architecture.md §5.7)', () => {
       ['c1', 'c2'],
     );
   });
+  it('a parked CALL left to the broker hands its place to a copy that joined it: the next CALL stays behind', async () => {
+    // The owner is lapsed: c1's take fails and c1 is parked. An adopter routes the broker's copy of
+    // c1 here (it joins c1), then c2. The owner's MQTT link closes: c1 is left to the broker.
+    const liveness = {
+      lapsed: true,
+      onBack: () => undefined,
+      confirmed: () => new Promise<void>(() => undefined),
+    } as unknown as SelfLiveness;
+    const log = createLogger({ logLevel: 'silent', nodeId: 'owner' });
+    const gate = new LapseGate(liveness, 60_000, new PartitionMetrics(new Registry()), log);
+    const takes: string[] = [];
+    const fake = {
+      writer: WRITER,
+      take: (_cid: string, uniqueId: string) => {
+        takes.push(uniqueId);
+        return Promise.resolve(takes.length === 1 ? MARKS_UNAVAILABLE : undefined);
+      },
+      finished: () => undefined,
+      writingUnprotected: () => undefined,
+    } as unknown as SentMarks;
+    const { s, delivered } = session();
+    const owner = new OwnerDelivery(publisher().p, fake, new ClusterMetrics(new Registry()), gate);
+    let released = 0;
+    owner.deliver(s, call, { ack: () => undefined, redelivered: false, release: () => released++ });
+    await flush();
+    owner.deliver(s, call, { ack: () => undefined, redelivered: true }); // the adopter's copy joins
+    owner.deliver(s, { ...call, uniqueId: 'c2' }, { ack: () => undefined, redelivered: false });
+    await flush();
+    assert.equal(delivered.length, 0, 'c2 was written while c1 was parked');
+    gate.dropAll();
+    await flush();
+    await flush();
+    assert.equal(released, 1);
+    // Delivered at the end of the line instead, the copy of c1 was written after c2.
+    assert.deepEqual(
+      delivered.map((d) => d.message.uniqueId),
+      ['c1', 'c2'],
+    );
+  });
 });
