@@ -65,9 +65,29 @@ export class LapseGate {
     return true;
   }
 
+  /** Counts link closes while lapsed: see {@link leftSince}. */
+  private closes = 0;
+
+  /** Read when a message arrives from the link (its `Delivery.linkEpoch`). */
+  get epoch(): number {
+    return this.closes;
+  }
+
+  /**
+   * Whether the link closed while lapsed since `epoch` was read: the broker hands what the link had
+   * delivered to whoever holds the session next, in order, so none of it is written or forwarded
+   * here any more, even once liveness is back (a chaos run: 57 reordered, docs §5.13).
+   */
+  leftSince(epoch: number): boolean {
+    return epoch !== this.closes;
+  }
+
   /** The link that delivered the parked messages closed: the broker redelivers them. */
   dropAll(): void {
-    if (this.liveness.lapsed) this.dropping = true;
+    if (this.liveness.lapsed) {
+      this.dropping = true;
+      this.closes += 1;
+    }
     if (this.parked.length === 0) return;
     this.log.warn({ messages: this.parked.length }, 'parked messages left to the broker to redeliver');
     const parked = this.parked;

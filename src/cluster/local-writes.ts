@@ -38,6 +38,13 @@ export class LocalWrites {
     }
   }
 
+  /** Whether `key` was there (and unexpired); it is not any more. */
+  take(key: string): boolean {
+    const present = this.has(key);
+    this.writtenAt.delete(key);
+    return present;
+  }
+
   has(key: string): boolean {
     const at = this.writtenAt.get(key);
     if (at === undefined) return false;

@@ -76,7 +76,7 @@ export class OwnerDelivery {
     forward: ForwardedWrite | undefined,
     given: TakeTurn | undefined,
   ): void {
-    const { ack, redelivered, release } = delivery;
+    const { ack, redelivered, release, linkEpoch } = delivery;
     const marks = this.marks;
     if (message.type !== 2 || marks === undefined) {
       session.deliver(message, ack);
@@ -115,6 +115,17 @@ export class OwnerDelivery {
       return turn !== undefined && joinedAcks.length > 0;
     };
     const taken = (holder: string | undefined | typeof MARKS_UNAVAILABLE): Promise<void> | undefined => {
+      const unmarked = holder === undefined || holder === MARKS_UNAVAILABLE;
+      if (unmarked && release !== undefined && this.gate?.leftSince(linkEpoch ?? this.gate.epoch)) {
+        // Its MQTT link closed while this node was lapsed (lapse-gate.ts): the broker hands it to
+        // an adopter after the charge point's earlier CALLs left behind; written here it overtook
+        // them (a chaos run: 57 reordered, §5.13). Its copy that comes back here finds the mark this
+        // run may have taken, and is written all the same (sent-marks.ts `abandon`).
+        marks.abandon(session.cid, message.uniqueId);
+        refuse('dropped');
+        release();
+        return undefined;
+      }
       if (holder === MARKS_UNAVAILABLE && this.gate !== undefined) {
         const gate = this.gate;
         // Parked, it keeps its place: its charge point's later CALLs wait until it has left.
@@ -123,7 +134,7 @@ export class OwnerDelivery {
         const atHead: TakeTurn = (run) => void (run() ?? Promise.resolve()).then(settle, settle);
         const retry = (): void => {
           if (waiting !== undefined) this.inProgress.delete(key);
-          const again = { ack: ackAll, redelivered, release };
+          const again = { ack: ackAll, redelivered, release, linkEpoch };
           this.deliverInTurn(session, message, again, forward && { fence: forward.fence, refuse }, atHead);
         };
         // docs/architecture.md §5.13: written here without a mark, it could be written again by an adopter.

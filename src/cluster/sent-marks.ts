@@ -40,6 +40,8 @@ export class SentMarks {
   private finishTimer: NodeJS.Timeout | undefined;
   /** CALLs this run wrote, marked or not: their redeliveries answer as marked ones do. */
   private readonly written: LocalWrites;
+  /** Marks this run took for CALLs it then left to the broker unwritten (see {@link abandon}). */
+  private readonly abandoned: LocalWrites;
 
   constructor(
     link: RedisLink,
@@ -53,6 +55,7 @@ export class SentMarks {
   ) {
     this.redis = withScripts(link.cmd);
     this.written = new LocalWrites(doneTtlMs, TUNING.localWritesMax);
+    this.abandoned = new LocalWrites(ttlMs, TUNING.localWritesMax);
   }
 
   /**
@@ -104,6 +107,8 @@ export class SentMarks {
     try {
       const flag = redelivered ? '1' : '0';
       const holder = await this.redis.ocppMark(key, this.writer, this.ttlMs, flag, fence);
+      // Our own mark on a CALL we never wrote: its copy is written now, not taken for a duplicate.
+      if (holder === this.writer && redelivered && this.abandoned.take(key)) return undefined;
       return holder ?? undefined;
     } catch (error) {
       this.lastError = error;
@@ -144,6 +149,14 @@ export class SentMarks {
     } catch {
       return 'unavailable';
     }
+  }
+
+  /**
+   * The CALL whose mark this run just took is left to the broker unwritten (owner-delivery.ts):
+   * the broker's copy that comes back here finds this run's mark, and must still be written.
+   */
+  abandon(cid: string, uniqueId: string): void {
+    this.abandoned.add(this.key(cid, uniqueId));
   }
 
   /** Called for each command written without a mark (counted: docs/architecture.md §5.13). */

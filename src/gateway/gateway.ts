@@ -139,9 +139,13 @@ export class Gateway {
       answered: auth.follower === undefined ? undefined : auth.follower.answered.bind(auth.follower),
     };
     const registry = composition.cluster?.registry;
+    const gate = composition.cluster?.gate;
+    // Stamped on arrival: what the link delivered before it closed while lapsed is the broker's again.
+    const fromLink: typeof route =
+      gate === undefined ? route : (cid, message, d) => route(cid, message, { ...d, linkEpoch: gate.epoch });
     this.downstreamFilter = await mqtt.subscriber.start(
       mqtt.sharedGroup,
-      route,
+      fromLink,
       config.downstreamSubscribe,
       (cid) => sessions.lookup(cid)?.version ?? (registry && ownerVersion(registry, cid)),
     );

@@ -53,6 +53,8 @@ export interface Delivery {
    * second outcome, so none is published (the message is released). Absent: always true.
    */
   readonly live?: (() => boolean) | undefined;
+  /** The lapse gate's epoch when the message came from the node's own link (cluster/lapse-gate.ts). */
+  readonly linkEpoch?: number | undefined;
 }
 
 /** An error reply decided for `delivery` is withdrawn instead: see {@link Delivery.live}. */

@@ -73,4 +73,15 @@ describe('CALLs this node run wrote, kept beside their written-marks (docs/archi
       redis.disconnect();
     }
   });
+  it('a redelivery finding the mark this run took for a CALL it left unwritten is written, once', async () => {
+    // A command connection whose mark script answers "held by node-a|run1" (this run).
+    const cmd = { ocppClaim: () => undefined, ocppMark: () => Promise.resolve('node-a|run1') };
+    const link = { cmd } as unknown as RedisLink;
+    const marks = new SentMarks(link, 'up', 'node-a|run1', 300_000, 30_000, pino({ level: 'silent' }));
+    assert.equal(await marks.take('CP1', 'u3', true), 'node-a|run1', 'not abandoned: a duplicate');
+    marks.abandon('CP1', 'u3');
+    assert.equal(await marks.take('CP1', 'u3', false), 'node-a|run1', 'a fresh take is no copy');
+    assert.equal(await marks.take('CP1', 'u3', true), undefined, 'the copy is written');
+    assert.equal(await marks.take('CP1', 'u3', true), 'node-a|run1', 'a second copy is a duplicate');
+  });
 });

@@ -237,4 +237,62 @@ describe('OwnerDelivery (written-marks, docs/architecture.md §5.7)', () => {
       ['c1', 'c2'],
     );
   });
+  it('a CALL of a link that closed while lapsed is left to the broker when its turn comes, its mark noted', async () => {
+    // c1's take fails (parked), c2's succeeds: c2 waits behind c1. The link closes while the node
+    // is lapsed: c1 is left to the broker; written now, c2 would overtake the copy of c1 that the
+    // broker hands the adopter (docs §5.13).
+    let back: () => void = () => undefined;
+    const liveness = {
+      lapsed: true,
+      onBack: (handler: () => void) => (back = handler),
+      confirmed: () => new Promise<void>(() => undefined),
+    } as unknown as SelfLiveness;
+    const log = createLogger({ logLevel: 'silent', nodeId: 'owner' });
+    const gate = new LapseGate(liveness, 60_000, new PartitionMetrics(new Registry()), log);
+    const takes: string[] = [];
+    const abandoned: string[] = [];
+    const fake = {
+      writer: WRITER,
+      take: (_cid: string, uniqueId: string) => {
+        takes.push(uniqueId);
+        return Promise.resolve(takes.length === 1 ? MARKS_UNAVAILABLE : undefined);
+      },
+      abandon: (_cid: string, uniqueId: string) => abandoned.push(uniqueId),
+      finished: () => undefined,
+      writingUnprotected: () => undefined,
+    } as unknown as SentMarks;
+    const { s, delivered } = session();
+    const owner = new OwnerDelivery(publisher().p, fake, new ClusterMetrics(new Registry()), gate);
+    const released: string[] = [];
+    for (const uniqueId of ['c1', 'c2'])
+      owner.deliver(
+        s,
+        { ...call, uniqueId },
+        {
+          ack: () => undefined,
+          redelivered: false,
+          release: () => released.push(uniqueId),
+          linkEpoch: gate.epoch,
+        },
+      );
+    await flush();
+    gate.dropAll();
+    // Liveness is back before c2's turn: c2 still came over the closed link, and is not written.
+    (liveness as { lapsed: boolean }).lapsed = false;
+    back();
+    await flush();
+    await flush();
+    assert.deepEqual([delivered.length, released, abandoned], [0, ['c1', 'c2'], ['c2']]);
+    // What comes over the link now is written.
+    owner.deliver(
+      s,
+      { ...call, uniqueId: 'c3' },
+      { ack: () => undefined, redelivered: false, linkEpoch: gate.epoch },
+    );
+    await flush();
+    assert.deepEqual(
+      delivered.map((d) => d.message.uniqueId),
+      ['c3'],
+    );
+  });
 });
