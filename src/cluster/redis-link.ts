@@ -6,6 +6,7 @@ import { BusSubscriber } from './bus-subscriber.js';
 import { TurnBatch } from '../io/turn-batch.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
+import { guardStoppedSubscribers } from './subscriber-guard.js';
 
 type Client = Redis | Cluster;
 
@@ -66,6 +67,7 @@ export class RedisLink {
     metrics: ClusterMetrics,
   ): Promise<RedisLink> {
     const sharded = config.clusterNodes.length > 0;
+    if (sharded) guardStoppedSubscribers(log); // an ioredis bug ended the process (subscriber-guard.ts)
     const cmd = RedisLink.create(config, `ocpp-gw:${nodeId}`, false);
     const sub = RedisLink.create(config, `ocpp-gw:${nodeId}:bus`, true);
     await Promise.all([waitReady(cmd, log, 'commands'), waitReady(sub, log, 'route bus')]);
