@@ -21,8 +21,13 @@ export class LapseGate {
   private parked: { retry: () => void; dropped: (() => void) | undefined }[] = [];
   private since = 0;
   private released = false;
-  /** The link closed while lapsed: what still comes back from Redis is the broker's to redeliver. */
-  private dropping = false;
+  /** Counts link closes while lapsed: see {@link leftSince}. */
+  private closes = 0;
+  /**
+   * {@link closes} when liveness was last back: a close since then means what still comes back
+   * from Redis is the broker's to redeliver.
+   */
+  private closesWhenBack = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -33,7 +38,7 @@ export class LapseGate {
   ) {
     liveness.onBack(() => {
       this.released = false;
-      this.dropping = false;
+      this.closesWhenBack = this.closes;
       this.flush();
     });
   }
@@ -48,7 +53,7 @@ export class LapseGate {
   park(retry: () => void, error?: unknown, dropped?: () => void): boolean {
     const silent = error instanceof Error && error.message === 'Command timed out';
     if (this.released || (!this.liveness.lapsed && !silent)) return false;
-    if (this.dropping) {
+    if (this.leftSince(this.closesWhenBack)) {
       this.metrics.count('parked_dropped');
       dropped?.();
       return true;
@@ -65,9 +70,6 @@ export class LapseGate {
     return true;
   }
 
-  /** Counts link closes while lapsed: see {@link leftSince}. */
-  private closes = 0;
-
   /** Read when a message arrives from the link (its `Delivery.linkEpoch`). */
   get epoch(): number {
     return this.closes;
@@ -76,18 +78,16 @@ export class LapseGate {
   /**
    * Whether the link closed while lapsed since `epoch` was read: the broker hands what the link had
    * delivered to whoever holds the session next, in order, so none of it is written or forwarded
-   * here any more, even once liveness is back (a chaos run: 57 reordered, docs §5.13).
+   * here any more, even once liveness is back (a chaos run: 57 reordered, docs §5.13). A message
+   * without an epoch (not from the node's own link) never is.
    */
-  leftSince(epoch: number): boolean {
-    return epoch !== this.closes;
+  leftSince(epoch: number | undefined): boolean {
+    return epoch !== undefined && epoch !== this.closes;
   }
 
   /** The link that delivered the parked messages closed: the broker redelivers them. */
   dropAll(): void {
-    if (this.liveness.lapsed) {
-      this.dropping = true;
-      this.closes += 1;
-    }
+    if (this.liveness.lapsed) this.closes += 1;
     if (this.parked.length === 0) return;
     this.log.warn({ messages: this.parked.length }, 'parked messages left to the broker to redeliver');
     const parked = this.parked;

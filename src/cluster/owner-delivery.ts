@@ -116,7 +116,7 @@ export class OwnerDelivery {
     };
     const taken = (holder: string | undefined | typeof MARKS_UNAVAILABLE): Promise<void> | undefined => {
       const unmarked = holder === undefined || holder === MARKS_UNAVAILABLE;
-      if (unmarked && release !== undefined && this.gate?.leftSince(linkEpoch ?? this.gate.epoch)) {
+      if (unmarked && release !== undefined && this.gate?.leftSince(linkEpoch)) {
         // Its MQTT link closed while this node was lapsed (lapse-gate.ts): the broker hands it to
         // an adopter after the charge point's earlier CALLs left behind; written here it overtook
         // them (a chaos run: 57 reordered, §5.13). Its copy that comes back here finds the mark this

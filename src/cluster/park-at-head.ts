@@ -18,14 +18,14 @@ export function parkAtHead(
   error?: unknown,
 ): Promise<void> | undefined {
   if (gate === undefined) return undefined;
-  let settle: () => void = () => undefined;
-  const left = new Promise<void>((resolve) => (settle = resolve));
   // Its link closed while lapsed since it came: the broker's again, routed by whoever holds the
   // session, in order with what was parked before it (lapse-gate.ts `leftSince`).
-  if (delivery.linkEpoch !== undefined && gate.leftSince(delivery.linkEpoch)) {
+  if (gate.leftSince(delivery.linkEpoch)) {
     delivery.release?.();
     return Promise.resolve();
   }
+  let settle: () => void = () => undefined;
+  const left = new Promise<void>((resolve) => (settle = resolve));
   const retry = (): void => void (restart() ?? Promise.resolve()).then(settle, settle);
   const dropped = (): void => {
     delivery.release?.();

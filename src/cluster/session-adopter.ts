@@ -122,7 +122,7 @@ export class SessionAdopter {
         // a fresh message our copy would take the written-mark unconditionally and be written a
         // second time after the node's copy (docs/architecture.md §5.7, §5.8).
         // Once the node took its session back, what we decide is a second outcome (Delivery.live).
-        this.handle(topic, payload, true, ack, release, () => adopted?.closedForGood === false);
+        this.handle(topic, payload, true, ack, release, () => !adopted.closedForGood);
       });
       await link.unsubscribe(options.filter).catch(() => undefined);
       while (Date.now() - startedAt < options.maxMs) {
