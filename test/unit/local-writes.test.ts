@@ -6,6 +6,18 @@ import type { RedisLink } from '../../src/cluster/redis-link.js';
 import { MARKS_UNAVAILABLE, SentMarks } from '../../src/cluster/sent-marks.js';
 import { LocalWrites } from '../../src/cluster/local-writes.js';
 
+/** Written-marks of writer `node-a|run1` over the command connection `cmd`. */
+function marksOn(cmd: unknown): SentMarks {
+  const link = { cmd } as unknown as RedisLink;
+  return new SentMarks(link, 'up', 'node-a|run1', 300_000, 30_000, pino({ level: 'silent' }));
+}
+
+/** Marks over a Redis that refuses every command at once (nothing listens on port 1). */
+function refusedMarks(): { marks: SentMarks; redis: Redis } {
+  const redis = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+  return { marks: marksOn(redis), redis };
+}
+
 describe('CALLs this node run wrote, kept beside their written-marks (docs/architecture.md §5.7, §5.13)', () => {
   it('are remembered for the done TTL, then forgotten', () => {
     let now = 1_000;
@@ -32,15 +44,7 @@ describe('CALLs this node run wrote, kept beside their written-marks (docs/archi
   });
 
   it("a redelivery of one written while Redis refused the take finds this run's writer, without Redis", async () => {
-    // Nothing listens on port 1: every command is refused at once.
-    const redis = new Redis({
-      port: 1,
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-    });
-    const link = { cmd: redis } as unknown as RedisLink;
-    const marks = new SentMarks(link, 'up', 'node-a|run1', 300_000, 30_000, pino({ level: 'silent' }));
+    const { marks, redis } = refusedMarks();
     try {
       assert.equal(await marks.take('CP1', 'u1', false), MARKS_UNAVAILABLE);
       marks.writingUnprotected('CP1', 'u1');
@@ -55,14 +59,7 @@ describe('CALLs this node run wrote, kept beside their written-marks (docs/archi
   });
 
   it("a redelivery of one written with a mark that Redis lost since finds this run's writer", async () => {
-    const redis = new Redis({
-      port: 1,
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-    });
-    const link = { cmd: redis } as unknown as RedisLink;
-    const marks = new SentMarks(link, 'up', 'node-a|run1', 300_000, 30_000, pino({ level: 'silent' }));
+    const { marks, redis } = refusedMarks();
     try {
       // Written with its mark taken, and answered; then Redis restarted empty (here: refuses all).
       marks.finished('CP1', 'u2');
@@ -76,8 +73,7 @@ describe('CALLs this node run wrote, kept beside their written-marks (docs/archi
   it('a redelivery finding the mark this run took for a CALL it left unwritten is written, once', async () => {
     // A command connection whose mark script answers "held by node-a|run1" (this run).
     const cmd = { ocppClaim: () => undefined, ocppMark: () => Promise.resolve('node-a|run1') };
-    const link = { cmd } as unknown as RedisLink;
-    const marks = new SentMarks(link, 'up', 'node-a|run1', 300_000, 30_000, pino({ level: 'silent' }));
+    const marks = marksOn(cmd);
     assert.equal(await marks.take('CP1', 'u3', true), 'node-a|run1', 'not abandoned: a duplicate');
     marks.abandon('CP1', 'u3');
     assert.equal(await marks.take('CP1', 'u3', false), 'node-a|run1', 'a fresh take is no copy');

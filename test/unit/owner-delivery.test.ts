@@ -56,6 +56,40 @@ function publisher() {
 const call: DownstreamMessage = { type: 2, uniqueId: 'c1', action: 'Reset', payload: { type: 'Soft' } };
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * An owner whose liveness has lapsed (docs/architecture.md §5.13), with a real lapse gate: the first
+ * written-mark take fails (Redis silent), every later one succeeds. `back()` ends the lapse.
+ */
+function lapsedOwner() {
+  let onBack: () => void = () => undefined;
+  const liveness = {
+    lapsed: true,
+    onBack: (handler: () => void) => (onBack = handler),
+    confirmed: () => new Promise<void>(() => undefined),
+  } as unknown as SelfLiveness;
+  const log = createLogger({ logLevel: 'silent', nodeId: 'owner' });
+  const gate = new LapseGate(liveness, 60_000, new PartitionMetrics(new Registry()), log);
+  const takes: string[] = [];
+  const abandoned: string[] = [];
+  const fake = {
+    writer: WRITER,
+    take: (_cid: string, uniqueId: string) => {
+      takes.push(uniqueId);
+      return Promise.resolve(takes.length === 1 ? MARKS_UNAVAILABLE : undefined);
+    },
+    abandon: (_cid: string, uniqueId: string) => abandoned.push(uniqueId),
+    finished: () => undefined,
+    writingUnprotected: () => undefined,
+  } as unknown as SentMarks;
+  const { s, delivered } = session();
+  const owner = new OwnerDelivery(publisher().p, fake, new ClusterMetrics(new Registry()), gate);
+  const back = (): void => {
+    (liveness as { lapsed: boolean }).lapsed = false;
+    onBack();
+  };
+  return { gate, takes, abandoned, s, delivered, owner, back };
+}
+
 describe('OwnerDelivery (written-marks, docs/architecture.md §5.7)', () => {
   it('writes a fresh CALL once; a redelivery arriving meanwhile joins it and is acknowledged with it', async () => {
     const m = marks(undefined);
@@ -163,32 +197,12 @@ describe('OwnerDelivery (written-marks, docs/architecture.md §5.7)', () => {
   it('a CALL parked for its mark keeps its place: the next one, whose take succeeds, waits behind it', async () => {
     // The owner's liveness has lapsed (docs/architecture.md §5.13): c1's take fails and c1 is parked;
     // c2's take, later, succeeds. Written before c1, c2 would overtake it (the chaos run's failover).
-    let back: () => void = () => undefined;
-    const liveness = {
-      lapsed: true,
-      onBack: (handler: () => void) => (back = handler),
-      confirmed: () => new Promise<void>(() => undefined),
-    } as unknown as SelfLiveness;
-    const log = createLogger({ logLevel: 'silent', nodeId: 'owner' });
-    const gate = new LapseGate(liveness, 60_000, new PartitionMetrics(new Registry()), log);
-    const takes: string[] = [];
-    const fake = {
-      writer: WRITER,
-      take: (_cid: string, uniqueId: string) => {
-        takes.push(uniqueId);
-        return Promise.resolve(takes.length === 1 ? MARKS_UNAVAILABLE : undefined);
-      },
-      finished: () => undefined,
-      writingUnprotected: () => undefined,
-    } as unknown as SentMarks;
-    const { s, delivered } = session();
-    const owner = new OwnerDelivery(publisher().p, fake, new ClusterMetrics(new Registry()), gate);
+    const { takes, s, delivered, owner, back } = lapsedOwner();
     for (const uniqueId of ['c1', 'c2'])
       owner.deliver(s, { ...call, uniqueId }, { ack: () => undefined, redelivered: false });
     await flush();
     assert.equal(delivered.length, 0, 'c2 was written while c1 was parked');
     // Liveness back: c1 is taken again and written, then c2.
-    (liveness as { lapsed: boolean }).lapsed = false;
     back();
     await flush();
     await flush();
@@ -201,25 +215,7 @@ describe('OwnerDelivery (written-marks, docs/architecture.md §5.7)', () => {
   it('a parked CALL left to the broker hands its place to a copy that joined it: the next CALL stays behind', async () => {
     // The owner is lapsed: c1's take fails and c1 is parked. An adopter routes the broker's copy of
     // c1 here (it joins c1), then c2. The owner's MQTT link closes: c1 is left to the broker.
-    const liveness = {
-      lapsed: true,
-      onBack: () => undefined,
-      confirmed: () => new Promise<void>(() => undefined),
-    } as unknown as SelfLiveness;
-    const log = createLogger({ logLevel: 'silent', nodeId: 'owner' });
-    const gate = new LapseGate(liveness, 60_000, new PartitionMetrics(new Registry()), log);
-    const takes: string[] = [];
-    const fake = {
-      writer: WRITER,
-      take: (_cid: string, uniqueId: string) => {
-        takes.push(uniqueId);
-        return Promise.resolve(takes.length === 1 ? MARKS_UNAVAILABLE : undefined);
-      },
-      finished: () => undefined,
-      writingUnprotected: () => undefined,
-    } as unknown as SentMarks;
-    const { s, delivered } = session();
-    const owner = new OwnerDelivery(publisher().p, fake, new ClusterMetrics(new Registry()), gate);
+    const { gate, s, delivered, owner } = lapsedOwner();
     let released = 0;
     owner.deliver(s, call, { ack: () => undefined, redelivered: false, release: () => released++ });
     await flush();
@@ -241,28 +237,7 @@ describe('OwnerDelivery (written-marks, docs/architecture.md §5.7)', () => {
     // c1's take fails (parked), c2's succeeds: c2 waits behind c1. The link closes while the node
     // is lapsed: c1 is left to the broker; written now, c2 would overtake the copy of c1 that the
     // broker hands the adopter (docs §5.13).
-    let back: () => void = () => undefined;
-    const liveness = {
-      lapsed: true,
-      onBack: (handler: () => void) => (back = handler),
-      confirmed: () => new Promise<void>(() => undefined),
-    } as unknown as SelfLiveness;
-    const log = createLogger({ logLevel: 'silent', nodeId: 'owner' });
-    const gate = new LapseGate(liveness, 60_000, new PartitionMetrics(new Registry()), log);
-    const takes: string[] = [];
-    const abandoned: string[] = [];
-    const fake = {
-      writer: WRITER,
-      take: (_cid: string, uniqueId: string) => {
-        takes.push(uniqueId);
-        return Promise.resolve(takes.length === 1 ? MARKS_UNAVAILABLE : undefined);
-      },
-      abandon: (_cid: string, uniqueId: string) => abandoned.push(uniqueId),
-      finished: () => undefined,
-      writingUnprotected: () => undefined,
-    } as unknown as SentMarks;
-    const { s, delivered } = session();
-    const owner = new OwnerDelivery(publisher().p, fake, new ClusterMetrics(new Registry()), gate);
+    const { gate, abandoned, s, delivered, owner, back } = lapsedOwner();
     const released: string[] = [];
     for (const uniqueId of ['c1', 'c2'])
       owner.deliver(
@@ -278,7 +253,6 @@ describe('OwnerDelivery (written-marks, docs/architecture.md §5.7)', () => {
     await flush();
     gate.dropAll();
     // Liveness is back before c2's turn: c2 still came over the closed link, and is not written.
-    (liveness as { lapsed: boolean }).lapsed = false;
     back();
     await flush();
     await flush();
