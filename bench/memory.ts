@@ -149,6 +149,10 @@ async function measure(kind: TargetKind): Promise<Omit<MemoryResult, 'round'>> {
           ? undefined
           : (rssAfterGcBytes - baselineAfterGcBytes) / booted,
       bytesPerCp: booted > 0 ? (rssAfterBytes - baselineRssBytes) / booted : undefined,
+      bytesPerCpOverCollectedBaseline:
+        baselineAfterGcBytes === undefined || booted === 0
+          ? undefined
+          : (rssAfterBytes - baselineAfterGcBytes) / booted,
     };
   } finally {
     await Promise.all(generators.map((g) => g.stop()));

@@ -23,7 +23,9 @@ describe('configuration', () => {
     assert.equal(c.callTimeoutMs, 30_000);
     assert.equal(c.maxQueueLength, 100);
     assert.equal(c.heartbeatIntervalS, 60);
+    assert.equal(c.heapSettleS, 10);
     assert.equal(c.logLevel, 'info');
+    assert.equal(loadConfig({ OCPP_GW_HEAP_SETTLE_S: '0' }).heapSettleS, 0);
   });
 
   it('turns cluster mode on with a Redis URL or Redis Cluster seeds, with documented defaults', () => {
@@ -86,6 +88,7 @@ describe('configuration', () => {
         OCPP_GW_REDIS_URL: 'http://127.0.0.1:6379',
         OCPP_GW_REDIS_CLUSTER_NODES: '127.0.0.1:7000,nohost',
         OCPP_GW_ADMIN_TOKEN: 'short',
+        OCPP_GW_HEAP_SETTLE_S: '-1',
       });
     } catch (e) {
       error = e;
@@ -95,6 +98,7 @@ describe('configuration', () => {
     assert.deepEqual(error.problems.map((p) => p.variable).sort(), [
       'OCPP_GW_ADMIN_TOKEN',
       'OCPP_GW_DOWNSTREAM_TOPIC',
+      'OCPP_GW_HEAP_SETTLE_S',
       'OCPP_GW_MQTT_URL',
       'OCPP_GW_PORT',
       'OCPP_GW_REDIS_CLUSTER_NODES',

@@ -28,6 +28,12 @@ export interface MemoryResult {
   readonly baselineAfterGcBytes?: number | undefined;
   readonly rssAfterGcBytes?: number | undefined;
   readonly bytesPerCpAfterGc?: number | undefined;
+  /**
+   * RSS after the settle period over the baseline after a forced GC: what the burst left, counted
+   * from a baseline without start-up garbage, so a target that gives its own start-up garbage back
+   * while settling (the gateway's heap settle, docs/architecture.md §6.8) gains nothing from it.
+   */
+  readonly bytesPerCpOverCollectedBaseline?: number | undefined;
 }
 
 const kib = (bytes: number | undefined): string => (bytes === undefined ? 'n/a' : (bytes / 1024).toFixed(2));
@@ -58,7 +64,7 @@ function row(r: MemoryResult): string[] {
       String(r.round),
       r.target,
       `not measured: ${r.error.split('\n')[0]}`,
-      ...new Array<string>(7).fill(''),
+      ...new Array<string>(8).fill(''),
     ];
   const mib = (bytes: number | undefined): string =>
     bytes === undefined ? 'n/a' : (bytes / 2 ** 20).toFixed(1);
@@ -73,6 +79,7 @@ function row(r: MemoryResult): string[] {
     r.bytesPerCp === undefined ? 'n/a' : formatInt(r.bytesPerCp),
     r.bytesPerCp === undefined ? 'n/a' : (r.bytesPerCp / 1024).toFixed(2),
     r.bytesPerCpAfterGc === undefined ? 'n/a' : (r.bytesPerCpAfterGc / 1024).toFixed(2),
+    kib(r.bytesPerCpOverCollectedBaseline),
   ];
 }
 
@@ -124,6 +131,7 @@ export function memoryTables(results: readonly MemoryResult[]): string {
       'bytes per CP',
       'KiB per CP',
       'KiB per CP after full GC',
+      'KiB per CP over collected baseline',
     ],
     results.map(row),
   )}\n\nRSS growth per CP, split (bytes):\n\n${markdownTable(

@@ -83,6 +83,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxQueueLength: r.int('MAX_QUEUE_LENGTH', 100, 0, 100_000),
     schemaValidation: r.oneOf('SCHEMA_VALIDATION', ['disable', 'upstream', 'downstream', 'all'], 'disable'),
     drainSeconds: r.int('DRAIN_SECONDS', 10, 0, 3600),
+    heapSettleS: r.int('HEAP_SETTLE_S', 10, 0, 3600),
     http: { host: r.string('HTTP_HOST', '0.0.0.0'), port: r.int('HTTP_PORT', 9464, 0, 65535) },
     mqtt,
     topics: parseTopics(r),

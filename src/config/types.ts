@@ -53,6 +53,8 @@ export interface Config {
   readonly schemaValidation: SchemaMode;
   /** OCPP_GW_DRAIN_SECONDS. @default 10 */
   readonly drainSeconds: number;
+  /** OCPP_GW_HEAP_SETTLE_S: quiet seconds before a burst's heap is given back (0: never, §6.8). @default 10 */
+  readonly heapSettleS: number;
   /** OCPP_GW_HTTP_HOST, OCPP_GW_HTTP_PORT. @default { host: '0.0.0.0', port: 9464 } */
   readonly http: { readonly host: string; readonly port: number };
   readonly mqtt: {

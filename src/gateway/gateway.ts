@@ -22,6 +22,7 @@ import { composeSingle } from './compose-single.js';
 import type { Composition } from './composition.js';
 import { within } from '../io/deadline.js';
 import { drainSessions } from './drain.js';
+import { HeapSettle } from './heap-settle.js';
 import { connectMqtt, type MqttSide } from './mqtt-side.js';
 
 const { version } = createRequire(import.meta.url)('../../../package.json') as { version: string };
@@ -49,6 +50,7 @@ export class Gateway {
   private composition: Composition | undefined;
   private edge: EdgeServer | undefined;
   private keepalive: KeepaliveSweeper | undefined;
+  private heapSettle: HeapSettle | undefined;
   private ports: GatewayPorts | undefined;
   private downstreamFilter: string | undefined;
   private readonly admin: AdminApi;
@@ -154,6 +156,8 @@ export class Gateway {
     const tlsPort = await this.edge.listenTls(config.host);
     this.keepalive = new KeepaliveSweeper(sessions, config.heartbeatBackoff);
     this.keepalive.start();
+    this.heapSettle = new HeapSettle(config.heapSettleS, log);
+    this.heapSettle.start();
     this.ports = { wsPort, httpPort, mqttPort: mqtt.broker?.port, tlsPort };
     this.setState('ready');
     const clusterMode = config.cluster === undefined ? 'single-node' : 'cluster';
@@ -184,6 +188,7 @@ export class Gateway {
     }
     await drainSessions(this.sessions, this.config.drainSeconds * 1000);
     this.keepalive?.stop();
+    this.heapSettle?.stop();
     this.edge?.closeAll();
     const { cluster, adopter, redis } = this.composition ?? {};
     adopter?.stop();
