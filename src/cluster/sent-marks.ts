@@ -40,7 +40,10 @@ export class SentMarks {
   private finishTimer: NodeJS.Timeout | undefined;
   /** CALLs this run wrote, marked or not: their redeliveries answer as marked ones do. */
   private readonly written: LocalWrites;
-  /** Marks this run took for CALLs it then left to the broker unwritten (see {@link abandon}). */
+  /**
+   * Marks this run took, or may have taken (a take that failed), for CALLs it has not written (see
+   * {@link abandon}).
+   */
   private readonly abandoned: LocalWrites;
 
   constructor(
@@ -111,6 +114,11 @@ export class SentMarks {
       if (holder === this.writer && redelivered && this.abandoned.take(key)) return undefined;
       return holder ?? undefined;
     } catch (error) {
+      // Failed by a deadline, the take may still have run in Redis, its reply lost: until this run
+      // writes the command, a later take that finds this run's mark must not count it as written.
+      // A copy taken so for a duplicate was acknowledged and never answered (a chaos run lost one:
+      // parked at the failed take, left to the broker with the link, its copy came back here, §5.13).
+      this.abandoned.add(key);
       this.lastError = error;
       this.failures += 1;
       // During a Redis Cluster failover one shard fails while the others answer: a success in

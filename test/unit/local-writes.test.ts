@@ -80,4 +80,16 @@ describe('CALLs this node run wrote, kept beside their written-marks (docs/archi
     assert.equal(await marks.take('CP1', 'u3', true), undefined, 'the copy is written');
     assert.equal(await marks.take('CP1', 'u3', true), 'node-a|run1', 'a second copy is a duplicate');
   });
+
+  it("a take that failed may have run: the copy that then finds this run's mark is written, once", async () => {
+    // Redis ran the first take and its reply was lost (a deadline); every later take finds the mark.
+    let calls = 0;
+    const ocppMark = (): Promise<string> =>
+      ++calls === 1 ? Promise.reject(new Error('Command timed out')) : Promise.resolve('node-a|run1');
+    const marks = marksOn({ ocppClaim: () => undefined, ocppMark });
+    assert.equal(await marks.take('CP1', 'u4', true), MARKS_UNAVAILABLE);
+    // Parked, then left to the broker unwritten: the broker's copy comes back to this node.
+    assert.equal(await marks.take('CP1', 'u4', true), undefined, 'not written by this run: written now');
+    assert.equal(await marks.take('CP1', 'u4', true), 'node-a|run1', 'a second copy is a duplicate');
+  });
 });
