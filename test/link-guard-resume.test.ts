@@ -67,4 +67,20 @@ describe('LinkGuard: a held link resumes with its unacknowledged publishes', () 
     await eventually(() => settled !== null, 5000, 'its callback called');
     assert.equal(settled, undefined, 'acknowledged by the broker');
   });
+
+  it('probe(): true while the connection reaches the broker, false once another client took the session', async () => {
+    const gw = await connect(broker.url, { clientId: 'ocpp-gw-probed', reconnectPeriod: 0 });
+    const guard = new LinkGuard(gw, createLogger({ logLevel: 'silent', nodeId: 'probed' }));
+    assert.equal(await guard.probe(5000), true, 'PINGRESP on a live connection');
+    // An adopter connects with the node's client id: the broker closes the node's connection.
+    const adopter = await connect(broker.url, { clientId: 'ocpp-gw-probed', reconnectPeriod: 0 });
+    try {
+      const started = Date.now();
+      assert.equal(await guard.probe(5000), false, 'closed, not answered');
+      assert.ok(Date.now() - started < 5000, 'told by the close, not by the timeout');
+    } finally {
+      adopter.end(true);
+      gw.end(true);
+    }
+  });
 });

@@ -68,6 +68,33 @@ export class LinkGuard {
     this.closeHandler = handler;
   }
 
+  /**
+   * Whether this connection still reaches the broker: a PINGREQ answered (true), or the link
+   * closing first (false); no answer within `timeoutMs` says nothing either way (true). The broker
+   * closes a connection whose session another client took, and that close can reach us after we
+   * have moved on (docs/architecture.md §5.13); a PINGRESP, behind it on the same connection, cannot.
+   */
+  probe(timeoutMs: number): Promise<boolean> {
+    const client = this.client;
+    if (!client.connected) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const done = (alive: boolean): void => {
+        clearTimeout(timer);
+        client.off('packetreceive', onPacket);
+        client.off('close', onClose);
+        resolve(alive);
+      };
+      const onPacket = (packet: { cmd: string }): void => {
+        if (packet.cmd === 'pingresp') done(true);
+      };
+      const onClose = (): void => done(false);
+      const timer = setTimeout(() => done(true), timeoutMs);
+      client.on('packetreceive', onPacket);
+      client.on('close', onClose);
+      client.sendPing();
+    });
+  }
+
   /** No reconnect until {@link resume}; a reconnect already scheduled is cancelled. */
   hold(): void {
     if (this.held) return;

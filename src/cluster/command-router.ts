@@ -45,14 +45,8 @@ export class CommandRouter {
   private arrivals = 0;
 
   constructor(options: CommandRouterOptions) {
-    ({
-      nodeId: this.nodeId,
-      local: this.local,
-      owner: this.owner,
-      publisher: this.publisher,
-      cluster: this.cluster,
-      log: this.log,
-    } = options);
+    ({ nodeId: this.nodeId, local: this.local, owner: this.owner } = options);
+    ({ publisher: this.publisher, cluster: this.cluster, log: this.log } = options);
     this.clock = options.clock ?? realClock;
     this.pending = new PendingForwards(this.clock, this.cluster?.metrics);
     const limits = options.order ?? { maxPerCp: TUNING.orderMaxPerCp, maxTotal: TUNING.orderMaxTotal };
@@ -119,6 +113,9 @@ export class CommandRouter {
         return;
       }
     }
+    // The link may have closed while lapsed during the lookup: then it is the broker's again (§5.13).
+    const parkedNow = cached ? undefined : parkAtHead(cluster.gate, delivery, () => this.start(cid, item));
+    if (parkedNow !== undefined) return parkedNow;
     const session = this.local.lookup(cid);
     const remote = session === undefined && owner?.nodeId !== this.nodeId ? owner : undefined;
     const held =

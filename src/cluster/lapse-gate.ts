@@ -29,6 +29,10 @@ export class LapseGate {
    */
   private closesWhenBack = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Set by the link's owner: resolves once the link is known alive or closed (see {@link back}). */
+  private confirmLink: (() => Promise<unknown>) | undefined;
+  /** Liveness is back, and the link not yet known to have outlived the lapse. */
+  private confirming = false;
 
   constructor(
     private readonly liveness: SelfLiveness,
@@ -36,11 +40,31 @@ export class LapseGate {
     private readonly metrics: PartitionMetrics,
     private readonly log: Logger,
   ) {
-    liveness.onBack(() => {
-      this.released = false;
+    liveness.onBack(() => this.back());
+  }
+
+  /** How the gate learns, once liveness is back, that the link outlived the lapse (link-guard.ts probe). */
+  confirmLinkWith(confirm: () => Promise<unknown>): void {
+    this.confirmLink = confirm;
+  }
+
+  /**
+   * Liveness is back. An adopter may have taken the session during the lapse, and the broker's
+   * close of our connection can reach us after this moment: a chaos run's routing node went on
+   * with what it had parked 150 ms before its link reported the close, and wrote 1,332 commands
+   * the adopter also wrote (docs §5.13). So parked messages wait until the link has answered a
+   * ping (or closed: that close still counts as one while lapsed).
+   */
+  private back(): void {
+    this.released = false;
+    const resume = (): void => {
+      this.confirming = false;
       this.closesWhenBack = this.closes;
       this.flush();
-    });
+    };
+    if (this.confirmLink === undefined) return resume();
+    this.confirming = true;
+    void this.confirmLink().then(resume, resume);
   }
 
   /**
@@ -52,7 +76,7 @@ export class LapseGate {
    */
   park(retry: () => void, error?: unknown, dropped?: () => void): boolean {
     const silent = error instanceof Error && error.message === 'Command timed out';
-    if (this.released || (!this.liveness.lapsed && !silent)) return false;
+    if (this.released || (!this.liveness.lapsed && !this.confirming && !silent)) return false;
     if (this.leftSince(this.closesWhenBack)) {
       this.metrics.count('parked_dropped');
       dropped?.();
@@ -87,7 +111,7 @@ export class LapseGate {
 
   /** The link that delivered the parked messages closed: the broker redelivers them. */
   dropAll(): void {
-    if (this.liveness.lapsed) this.closes += 1;
+    if (this.liveness.lapsed || this.confirming) this.closes += 1;
     if (this.parked.length === 0) return;
     this.log.warn({ messages: this.parked.length }, 'parked messages left to the broker to redeliver');
     const parked = this.parked;
@@ -110,6 +134,8 @@ export class LapseGate {
   }
 
   private flush(): void {
+    // Liveness back, link not yet confirmed: back() flushes once it is.
+    if (this.confirming) return;
     clearTimeout(this.timer);
     const parked = this.parked;
     this.parked = [];

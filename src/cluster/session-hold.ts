@@ -1,4 +1,5 @@
 import type { LinkGuard } from '../bridge/link-guard.js';
+import { TUNING } from '../config/tuning.js';
 import type { PartitionMetrics } from '../observability/partition-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { LapseGate } from './lapse-gate.js';
@@ -29,6 +30,8 @@ export function holdSessionWhileLapsed(
     metrics.count('session_taken_over');
     hold('session taken over');
   });
+  // Back from a lapse, parked messages wait for the link to prove it outlived it (lapse-gate.ts).
+  gate.confirmLinkWith(() => guard.probe(TUNING.linkProbeMs));
   guard.onClose(() => {
     // What it parked came over this connection: the broker redelivers it, maybe to an adopter.
     gate.dropAll();

@@ -27,6 +27,11 @@ export const TUNING = Object.freeze({
   unheardOwnerMs: 2000,
   /** Finished marks are shortened together at most this long after their outcome. */
   finishedMarkBatchMs: 50,
+  /**
+   * Back from a lapse, the longest wait for the MQTT link to answer a ping before parked messages
+   * go on (lapse-gate.ts): a broker too slow to answer says nothing about a takeover.
+   */
+  linkProbeMs: 2000,
   /** Re-assert retries after Redis comes back: exponential from here... */
   reassertRetryBaseMs: 250,
   /** ...up to this. */
