@@ -81,6 +81,9 @@ export class CommandRouter {
   /** The head of a charge point's line: settles once it has left this node (station-order.ts). */
   private start(cid: string, item: Routed): Promise<void> | undefined {
     const { message, delivery } = item;
+    // An adopted session went back to its node, which the broker now hands this message (§5.8):
+    // routed from here too, the two copies race to the owner (a chaos run: 4 reordered).
+    if (withdrawn(delivery)) return undefined;
     const session = this.local.lookup(cid);
     if (session !== undefined) {
       const held = this.cluster && this.moves.check(cid, item, undefined);
@@ -113,9 +116,9 @@ export class CommandRouter {
         return;
       }
     }
-    // The link may have closed while lapsed during the lookup: then it is the broker's again (§5.13).
+    // The lookup may have outlived its link (closed while lapsed) or its adopted session (§5.8, §5.13).
     const parkedNow = cached ? undefined : parkAtHead(cluster.gate, delivery, () => this.start(cid, item));
-    if (parkedNow !== undefined) return parkedNow;
+    if (parkedNow !== undefined || withdrawn(delivery)) return parkedNow;
     const session = this.local.lookup(cid);
     const remote = session === undefined && owner?.nodeId !== this.nodeId ? owner : undefined;
     const held =

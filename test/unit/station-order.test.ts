@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { StationOrder } from '../../src/cluster/station-order.js';
-import { metric, rig, settle } from '../harness/router-rig.js';
+import { call, metric, rig, settle } from '../harness/router-rig.js';
 
 describe('per-charge-point order on the routing node', () => {
   it('a later lookup answered first does not overtake the one still waiting on Redis', async () => {
@@ -21,6 +21,30 @@ describe('per-charge-point order on the routing node', () => {
     assert.deepEqual(t.left, ['b:c1', 'b:c2', 'b:c3']);
     assert.equal(t.r.pendingCount, 3); // all three forwarded, none still in a line
     assert.equal(await metric(t.registry, 'ocpp_gateway_route_order_held'), 0);
+  });
+
+  it('an adopted session that went back to its node: what it delivered is not routed from here any more', async () => {
+    // An adopter routes the copies of c1 and c2 (Delivery.live): c1's lookup is slow, c2 waits behind.
+    const t = rig();
+    let live = true;
+    const released: string[] = [];
+    const adopted = (id: string) => ({
+      ack: () => undefined,
+      redelivered: true,
+      release: () => released.push(id),
+      live: () => live,
+    });
+    t.hold(true);
+    t.r.route('cp', call('c1'), adopted('c1'));
+    t.r.route('cp', call('c2'), adopted('c2'));
+    await settle();
+    // The node takes its session back: the broker hands it c1 and c2, which it routes in order.
+    // Forwarded from here as well, c2 raced the node's c1 to the owner (a chaos run: 4 reordered).
+    live = false;
+    t.held[0]?.answer(t.owner);
+    await settle();
+    assert.deepEqual([t.left, released], [[], ['c1', 'c2']]);
+    assert.equal(t.r.pendingCount, 0);
   });
 
   it('a cache hit waits behind a retry that asks the registry after 0 receivers', async () => {
