@@ -51,7 +51,7 @@ export class LapseGate {
   /**
    * Liveness is back. An adopter may have taken the session during the lapse, and the broker's
    * close of our connection can reach us after this moment: a chaos run's routing node went on
-   * with what it had parked 150 ms before its link reported the close, and wrote 1,332 commands
+   * with what it had parked 111 ms before its link reported the close, and wrote 1,332 commands
    * the adopter also wrote (docs §5.13). So parked messages wait until the link has answered a
    * ping (or closed: that close still counts as one while lapsed).
    */
