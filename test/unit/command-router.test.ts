@@ -3,16 +3,15 @@ import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import type { UpstreamPublisher } from '../../src/bridge/upstream-publisher.js';
 import { CommandRouter, type RouterCluster } from '../../src/cluster/command-router.js';
-import { LapseGate } from '../../src/cluster/lapse-gate.js';
+import type { LapseGate } from '../../src/cluster/lapse-gate.js';
 import { OwnerCache } from '../../src/cluster/owner-cache.js';
 import { OwnerDelivery } from '../../src/cluster/owner-delivery.js';
 import type { RedisLink } from '../../src/cluster/redis-link.js';
 import { RouteBus } from '../../src/cluster/route-bus.js';
-import type { SelfLiveness } from '../../src/cluster/self-liveness.js';
 import { ClusterMetrics } from '../../src/observability/cluster-metrics.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { PartitionMetrics } from '../../src/observability/partition-metrics.js';
 import type { DownstreamMessage } from '../../src/ocpp/message.js';
+import { lapsedGate } from '../harness/lapsed-gate.js';
 import { FakeClock } from '../harness/fake-clock.js';
 
 const ROUTE_TIMEOUT_MS = 5000;
@@ -139,13 +138,7 @@ describe('CommandRouter with a fake clock', () => {
 
   it('releases, not acknowledges, the commands its lapse gate leaves to the broker, and the line goes on', async () => {
     // This node's liveness has lapsed: what needs Redis is parked (docs/architecture.md §5.13).
-    const liveness = {
-      lapsed: true,
-      onBack: () => undefined,
-      confirmed: () => new Promise<void>(() => undefined),
-    } as unknown as SelfLiveness;
-    const log = createLogger({ logLevel: 'silent', nodeId: 'a' });
-    const gate = new LapseGate(liveness, 60_000, new PartitionMetrics(new Registry()), log);
+    const { gate } = lapsedGate('a');
     const t = router(gate);
     const released: string[] = [];
     for (const id of ['c1', 'c2'])

@@ -1,21 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Registry } from 'prom-client';
-import { LapseGate } from '../../src/cluster/lapse-gate.js';
-import type { SelfLiveness } from '../../src/cluster/self-liveness.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { PartitionMetrics } from '../../src/observability/partition-metrics.js';
+import { lapsedGate } from '../harness/lapsed-gate.js';
 
 /** A lapsed node's gate whose link confirmation the test settles by hand. */
-function lapsedGate() {
-  let onBack: () => void = () => undefined;
-  const liveness = {
-    lapsed: true,
-    onBack: (handler: () => void) => (onBack = handler),
-    confirmed: () => new Promise<void>(() => undefined),
-  } as unknown as SelfLiveness;
-  const log = createLogger({ logLevel: 'silent', nodeId: 'gate' });
-  const gate = new LapseGate(liveness, 60_000, new PartitionMetrics(new Registry()), log);
+function lapsedGateConfirming() {
+  const { gate, back } = lapsedGate('gate');
   let confirm: () => void = () => undefined;
   gate.confirmLinkWith(() => new Promise<void>((resolve) => (confirm = resolve)));
   const events: string[] = [];
@@ -25,10 +14,6 @@ function lapsedGate() {
       undefined,
       () => events.push(`dropped ${name}`),
     );
-  const back = (): void => {
-    (liveness as { lapsed: boolean }).lapsed = false;
-    onBack();
-  };
   return { gate, events, park, back, confirm: () => confirm() };
 }
 
@@ -36,7 +21,7 @@ const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('LapseGate: back from a lapse, the link must prove it outlived it (docs/architecture.md §5.13)', () => {
   it('parked messages go on only once the link has answered, and what comes meanwhile waits behind them', async () => {
-    const { events, park, back, confirm } = lapsedGate();
+    const { events, park, back, confirm } = lapsedGateConfirming();
     assert.equal(park('m1'), true);
     back();
     await flush();
@@ -49,7 +34,7 @@ describe('LapseGate: back from a lapse, the link must prove it outlived it (docs
   });
 
   it('a link close reported after liveness came back, before the link answered, counts as one while lapsed', async () => {
-    const { gate, events, park, back, confirm } = lapsedGate();
+    const { gate, events, park, back, confirm } = lapsedGateConfirming();
     const epoch = gate.epoch; // m1 came over the link before the lapse
     park('m1');
     back();

@@ -3,14 +3,11 @@ import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import type { UpstreamPublisher, GatewayErrorReply } from '../../src/bridge/upstream-publisher.js';
 import { OwnerDelivery } from '../../src/cluster/owner-delivery.js';
-import { LapseGate } from '../../src/cluster/lapse-gate.js';
-import type { SelfLiveness } from '../../src/cluster/self-liveness.js';
 import { MARKS_UNAVAILABLE, type SentMarks } from '../../src/cluster/sent-marks.js';
 import type { Session } from '../../src/edge/session/session.js';
 import { ClusterMetrics } from '../../src/observability/cluster-metrics.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { PartitionMetrics } from '../../src/observability/partition-metrics.js';
 import type { Ack, DownstreamMessage } from '../../src/ocpp/message.js';
+import { lapsedGate } from '../harness/lapsed-gate.js';
 import { V16 } from '../../src/ocpp/versions/v16.js';
 
 const WRITER = 'node-a|run1';
@@ -61,14 +58,7 @@ const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
  * written-mark take fails (Redis silent), every later one succeeds. `back()` ends the lapse.
  */
 function lapsedOwner() {
-  let onBack: () => void = () => undefined;
-  const liveness = {
-    lapsed: true,
-    onBack: (handler: () => void) => (onBack = handler),
-    confirmed: () => new Promise<void>(() => undefined),
-  } as unknown as SelfLiveness;
-  const log = createLogger({ logLevel: 'silent', nodeId: 'owner' });
-  const gate = new LapseGate(liveness, 60_000, new PartitionMetrics(new Registry()), log);
+  const { gate, back } = lapsedGate('owner');
   const takes: string[] = [];
   const abandoned: string[] = [];
   const fake = {
@@ -83,10 +73,6 @@ function lapsedOwner() {
   } as unknown as SentMarks;
   const { s, delivered } = session();
   const owner = new OwnerDelivery(publisher().p, fake, new ClusterMetrics(new Registry()), gate);
-  const back = (): void => {
-    (liveness as { lapsed: boolean }).lapsed = false;
-    onBack();
-  };
   return { gate, takes, abandoned, s, delivered, owner, back };
 }
 
