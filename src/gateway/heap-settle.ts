@@ -6,8 +6,6 @@ import type { Logger } from '../observability/logger.js';
 export interface HeapReading {
   /** Heap bytes committed: what the heap holds of the process's memory. */
   readonly committed: number;
-  /** Heap bytes in objects, live or not yet collected. */
-  readonly used: number;
   /** Bytes allocated in the young generation since the last scavenge emptied it. */
   readonly youngUsed: number;
   /** What the young generation takes before its next scavenge (used + available). */
@@ -15,12 +13,10 @@ export interface HeapReading {
 }
 
 export function readHeap(): HeapReading {
-  const heap = getHeapStatistics();
   const young = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
   const youngUsed = young?.space_used_size ?? 0;
   return {
-    committed: heap.total_heap_size,
-    used: heap.used_heap_size,
+    committed: getHeapStatistics().total_heap_size,
     youngUsed,
     youngCapacity: youngUsed + (young?.space_available_size ?? 0),
   };

@@ -15,7 +15,7 @@ const MIB = 1024 * 1024;
 
 /** A heap the test moves by hand, and a collection that leaves `leaveCommitted` committed. */
 function rig(quietS: number, leaveCommitted = 20 * MIB) {
-  const heap = { committed: 20 * MIB, used: 15 * MIB, youngUsed: 0, youngCapacity: 16 * MIB };
+  const heap = { committed: 20 * MIB, youngUsed: 0, youngCapacity: 16 * MIB };
   const lines: Array<{ fields: Record<string, unknown>; message: string }> = [];
   const log = {
     info: (fields: Record<string, unknown>, message: string) => lines.push({ fields, message }),
@@ -93,7 +93,7 @@ describe('HeapSettle', () => {
   });
 
   it('counts what filled the young generation across a scavenge', () => {
-    const last = { committed: 0, used: 0, youngUsed: 3 * MIB, youngCapacity: 4 * MIB };
+    const last = { committed: 0, youngUsed: 3 * MIB, youngCapacity: 4 * MIB };
     assert.equal(allocatedBetween(last, { ...last, youngUsed: 3 * MIB + 10 }), 10);
     assert.equal(allocatedBetween(last, { ...last, youngUsed: 100 }), 1 * MIB + 100);
   });
