@@ -1,10 +1,10 @@
 import type { UpstreamPublisher } from '../bridge/upstream-publisher.js';
 import { withdrawn, type Delivery, type DownstreamMessage } from '../ocpp/message.js';
+import { undeliverableAnswerer, type AnswerUndeliverable } from './router-reply.js';
 import type { LocalSessions } from '../edge/session/session-table.js';
 import { TUNING } from '../config/tuning.js';
 import { EnvelopeEncodeError } from '../errors.js';
 import { RateLimitedWarn } from '../observability/rate-limited-warn.js';
-import { routeResult } from '../observability/cluster-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
 import type { OwnerDelivery } from './owner-delivery.js';
@@ -42,6 +42,8 @@ export class CommandRouter {
   private readonly lookupFailed: RateLimitedWarn;
   private readonly sendFailed: RateLimitedWarn;
   private readonly unowned: UnownedRedelivery;
+  /** Settles once the reply is out and acknowledged: a line waits for it (router-reply.ts). */
+  private readonly undeliverable: AnswerUndeliverable;
   private arrivals = 0;
 
   constructor(options: CommandRouterOptions) {
@@ -56,6 +58,7 @@ export class CommandRouter {
     const every = TUNING.routingWarnIntervalMs;
     this.lookupFailed = new RateLimitedWarn(this.log, 'owner lookup failed: commands unroutable', every);
     this.sendFailed = new RateLimitedWarn(this.log, 'route bus send failed: commands unroutable', every);
+    this.undeliverable = undeliverableAnswerer(this.publisher, this.cluster?.metrics);
     this.unowned = new UnownedRedelivery(this.owner.marks, this.publisher, this.cluster?.metrics);
   }
 
@@ -75,7 +78,7 @@ export class CommandRouter {
 
   /** Into the charge point's line (station-order.ts); past a cap the command is answered at once. */
   private enter(cid: string, item: Routed): void {
-    if (!this.order.enter(cid, item)) this.undeliverable(cid, item.message, 'queue_full', item.delivery);
+    if (!this.order.enter(cid, item)) void this.undeliverable(cid, item.message, 'queue_full', item.delivery);
   }
 
   /** The head of a charge point's line: settles once it has left this node (station-order.ts). */
@@ -90,7 +93,7 @@ export class CommandRouter {
       if (held) return held;
       this.cluster?.metrics.routed.labels('local').inc();
       this.owner.deliver(session, message, delivery);
-    } else if (this.cluster === undefined) this.undeliverable(cid, message, 'offline', delivery);
+    } else if (this.cluster === undefined) void this.undeliverable(cid, message, 'offline', delivery);
     else {
       const parked = parkAtHead(this.cluster.gate, delivery, () => this.start(cid, item));
       return parked ?? this.forward(this.cluster, cid, item);
@@ -112,8 +115,7 @@ export class CommandRouter {
         const parked = parkAtHead(cluster.gate, delivery, () => this.start(cid, item), error);
         if (parked !== undefined) return parked;
         this.lookupFailed.note(error, { cpId: cid });
-        this.undeliverable(cid, message, 'unroutable', delivery);
-        return;
+        return this.undeliverable(cid, message, 'unroutable', delivery);
       }
     }
     // The lookup may have outlived its link (closed while lapsed) or its adopted session (§5.8, §5.13).
@@ -126,14 +128,18 @@ export class CommandRouter {
     if (held !== undefined) return held;
     if (remote === undefined) {
       // Our own entry, or none: the charge point may have connected here meanwhile.
-      const offline = (): void => this.undeliverable(cid, message, 'offline', delivery);
+      const offline = () => this.undeliverable(cid, message, 'offline', delivery);
       if (session !== undefined) this.owner.deliver(session, message, delivery);
       else await this.unowned.answer(cid, item, owner, offline);
       return;
     }
     if (!cached) cluster.cache.set(cid, remote);
     const entry: Forwarded = { ...item, cid, owner: remote, startedAt: this.clock.now(), timer: undefined };
-    const ref = this.pending.add(entry, cluster.routeTimeoutMs, (expired) => this.fail(expired, 'timeout'));
+    const ref = this.pending.add(
+      entry,
+      cluster.routeTimeoutMs,
+      (expired) => void this.fail(expired, 'timeout'),
+    );
     try {
       const envelope = deliverEnvelope(this.nodeId, ref, cid, remote.epoch, redelivered, message);
       // A fresh owner reaching nobody may be resubscribing after a Redis restart (route-bus.ts).
@@ -142,7 +148,7 @@ export class CommandRouter {
       // Nobody subscribed on the owner's channel: its node is gone (docs/architecture.md §5.4). A cached
       // owner may just be out of date: ask the registry once (still at the head of its line).
       if (receivers === 0 && cached) await this.retry(ref, cluster);
-      else if (receivers === 0) this.fail(ref, 'offline');
+      else if (receivers === 0) await this.fail(ref, 'offline');
     } catch (error) {
       // The command itself cannot be packed: no retry or other node can help it.
       const encodable = !(error instanceof EnvelopeEncodeError);
@@ -154,7 +160,7 @@ export class CommandRouter {
         return parked;
       }
       if (encodable) this.sendFailed.note(error, { cpId: cid, owner: remote.nodeId });
-      this.fail(ref, encodable ? 'unroutable' : 'malformed');
+      await this.fail(ref, encodable ? 'unroutable' : 'malformed');
     }
   }
 
@@ -172,7 +178,7 @@ export class CommandRouter {
     this.cluster.metrics.routed.labels('stale').inc();
     this.cluster.cache.forget(entry.cid);
     if (entry.refused === true) {
-      this.undeliverable(entry.cid, entry.message, 'offline', entry.delivery);
+      void this.undeliverable(entry.cid, entry.message, 'offline', entry.delivery);
       return;
     }
     // Back to its arrival place in its line; what came after it waits behind (move-fence.ts, §5.14).
@@ -208,7 +214,7 @@ export class CommandRouter {
     for (const [ref, entry] of this.pending.heldBy(nodeId)) {
       // A CALL the owner may still write is fenced first (docs/architecture.md §5.13).
       const verdict = entry.message.type === 2 ? this.cluster?.lostVerdict : undefined;
-      const fail = (): void => this.fail(ref, 'node_lost');
+      const fail = (): void => void this.fail(ref, 'node_lost');
       entry.ownerLost = true;
       if (verdict === undefined) fail();
       else verdict.judge(entry, ref, () => this.pending.get(ref) === entry, fail);
@@ -223,28 +229,15 @@ export class CommandRouter {
    */
   failAll(reason: GatewayReason): void {
     for (const [cid, waiting] of this.order.takeWaiting())
-      this.undeliverable(cid, waiting.message, reason, waiting.delivery);
+      void this.undeliverable(cid, waiting.message, reason, waiting.delivery);
     for (const ref of this.pending.refs())
-      this.fail(ref, this.pending.get(ref)?.ownerLost ? 'node_lost' : reason);
+      void this.fail(ref, this.pending.get(ref)?.ownerLost ? 'node_lost' : reason);
   }
 
-  private fail(ref: number, reason: GatewayReason): void {
+  private fail(ref: number, reason: GatewayReason): Promise<void> | undefined {
     const entry = this.pending.take(ref);
-    if (entry === undefined) return;
+    if (entry === undefined) return undefined;
     const { cid, message, delivery, owner } = entry;
-    this.undeliverable(cid, message, reason, delivery, epochProtoVer(owner.epoch));
-  }
-
-  private undeliverable(
-    cid: string,
-    msg: DownstreamMessage,
-    reason: GatewayReason,
-    delivery: Delivery,
-    protoVer?: string,
-  ): void {
-    if (withdrawn(delivery)) return; // its session is another node's again (Delivery.live)
-    this.cluster?.metrics.routed.labels(routeResult(reason)).inc();
-    const action = msg.type === 2 ? msg.action : undefined;
-    this.publisher.undelivered(cid, msg.type, msg.uniqueId, action, reason, delivery.ack, protoVer);
+    return this.undeliverable(cid, message, reason, delivery, epochProtoVer(owner.epoch));
   }
 }

@@ -32,7 +32,8 @@ export class UnownedRedelivery {
     { message, delivery }: { message: DownstreamMessage; delivery: Delivery },
     /** This node's own entry, if any: its epoch names the version (registry.ts). */
     owner: Owner | undefined,
-    offline: () => void,
+    /** Answers `offline`; settles once the reply is out (command-router.ts `undeliverable`). */
+    offline: () => Promise<void> | undefined,
   ): Promise<void> {
     const { marks } = this;
     const protoVer = owner === undefined ? undefined : epochProtoVer(owner.epoch);

@@ -17,7 +17,7 @@ import { FakeClock } from '../harness/fake-clock.js';
 const ROUTE_TIMEOUT_MS = 5000;
 
 /** A router whose owner is always node `b` (a live node that never answers unless told). */
-function router(gate?: LapseGate) {
+function router(gate?: LapseGate, heldReplies?: Array<() => void>) {
   const clock = new FakeClock();
   const outcomes: string[] = [];
   let acks = 0;
@@ -25,7 +25,9 @@ function router(gate?: LapseGate) {
   const publisher = {
     undelivered: (...args: [string, number, string, unknown, string, (() => void)?]) => {
       outcomes.push(args[4]);
-      args[5]?.();
+      const ack = args[5];
+      if (heldReplies !== undefined && ack !== undefined) heldReplies.push(ack);
+      else ack?.();
     },
   } as unknown as UpstreamPublisher;
   const sent: unknown[] = [];
@@ -34,7 +36,9 @@ function router(gate?: LapseGate) {
   } as unknown as RedisLink;
   const metrics = new ClusterMetrics(new Registry());
   const log = createLogger({ logLevel: 'silent', nodeId: 'a' });
-  const owner = { current: { nodeId: 'b', epoch: 'e' } };
+  const owner: { current: { nodeId: string; epoch: string } | undefined } = {
+    current: { nodeId: 'b', epoch: 'e' },
+  };
   const cluster: RouterCluster = {
     registry: {
       lookup: () => Promise.resolve(owner.current),
@@ -61,6 +65,26 @@ const reset: DownstreamMessage = { type: 2, uniqueId: 'c1', action: 'Reset', pay
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('CommandRouter with a fake clock', () => {
+  it("holds a charge point's line until its error reply is out and acknowledged", async () => {
+    // The reply waits in the publish backlog; were the next command routed meanwhile and this
+    // message then handed back unacknowledged (an adopted session given back), the node holding
+    // the session would write it after the next one (a chaos run: 637 reordered).
+    const replies: Array<() => void> = [];
+    const t = router(undefined, replies);
+    t.owner.current = undefined; // nobody owns the charge point: `offline`
+    t.r.route('cp', reset, { ack: t.ack, redelivered: false });
+    t.r.route('cp', { ...reset, uniqueId: 'c2' }, { ack: t.ack, redelivered: false });
+    await settle();
+    assert.deepEqual([t.outcomes, t.acks()], [['offline'], 0], "c2 waits behind c1's reply");
+    replies.shift()?.(); // c1's reply acknowledged by the broker
+    await settle();
+    assert.deepEqual([t.outcomes, t.acks()], [['offline', 'offline'], 1]);
+    replies.shift()?.();
+    await settle();
+    assert.equal(t.acks(), 2);
+    assert.equal(t.r.pendingCount, 0);
+  });
+
   it('answers a forwarded command `timeout` exactly at the route timeout, once, and leaves no timer', async () => {
     const t = router();
     t.r.route('cp', reset, { ack: t.ack, redelivered: false });
