@@ -14,8 +14,8 @@ const ID_SPACE = 65_535;
  * next of its 65,535 ids without looking at what is in flight ([MQTT-2.2.1-3] forbids it). The
  * inbox took the new message for the broker's copy of the one in flight and dropped it: it waited
  * in the broker until the next reconnect (the chaos run's 643-command burst, written 14 s late and
- * after later commands; in-flight-ids.ts). A copy carries DUP 1 and the same topic and payload; a
- * DUP 0 message under an id in flight is handed out like any other.
+ * after later commands; in-flight-ids.ts). A copy has the same id, topic and payload; another
+ * message under an id in flight is handed out like any other.
  */
 describe('Inbox: a broker that reuses a packet id still in flight', () => {
   let broker: Mosquitto;

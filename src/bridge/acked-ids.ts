@@ -8,13 +8,15 @@ export function fingerprint(topic: string, payload: Buffer): number {
 
 /**
  * Packet ids this client has PUBACKed, with the fingerprint of the message each acknowledged
- * (bridge/inbox.ts). The broker sends a message again only on a new connection and only with DUP
- * set [MQTT-4.4.0-1], and does so when it has not read our PUBACK: sent just before a reconnect,
- * it may have been read first; sent just before the connection broke (the broker stopped after
- * our PUBACK left and before it read it), it was lost. Either way the copy is the message already
- * handled, not a new one: a new message under a reused id comes with DUP 0, or, with DUP 1, would
- * have to carry the same topic and payload (the same command, UniqueId included). At most one
- * entry per id (65,535), replaced when the id is acknowledged again.
+ * (bridge/inbox.ts). The broker sends a message again only on a new connection, with DUP set
+ * [MQTT-4.4.0-1] (mosquitto not always: below), and does so when it has not read our PUBACK:
+ * sent just before a reconnect, it may have been read first; sent just before the connection
+ * broke (the broker stopped after our PUBACK left and before it read it), it was lost. Either way
+ * the copy is the message already handled, not a new one: a new message under a reused id would
+ * have to carry the same topic and payload (the same command, UniqueId included). The DUP flag is
+ * not asked: mosquitto stopped by SIGTERM can send a message after saving it as still queued, and
+ * sends it again with DUP 0 once restarted (in-flight-ids.ts). At most one entry per id (65,535),
+ * replaced when the id is acknowledged again.
  */
 export class AckedIds {
   /** PUBACKed on this connection: the broker reads them after anything it sent before. */
@@ -39,12 +41,12 @@ export class AckedIds {
    * on this connection answers it), or `lost` (a copy; our PUBACK went with the old connection
    * and must be sent again). Any PUBLISH under an id ends the id's entry.
    */
-  classify(id: number, dup: boolean, print: () => number): 'new' | 'pending' | 'lost' {
+  classify(id: number, print: () => number): 'new' | 'pending' | 'lost' {
     const now = this.current.get(id);
     const before = this.earlier.get(id);
     this.current.delete(id);
     this.earlier.delete(id);
-    if (!dup || (now === undefined && before === undefined)) return 'new';
+    if (now === undefined && before === undefined) return 'new';
     const mine = print();
     if (now === mine) return 'pending';
     return before === mine ? 'lost' : 'new';

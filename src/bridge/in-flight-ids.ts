@@ -15,16 +15,22 @@ export interface InFlight {
  * (bridge/inbox.ts), kept so that the broker's copy of one, sent again after a reconnect, is not
  * handled a second time.
  *
- * An id in flight does not make every PUBLISH under it a copy. A copy carries DUP 1
- * ([MQTT-3.3.1-1]), so a DUP 0 PUBLISH is a new message whatever its id. And a broker may reuse an
- * id still unacknowledged here: [MQTT-2.2.1-3] forbids it, but mosquitto takes the next of its
- * 65,535 ids without looking at what is in flight, so at 2,000 commands/s an id comes round again
- * every 33 s, while a command that waits for Redis or for its charge point can stay in flight
- * longer. Taken for a copy, such a new command was dropped and waited in the broker until the next
- * reconnect, and was then written after the station's later commands (the chaos run's 643- and
- * 646-command bursts, docs/architecture.md §5.14). So a copy is a DUP 1 PUBLISH with the topic and
- * payload of a message in flight under its id; several messages may be in flight under one id,
- * each acknowledged on its own.
+ * An id in flight does not make every PUBLISH under it a copy: a broker may reuse an id still
+ * unacknowledged here. [MQTT-2.2.1-3] forbids it, but mosquitto takes the next of its 65,535 ids
+ * without looking at what is in flight, so at 2,000 commands/s an id comes round again every 33 s,
+ * while a command that waits for Redis or for its charge point can stay in flight longer. Taken
+ * for a copy, such a new command was dropped and waited in the broker until the next reconnect,
+ * and was then written after the station's later commands (the chaos run's 643- and 646-command
+ * bursts, docs/architecture.md §5.14). So a copy is a PUBLISH with the topic and payload of a
+ * message in flight under its id; several messages may be in flight under one id, each
+ * acknowledged on its own.
+ *
+ * The DUP flag does not decide it. A copy should carry DUP 1 ([MQTT-3.3.1-1]), but mosquitto
+ * stopped by SIGTERM can write a message to a client after it saved its persistence file with
+ * the message still queued; restarted, it sends the message again as never sent, DUP 0 (a chaos
+ * run: a command written twice, bench/RESULTS.md "Run M"). And an identical PUBLISH that really is
+ * new is the same OCPP message again: OCPP-J (1.6 §4.1.3, 2.0.1 §4.2.1) gives every CALL its own
+ * UniqueId, so the same topic and payload are the same command, already in hand here.
  */
 export class InFlightIds {
   private readonly byId = new Map<number, InFlight | InFlight[]>();
@@ -49,13 +55,12 @@ export class InFlightIds {
   }
 
   /** Whether a PUBLISH is the broker's copy of a message in flight here. */
-  isCopy(id: number, dup: boolean, topic: string, payload: Buffer): boolean {
-    return this.copyOf(id, dup, topic, payload) !== undefined;
+  isCopy(id: number, topic: string, payload: Buffer): boolean {
+    return this.copyOf(id, topic, payload) !== undefined;
   }
 
   /** The message in flight that a PUBLISH is the broker's copy of, if any. */
-  copyOf(id: number, dup: boolean, topic: string, payload: Buffer): InFlight | undefined {
-    if (!dup) return undefined;
+  copyOf(id: number, topic: string, payload: Buffer): InFlight | undefined {
     const present = this.byId.get(id);
     if (present === undefined) return undefined;
     const same = (e: InFlight): boolean => e.topic === topic && e.payload.equals(payload);

@@ -173,14 +173,14 @@ export class Inbox {
     const id = packet.qos > 0 ? packet.messageId : undefined;
     if (id !== undefined) {
       // The broker's copy of a message still being handled here: the first copy answers for both.
-      const first = this.handling.copyOf(id, packet.dup, topic, payload);
+      const first = this.handling.copyOf(id, topic, payload);
       if (first !== undefined) {
         first.copiedOn = this.connection;
         return;
       }
       if (this.handling.has(id)) this.reused.note(undefined, { id, topic });
       // Or of one already acknowledged whose PUBACK the broker had not read: sent again if lost.
-      const copy = this.acked.classify(id, packet.dup, () => fingerprint(topic, payload));
+      const copy = this.acked.classify(id, () => fingerprint(topic, payload));
       const client = this.client as unknown as PacketSender | undefined;
       if (copy === 'lost' && client !== undefined) this.puback(client, id, fingerprint(topic, payload));
       if (copy !== 'new') return;
