@@ -166,21 +166,25 @@ export class CommandRouter {
 
   /** The owner's `reply` envelope. */
   outcome(ref: number, outcome: 'done' | 'stale'): void {
+    const { cluster } = this;
+    if (cluster !== undefined && outcome === 'stale' && this.pending.get(ref)?.refused === true) {
+      // `stale` a second time: answered, never routed a third time; what follows waits for the reply.
+      return this.pending.takeAnswered(ref, ({ cid, message, delivery }) => {
+        cluster.metrics.routed.labels('stale').inc();
+        cluster.cache.forget(cid);
+        return this.undeliverable(cid, message, 'offline', delivery);
+      });
+    }
     const entry = this.pending.take(ref);
-    if (entry === undefined || this.cluster === undefined) return;
+    if (entry === undefined || cluster === undefined) return;
     if (outcome === 'done') {
-      this.cluster.metrics.routed.labels('forwarded').inc();
-      this.cluster.metrics.routeRoundTrip.observe((this.clock.now() - entry.startedAt) / 1000);
-      entry.delivery.ack();
-      return;
+      cluster.metrics.routed.labels('forwarded').inc();
+      cluster.metrics.routeRoundTrip.observe((this.clock.now() - entry.startedAt) / 1000);
+      return entry.delivery.ack();
     }
     // The session we addressed is gone (takeover or reconnect since the lookup): look again once.
-    this.cluster.metrics.routed.labels('stale').inc();
-    this.cluster.cache.forget(entry.cid);
-    if (entry.refused === true) {
-      void this.undeliverable(entry.cid, entry.message, 'offline', entry.delivery);
-      return;
-    }
+    cluster.metrics.routed.labels('stale').inc();
+    cluster.cache.forget(entry.cid);
     // Back to its arrival place in its line; what came after it waits behind (move-fence.ts, §5.14).
     this.enter(entry.cid, routedAgain(entry, true));
   }
@@ -234,10 +238,13 @@ export class CommandRouter {
       void this.fail(ref, this.pending.get(ref)?.ownerLost ? 'node_lost' : reason);
   }
 
+  /** Answers a pending forward; its charge point's next commands wait until the reply is out. */
   private fail(ref: number, reason: GatewayReason): Promise<void> | undefined {
-    const entry = this.pending.take(ref);
-    if (entry === undefined) return undefined;
-    const { cid, message, delivery, owner } = entry;
-    return this.undeliverable(cid, message, reason, delivery, epochProtoVer(owner.epoch));
+    let answered: Promise<void> | undefined;
+    this.pending.takeAnswered(ref, ({ cid, message, delivery, owner }) => {
+      answered = this.undeliverable(cid, message, reason, delivery, epochProtoVer(owner.epoch));
+      return answered;
+    });
+    return answered;
   }
 }

@@ -21,6 +21,8 @@ export class PendingForwards {
   /** Per charge point, the references of its pending forwards (one or a few). */
   private readonly byCid = new Map<string, number[]>();
   private readonly fences = new Map<string, Fence[]>();
+  /** Per charge point, error replies to its forwards not out yet (see {@link takeAnswered}). */
+  private readonly answering = new Map<string, number>();
   private nextRef = 0;
 
   constructor(
@@ -66,6 +68,31 @@ export class PendingForwards {
   }
 
   /**
+   * Takes the forward, which `answer` answers here (an error reply), and keeps its charge point's
+   * fences shut until that reply is out and the command acknowledged. Opened at once, the next
+   * command was written while this one's MQTT message was still unacknowledged; when the node then
+   * died, the broker handed this one out again and it was written after its successor (a chaos
+   * run: a second `stale` answered `offline`, the routing node killed 6 s later, 2 reordered,
+   * docs/architecture.md §5.14).
+   */
+  takeAnswered(ref: number, answer: (entry: Forwarded) => Promise<void> | undefined): void {
+    const entry = this.entries.get(ref);
+    if (entry === undefined) return;
+    const { cid } = entry;
+    this.answering.set(cid, (this.answering.get(cid) ?? 0) + 1);
+    this.take(ref);
+    const out = (): void => {
+      const left = (this.answering.get(cid) ?? 1) - 1;
+      if (left === 0) this.answering.delete(cid);
+      else this.answering.set(cid, left);
+      this.reopen(cid);
+    };
+    const answered = answer(entry);
+    if (answered === undefined) out();
+    else void answered.then(out, out);
+  }
+
+  /**
    * Settles once no forward of `cid` is pending to another owner than `owner` (node and session
    * epoch; `undefined`: any forward at all, the charge point is local now), nor, given `before`,
    * one that arrived before that rank and was not answered `stale` yet (a `stale` answer would
@@ -91,6 +118,7 @@ export class PendingForwards {
   }
 
   private blocks(cid: string, owner: Owner | undefined, before: number | undefined): boolean {
+    if (this.answering.has(cid)) return true;
     const refs = this.byCid.get(cid);
     if (refs === undefined) return false;
     if (owner === undefined) return true;

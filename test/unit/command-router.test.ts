@@ -85,6 +85,26 @@ describe('CommandRouter with a fake clock', () => {
     assert.equal(t.r.pendingCount, 0);
   });
 
+  it("a forward answered `offline` after its second `stale` holds the station's next one until the reply is out", async () => {
+    // The station moved twice; the routing node was killed before the reply was out, the broker
+    // handed c1 out again and it was written after c2 (a chaos run: 2 reordered).
+    const replies: Array<() => void> = [];
+    const t = router(undefined, replies);
+    t.r.route('cp', reset, { ack: t.ack, redelivered: false });
+    await settle();
+    t.owner.current = { nodeId: 'c', epoch: 'e2' };
+    t.r.outcome(1, 'stale'); // b: the session is gone; routed again, to c
+    await settle();
+    assert.equal(t.sent.length, 2);
+    t.r.outcome(2, 'stale'); // c: gone as well; answered `offline`, the reply not out yet
+    t.r.route('cp', { ...reset, uniqueId: 'c2' }, { ack: t.ack, redelivered: false });
+    await settle();
+    assert.deepEqual([t.outcomes, t.sent.length, t.acks()], [['offline'], 2, 0], "c2 waits for c1's reply");
+    replies.shift()?.();
+    await settle();
+    assert.deepEqual([t.sent.length, t.acks()], [3, 1], 'c2 forwarded once the reply is out');
+  });
+
   it('answers a forwarded command `timeout` exactly at the route timeout, once, and leaves no timer', async () => {
     const t = router();
     t.r.route('cp', reset, { ack: t.ack, redelivered: false });
