@@ -28,9 +28,9 @@ export interface InFlight {
  * The DUP flag does not decide it. A copy should carry DUP 1 ([MQTT-3.3.1-1]), but mosquitto
  * stopped by SIGTERM can write a message to a client after it saved its persistence file with
  * the message still queued; restarted, it sends the message again as never sent, DUP 0 (a chaos
- * run: a command written twice, bench/RESULTS.md "Run M"). And an identical PUBLISH that really is
- * new is the same OCPP message again: OCPP-J (1.6 §4.1.3, 2.0.1 §4.2.1) gives every CALL its own
- * UniqueId, so the same topic and payload are the same command, already in hand here.
+ * run: a command written twice, bench/RESULTS.md "Run M"). And an identical PUBLISH that really
+ * is new is the same OCPP message again: OCPP-J ("The message ID", 1.6 and 2.0.1) gives every
+ * CALL its own UniqueId, so the same topic and payload are the same command, already in hand.
  */
 export class InFlightIds {
   private readonly byId = new Map<number, InFlight | InFlight[]>();
