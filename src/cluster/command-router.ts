@@ -167,17 +167,10 @@ export class CommandRouter {
   /** The owner's `reply` envelope. */
   outcome(ref: number, outcome: 'done' | 'stale'): void {
     const { cluster } = this;
-    if (cluster !== undefined && outcome === 'stale' && this.pending.get(ref)?.refused === true) {
-      // `stale` a second time: answered, never routed a third time; what follows waits for the reply.
-      return this.pending.takeAnswered(ref, ({ cid, message, delivery }) => {
-        cluster.metrics.routed.labels('stale').inc();
-        cluster.cache.forget(cid);
-        return this.undeliverable(cid, message, 'offline', delivery);
-      });
-    }
-    const entry = this.pending.take(ref);
+    const entry = this.pending.get(ref);
     if (entry === undefined || cluster === undefined) return;
     if (outcome === 'done') {
+      this.pending.take(ref);
       cluster.metrics.routed.labels('forwarded').inc();
       cluster.metrics.routeRoundTrip.observe((this.clock.now() - entry.startedAt) / 1000);
       return entry.delivery.ack();
@@ -185,6 +178,13 @@ export class CommandRouter {
     // The session we addressed is gone (takeover or reconnect since the lookup): look again once.
     cluster.metrics.routed.labels('stale').inc();
     cluster.cache.forget(entry.cid);
+    if (entry.refused === true) {
+      // `stale` a second time: answered, not routed a third time; what follows waits for the reply.
+      const { cid, message, delivery } = entry;
+      void this.pending.takeAnswered(ref, () => this.undeliverable(cid, message, 'offline', delivery));
+      return;
+    }
+    this.pending.take(ref);
     // Back to its arrival place in its line; what came after it waits behind (move-fence.ts, §5.14).
     this.enter(entry.cid, routedAgain(entry, true));
   }
@@ -240,11 +240,8 @@ export class CommandRouter {
 
   /** Answers a pending forward; its charge point's next commands wait until the reply is out. */
   private fail(ref: number, reason: GatewayReason): Promise<void> | undefined {
-    let answered: Promise<void> | undefined;
-    this.pending.takeAnswered(ref, ({ cid, message, delivery, owner }) => {
-      answered = this.undeliverable(cid, message, reason, delivery, epochProtoVer(owner.epoch));
-      return answered;
-    });
-    return answered;
+    return this.pending.takeAnswered(ref, ({ cid, message, delivery, owner }) =>
+      this.undeliverable(cid, message, reason, delivery, epochProtoVer(owner.epoch)),
+    );
   }
 }

@@ -68,16 +68,19 @@ export class PendingForwards {
   }
 
   /**
-   * Takes the forward, which `answer` answers here (an error reply), and keeps its charge point's
-   * fences shut until that reply is out and the command acknowledged. Opened at once, the next
-   * command was written while this one's MQTT message was still unacknowledged; when the node then
-   * died, the broker handed this one out again and it was written after its successor (a chaos
-   * run: a second `stale` answered `offline`, the routing node killed 6 s later, 2 reordered,
-   * docs/architecture.md §5.14).
+   * Takes the forward, which `answer` answers here (an error reply; its promise is returned), and
+   * keeps its charge point's fences shut until that reply is out and the command acknowledged.
+   * Opened at once, the next command was written while this one's MQTT message was still
+   * unacknowledged; when the node then died, the broker handed this one out again and it was
+   * written after its successor (a chaos run: a second `stale` answered `offline`, the routing
+   * node killed 6 s later, 2 reordered, docs/architecture.md §5.14).
    */
-  takeAnswered(ref: number, answer: (entry: Forwarded) => Promise<void> | undefined): void {
+  takeAnswered(
+    ref: number,
+    answer: (entry: Forwarded) => Promise<void> | undefined,
+  ): Promise<void> | undefined {
     const entry = this.entries.get(ref);
-    if (entry === undefined) return;
+    if (entry === undefined) return undefined;
     const { cid } = entry;
     this.answering.set(cid, (this.answering.get(cid) ?? 0) + 1);
     this.take(ref);
@@ -90,6 +93,7 @@ export class PendingForwards {
     const answered = answer(entry);
     if (answered === undefined) out();
     else void answered.then(out, out);
+    return answered;
   }
 
   /**
