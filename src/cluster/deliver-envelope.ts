@@ -36,14 +36,15 @@ export interface DeliverDeps {
 export function handleDeliver(envelope: Deliver, deps: DeliverDeps): void {
   const { liveness, metrics, stale } = deps;
   const { cid, msg } = envelope;
+  const arrival = stale.arrived();
   // Refused, it is routed again, and what followed it may be here already: that is refused from now on
   // until it is back, and the refusal is answered only after what came before it here (§5.14).
   const refused = (): void => {
-    stale.refused(cid, msg.uniqueId);
+    stale.refused(cid, msg.uniqueId, arrival);
     deps.reply(envelope, 'stale');
   };
   const refuse = (): void => {
-    stale.refused(cid, msg.uniqueId);
+    stale.refused(cid, msg.uniqueId, arrival);
     deps.owner.refuseInLine(cid, () => deps.reply(envelope, 'stale'));
   };
   if (liveness.lapsed) {
@@ -73,6 +74,7 @@ export function handleDeliver(envelope: Deliver, deps: DeliverDeps): void {
   };
   const forward: ForwardedWrite = {
     fence: forwardFence(envelope.from, envelope.ref),
+    overtakes: () => stale.overtakes(cid, arrival),
     refuse: (why) => {
       if (why === 'fenced') metrics.count('deliver_fenced');
       // Left behind (parked, link closed): routed again like any refused command.

@@ -15,6 +15,11 @@ export interface ForwardedWrite {
   readonly fence: string;
   /** Not written: fenced by its sender, or parked and left behind; answers the sender `stale`. */
   refuse(why: 'fenced' | 'dropped'): void;
+  /**
+   * An earlier command of its charge point was refused after this one came, and is not back yet
+   * (stale-lines.ts): written now, this one would reach the station first.
+   */
+  overtakes(): boolean;
 }
 
 /**
@@ -126,6 +131,13 @@ export class OwnerDelivery {
         release();
         return undefined;
       }
+      if (unmarked && forward?.overtakes() === true) {
+        // Refused in its turn as well, it is routed again behind the one before it (§5.14); its
+        // mark, maybe taken, must not make its next copy look written (sent-marks.ts `abandon`).
+        marks.abandon(session.cid, message.uniqueId);
+        refuse('dropped');
+        return undefined;
+      }
       if (holder === MARKS_UNAVAILABLE && this.gate !== undefined) {
         const gate = this.gate;
         // Parked, it keeps its place: its charge point's later CALLs wait until it has left.
@@ -135,7 +147,7 @@ export class OwnerDelivery {
         const retry = (): void => {
           if (waiting !== undefined) this.inProgress.delete(key);
           const again = { ack: ackAll, redelivered, release, linkEpoch };
-          this.deliverInTurn(session, message, again, forward && { fence: forward.fence, refuse }, atHead);
+          this.deliverInTurn(session, message, again, forward && { ...forward, refuse }, atHead);
         };
         // docs/architecture.md §5.13: written here without a mark, it could be written again by an adopter.
         // Left behind, a local command's MQTT message goes back to the broker (bridge/inbox.ts),

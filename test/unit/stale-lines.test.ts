@@ -156,4 +156,62 @@ describe("the owner's `stale` and per-charge-point order (docs/architecture.md Â
     assert.deepEqual(written, ['c24']);
     assert.deepEqual(replies, ['c25 stale', 'c26 stale']);
   });
+  it('a command admitted behind one that is then left behind is refused too, not written before it', async () => {
+    // The chaos run's order-keeping mode (a Redis failover): c19's take timed out and it was parked;
+    // c20 came (liveness not lapsed) and waited for its own take; the MQTT link closed, c19 was
+    // refused and routed again, and c20's take, answered then, wrote c20 before c19 came back.
+    const liveness = {
+      lapsed: false,
+      onBack: () => undefined,
+      confirmed: () => new Promise<void>(() => undefined),
+    };
+    const log = createLogger({ logLevel: 'silent', nodeId: 'owner' });
+    const gate = new LapseGate(
+      liveness as unknown as SelfLiveness,
+      60_000,
+      new PartitionMetrics(new Registry()),
+      log,
+    );
+    let answer20: () => void = () => undefined;
+    let redisBack = false;
+    const abandoned: string[] = [];
+    const marks = {
+      writer: 'node-b|run',
+      lastError: new Error('Command timed out'),
+      take: (_cid: string, uniqueId: string) => {
+        if (redisBack) return Promise.resolve(undefined);
+        if (uniqueId === 'c19') return Promise.resolve(MARKS_UNAVAILABLE);
+        return new Promise<undefined>((resolve) => (answer20 = () => resolve(undefined)));
+      },
+      abandon: (_cid: string, uniqueId: string) => abandoned.push(uniqueId),
+      finished: () => undefined,
+    } as unknown as SentMarks;
+    const owner = new OwnerDelivery({} as UpstreamPublisher, marks, new ClusterMetrics(new Registry()), gate);
+    const written: string[] = [];
+    const session = {
+      cid: 'cp1',
+      epoch: 'e1',
+      deliver: (m: DownstreamMessage) => written.push(m.uniqueId),
+    } as unknown as Session;
+    const { replies, deliver } = ownerNode({ owner, liveness, session });
+    const turn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+    deliver('c19');
+    await turn();
+    deliver('c20');
+    gate.dropAll();
+    await turn();
+    assert.deepEqual(replies, ['c19 stale']);
+    answer20();
+    await turn();
+    assert.deepEqual(written, [], 'c20 written while c19, before it, was being routed again');
+    assert.deepEqual(replies, ['c19 stale', 'c20 stale']);
+    assert.deepEqual(abandoned, ['c20'], "c20's mark, taken, must not make its next copy look written");
+    // Both come back in order and are written; then the line is gone.
+    redisBack = true;
+    deliver('c19');
+    deliver('c20');
+    deliver('c21');
+    await turn();
+    assert.deepEqual(written, ['c19', 'c20', 'c21']);
+  });
 });
