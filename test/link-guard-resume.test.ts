@@ -47,7 +47,7 @@ describe('LinkGuard: a held link resumes with its unacknowledged publishes', () 
       reconnectPeriod: 100,
     });
     client = gw;
-    const guard = new LinkGuard(gw, createLogger({ logLevel: 'silent', nodeId: 'held' }));
+    const guard = new LinkGuard(gw, createLogger({ logLevel: 'silent', nodeId: 'held' }), () => undefined);
     guard.onClose(() => guard.hold());
     // The link drops (a keepalive timeout in a silent cut ends the same way): held, no reconnect.
     gw.stream.destroy();
@@ -70,7 +70,7 @@ describe('LinkGuard: a held link resumes with its unacknowledged publishes', () 
 
   it('probe(): true while the connection reaches the broker, false once another client took the session', async () => {
     const gw = await connect(broker.url, { clientId: 'ocpp-gw-probed', reconnectPeriod: 0 });
-    const guard = new LinkGuard(gw, createLogger({ logLevel: 'silent', nodeId: 'probed' }));
+    const guard = new LinkGuard(gw, createLogger({ logLevel: 'silent', nodeId: 'probed' }), () => undefined);
     assert.equal(await guard.probe(5000), true, 'PINGRESP on a live connection');
     // An adopter connects with the node's client id: the broker closes the node's connection.
     const adopter = await connect(broker.url, { clientId: 'ocpp-gw-probed', reconnectPeriod: 0 });

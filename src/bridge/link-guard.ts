@@ -1,6 +1,6 @@
 import type { IDisconnectPacket, ISubscriptionMap, MqttClient } from 'mqtt';
 import type { Logger } from '../observability/logger.js';
-import { ReleasedPublishes } from './released-publishes.js';
+import { ReleasedPublishes, type Republish } from './released-publishes.js';
 
 /** MQTT 5 §3.14.2.1: the broker closes a connection whose client id another client took. */
 const SESSION_TAKEN_OVER = 0x8e;
@@ -29,9 +29,10 @@ export class LinkGuard {
   constructor(
     private readonly client: MqttClient,
     private readonly log: Logger,
+    republish: Republish,
   ) {
     this.period = client.options.reconnectPeriod ?? 1000;
-    new ReleasedPublishes(client);
+    new ReleasedPublishes(client, republish);
     client.on('disconnect', (packet: IDisconnectPacket) => {
       if (packet.reasonCode !== SESSION_TAKEN_OVER) return;
       log.warn('mqtt session taken over by another client');

@@ -1,4 +1,4 @@
-import { connect, type IConnackPacket, type MqttClient } from 'mqtt';
+import { connect, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -81,8 +81,18 @@ export class MqttLink {
       this.flow.connected(packet.properties?.receiveMaximum, Object.keys(client.outgoing).length),
     );
     this.limits = new BrokerLimits(client, connack);
-    this.guard = new LinkGuard(client, log);
+    this.guard = new LinkGuard(client, log, (publish) => this.publishAgain(publish));
     new RefusalGuard(client, (error) => this.refused(error));
+  }
+
+  /** A QoS 2 publish whose fate the restarted broker contradicted (released-publishes.ts). */
+  private publishAgain(publish: IPublishPacket): void {
+    const { topic, messageId } = publish;
+    this.log.warn({ topic, messageId }, 'broker session contradicts a released publish: published again');
+    const userProperties = publish.properties?.userProperties as UserProperties | undefined;
+    this.publish(topic, String(publish.payload), publish.qos, userProperties, (error) => {
+      if (error !== undefined) this.log.error({ err: error, topic }, 'mqtt publish failed');
+    });
   }
 
   /** One publish failed on purpose, instead of being sent (again): counted and reported. */

@@ -16,13 +16,19 @@ import type { IPublishPacket, MqttClient, Packet } from 'mqtt';
  * received the PUBLISH (§4.3.3 allows either moment), or that took the PUBREL and stopped before
  * its PUBCOMP arrived, gets a second copy (docs/architecture.md §4.3).
  */
+/** Publishes a copy of `publish` as a new message (its own packet id), through the link's flow. */
+export type Republish = (publish: IPublishPacket) => void;
+
 export class ReleasedPublishes {
   /** messageId -> the PUBLISH the broker acknowledged with PUBREC. */
   private readonly released = new Map<number, IPublishPacket>();
   /** QoS 2 PUBLISHes written and not answered yet: a PUBREC moves one to {@link released}. */
   private readonly written = new Map<number, IPublishPacket>();
 
-  constructor(private readonly client: MqttClient) {
+  constructor(
+    private readonly client: MqttClient,
+    private readonly republish: Republish,
+  ) {
     client.on('packetsend', (packet) => this.sent(packet));
     client.on('packetreceive', (packet) => this.received(packet));
   }
@@ -35,6 +41,7 @@ export class ReleasedPublishes {
   private received(packet: Packet): void {
     if (packet.cmd === 'pubrec') {
       const id = packet.messageId ?? -1;
+      if (!this.written.has(id)) this.contradicted(id);
       const publish = this.written.get(id);
       this.written.delete(id);
       // A refusing reason code ends the publish (mqtt.js fails it): nothing to keep.
@@ -45,6 +52,24 @@ export class ReleasedPublishes {
       this.forgetEnded();
       if (packet.sessionPresent !== true) this.sessionLost();
     }
+  }
+
+  /**
+   * A PUBREC for a publish the broker had already answered with PUBREC, whose PUBREL this client
+   * resent on reconnecting (mqtt.js reports a protocol error and ignores it). MQTT 5 §4.4 has a
+   * server resend PUBLISH and PUBREL on a resumed session, never PUBREC: the restarted broker holds
+   * a QoS 2 message under this packet id awaiting its PUBREL. If it is ours (its state lost our
+   * PUBREL), the resent PUBREL completes it; if it is an earlier message of ours under the same id
+   * (the broker's saved session lagged what it did on the wire), that PUBREL completes the
+   * earlier one, and ours was never passed on: the chaos suite's one loss of run N1 came with this
+   * PUBREC (bench/RESULTS.md). Either way it is published again, as a new message: at least once,
+   * never none (docs/architecture.md §4.3).
+   */
+  private contradicted(id: number): void {
+    const publish = this.released.get(id);
+    if (publish === undefined || this.client.outgoing[id]?.cmd !== 'pubrel') return;
+    this.released.delete(id);
+    this.republish(publish);
   }
 
   /** Publishes failed or ended meanwhile (a refusal, the link's end()): nothing to send again. */
