@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { createRequire } from 'node:module';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { connect } from 'mqtt';
 import { encodeHotPackets } from '../../src/bridge/broker-writes.js';
+import { fakeBroker } from '../harness/fake-mqtt-broker.js';
 import { encodePacket, type PacketFields } from '../../src/bridge/packet-encoder.js';
 
 // The mqtt-packet copy that mqtt.js itself uses: the reference the narrow encoder must match.
@@ -105,19 +104,9 @@ describe('encodePacket (narrow MQTT encoder) against mqtt-packet', () => {
 
 describe('encodeHotPackets on a real mqtt.js client', () => {
   it('writes the library bytes, and the publish completes on the PUBACK', async () => {
-    let peer: Socket | undefined;
-    const bytes: Buffer[] = [];
-    const server = createServer((socket) => {
-      peer = socket;
-      socket.on('data', (chunk: Buffer) => {
-        bytes.push(chunk);
-        // CONNECT first: answer CONNACK (MQTT 5: flags 0, reason 0, no properties).
-        if (bytes.length === 1) socket.write(Buffer.from([0x20, 3, 0, 0, 0]));
-      });
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const client = connect(`mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+    const broker = await fakeBroker();
+    const { bytes } = broker;
+    const client = connect(broker.url, {
       protocolVersion: 5,
       reconnectPeriod: 0,
     });
@@ -156,10 +145,10 @@ describe('encodeHotPackets on a real mqtt.js client', () => {
       5,
     );
     assert.deepEqual(sent, expected);
-    peer?.write(Buffer.from([0x40, 2, sent[15] ?? 0, sent[16] ?? 0]));
+    broker.peer().write(Buffer.from([0x40, 2, sent[15] ?? 0, sent[16] ?? 0]));
     assert.equal(await done, undefined);
     assert.deepEqual(toLibrary, [], 'PUBLISH went through the library encoder');
     await client.endAsync(true);
-    server.close();
+    broker.close();
   });
 });

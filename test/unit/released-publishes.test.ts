@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { connect, type IPublishPacket } from 'mqtt';
+import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
 import { ReleasedPublishes } from '../../src/bridge/released-publishes.js';
 
 /** MQTT control packet types (MQTT 5 §2.1.2). */
@@ -44,40 +44,57 @@ function packets(onPacket: (type: number, id: number) => void): (chunk: Buffer) 
 
 const bytes = (...values: number[]): Buffer => Buffer.from(values);
 
+/**
+ * Connection 1: PUBLISH, PUBREC, the client's PUBREL, then the broker goes away. Connection 2
+ * (Session Present 1): the client resends the PUBREL, answered with `resentPubrelAnswer` (the
+ * first byte of a PUBREC or PUBCOMP). The client has a persistent session and reconnects at once;
+ * `seen` records "connection:type:packet id" of what the broker read.
+ */
+async function scripted(resentPubrelAnswer: number): Promise<{
+  client: MqttClient;
+  seen: string[];
+  close: () => void;
+}> {
+  let connections = 0;
+  const sockets: Socket[] = [];
+  const seen: string[] = [];
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    connections += 1;
+    const connection = connections;
+    const handle = (type: number, id: number): void => {
+      seen.push(`${connection}:${type}:${id}`);
+      const hi = id >> 8;
+      const lo = id & 0xff;
+      // CONNACK: Session Present 0 on the first connection, 1 after (MQTT 5, no properties).
+      if (type === CONNECT) socket.write(bytes(0x20, 3, connection === 1 ? 0 : 1, 0, 0));
+      else if (type === PUBLISH && connection === 1)
+        socket.write(bytes(0x50, 2, hi, lo)); // PUBREC
+      else if (type === PUBREL && connection === 1) socket.destroy();
+      else if (type === PUBREL) socket.write(bytes(resentPubrelAnswer, 2, hi, lo));
+    };
+    socket.on('data', packets(handle));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const client = connect(`mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+    protocolVersion: 5,
+    clientId: 'released-publishes-test',
+    clean: false,
+    reconnectPeriod: 50,
+  });
+  const close = (): void => {
+    client.end(true);
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  };
+  return { client, seen, close };
+}
+
 describe('ReleasedPublishes: a restarted broker contradicting a released QoS 2 publish', () => {
   it('publishes it again when the broker answers its resent PUBREL with a PUBREC', async () => {
-    // Connection 1: PUBLISH, PUBREC, the client's PUBREL, then the broker goes away.
-    // Connection 2 (session present): the client resends the PUBREL; the broker answers PUBREC,
-    // as a broker does whose restored session holds another message under that packet id.
-    let connection = 0;
-    const seen: string[] = [];
-    const sockets: Socket[] = [];
-    const server = createServer((socket) => {
-      sockets.push(socket);
-      connection += 1;
-      const mine = connection;
-      socket.on(
-        'data',
-        packets((type, id) => {
-          seen.push(`${mine}:${type}:${id}`);
-          const hi = id >> 8;
-          const lo = id & 0xff;
-          // CONNACK: Session Present 0 the first time, 1 after (MQTT 5, no properties).
-          if (type === CONNECT) socket.write(bytes(0x20, 3, mine === 1 ? 0 : 1, 0, 0));
-          else if (type === PUBLISH && mine === 1) socket.write(bytes(0x50, 2, hi, lo));
-          else if (type === PUBREL && mine === 1) socket.destroy();
-          else if (type === PUBREL && mine === 2) socket.write(bytes(0x50, 2, hi, lo));
-        }),
-      );
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const client = connect(`mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, {
-      protocolVersion: 5,
-      clientId: 'released-publishes-test',
-      clean: false,
-      reconnectPeriod: 50,
-    });
+    // A PUBREC to the resent PUBREL: the broker's restored session holds a message under that id.
+    const { client, seen, close } = await scripted(0x50); // PUBREC
     client.on('error', () => undefined); // mqtt.js reports the contradicting PUBREC as an error
     const again: IPublishPacket[] = [];
     new ReleasedPublishes(client, (publish) => again.push(publish));
@@ -98,39 +115,12 @@ describe('ReleasedPublishes: a restarted broker contradicting a released QoS 2 p
         'the PUBREL was resent on connection 2',
       );
     } finally {
-      client.end(true);
-      for (const socket of sockets) socket.destroy();
-      server.close();
+      close();
     }
   });
 
   it('publishes nothing again when the resent PUBREL is completed as it should be', async () => {
-    let connection = 0;
-    const sockets: Socket[] = [];
-    const server = createServer((socket) => {
-      sockets.push(socket);
-      connection += 1;
-      const mine = connection;
-      socket.on(
-        'data',
-        packets((type, id) => {
-          const hi = id >> 8;
-          const lo = id & 0xff;
-          if (type === CONNECT) socket.write(bytes(0x20, 3, mine === 1 ? 0 : 1, 0, 0));
-          else if (type === PUBLISH && mine === 1) socket.write(bytes(0x50, 2, hi, lo));
-          else if (type === PUBREL && mine === 1) socket.destroy();
-          else if (type === PUBREL && mine === 2) socket.write(bytes(0x70, 2, hi, lo)); // PUBCOMP
-        }),
-      );
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const client = connect(`mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, {
-      protocolVersion: 5,
-      clientId: 'released-publishes-test',
-      clean: false,
-      reconnectPeriod: 50,
-    });
+    const { client, close } = await scripted(0x70); // PUBCOMP
     const again: IPublishPacket[] = [];
     new ReleasedPublishes(client, (publish) => again.push(publish));
     try {
@@ -141,9 +131,7 @@ describe('ReleasedPublishes: a restarted broker contradicting a released QoS 2 p
       assert.equal(await done, undefined);
       assert.equal(again.length, 0);
     } finally {
-      client.end(true);
-      for (const socket of sockets) socket.destroy();
-      server.close();
+      close();
     }
   });
 });

@@ -47,6 +47,32 @@ function ownerNode(parts: { owner: OwnerDelivery; liveness: object; session: Ses
   return { replies, deliver };
 }
 
+/** cp1's session, which records the uniqueId of every CALL written to it. */
+function writingSession(written: string[]): Session {
+  return {
+    cid: 'cp1',
+    epoch: 'e1',
+    deliver: (m: DownstreamMessage) => written.push(m.uniqueId),
+  } as unknown as Session;
+}
+
+/** A lapse gate whose liveness the test flips and whose Redis never confirms a beat on its own. */
+function parkingGate(): { liveness: { lapsed: boolean }; gate: LapseGate } {
+  const liveness = {
+    lapsed: false,
+    onBack: () => undefined,
+    confirmed: () => new Promise<void>(() => undefined),
+  };
+  const log = createLogger({ logLevel: 'silent', nodeId: 'owner' });
+  const gate = new LapseGate(
+    liveness as unknown as SelfLiveness,
+    60_000,
+    new PartitionMetrics(new Registry()),
+    log,
+  );
+  return { liveness, gate };
+}
+
 /** The owner's `deliver` handling with a liveness the test flips and an owner that records. */
 function owner(now: () => number = Date.now) {
   const liveness = { lapsed: false };
@@ -94,18 +120,7 @@ describe("the owner's `stale` and per-charge-point order (docs/architecture.md Â
   it('a command refused at once is answered after an earlier one parked for its mark, not before', async () => {
     // c8 reached the owner before its liveness lapsed and waits for its written-mark, parked;
     // c9 arrives lapsed and is refused. Answered c9 first, the sender would route c9, then c8.
-    const liveness = {
-      lapsed: false,
-      onBack: () => undefined,
-      confirmed: () => new Promise<void>(() => undefined),
-    };
-    const log = createLogger({ logLevel: 'silent', nodeId: 'owner' });
-    const gate = new LapseGate(
-      liveness as unknown as SelfLiveness,
-      60_000,
-      new PartitionMetrics(new Registry()),
-      log,
-    );
+    const { liveness, gate } = parkingGate();
     const marks = {
       writer: 'node-b|run',
       lastError: new Error('Command timed out'),
@@ -140,11 +155,7 @@ describe("the owner's `stale` and per-charge-point order (docs/architecture.md Â
     } as unknown as SentMarks;
     const owner = new OwnerDelivery({} as UpstreamPublisher, marks, new ClusterMetrics(new Registry()));
     const written: string[] = [];
-    const session = {
-      cid: 'cp1',
-      epoch: 'e1',
-      deliver: (m: DownstreamMessage) => written.push(m.uniqueId),
-    } as unknown as Session;
+    const session = writingSession(written);
     const { replies, deliver } = ownerNode({ owner, liveness, session });
     deliver('c24');
     liveness.lapsed = true;
@@ -156,22 +167,12 @@ describe("the owner's `stale` and per-charge-point order (docs/architecture.md Â
     assert.deepEqual(written, ['c24']);
     assert.deepEqual(replies, ['c25 stale', 'c26 stale']);
   });
+
   it('a command admitted behind one that is then left behind is refused too, not written before it', async () => {
     // The chaos run's order-keeping mode (a Redis failover): c19's take timed out and it was parked;
     // c20 came (liveness not lapsed) and waited for its own take; the MQTT link closed, c19 was
     // refused and routed again, and c20's take, answered then, wrote c20 before c19 came back.
-    const liveness = {
-      lapsed: false,
-      onBack: () => undefined,
-      confirmed: () => new Promise<void>(() => undefined),
-    };
-    const log = createLogger({ logLevel: 'silent', nodeId: 'owner' });
-    const gate = new LapseGate(
-      liveness as unknown as SelfLiveness,
-      60_000,
-      new PartitionMetrics(new Registry()),
-      log,
-    );
+    const { liveness, gate } = parkingGate();
     let answer20: () => void = () => undefined;
     let redisBack = false;
     const abandoned: string[] = [];
@@ -188,11 +189,7 @@ describe("the owner's `stale` and per-charge-point order (docs/architecture.md Â
     } as unknown as SentMarks;
     const owner = new OwnerDelivery({} as UpstreamPublisher, marks, new ClusterMetrics(new Registry()), gate);
     const written: string[] = [];
-    const session = {
-      cid: 'cp1',
-      epoch: 'e1',
-      deliver: (m: DownstreamMessage) => written.push(m.uniqueId),
-    } as unknown as Session;
+    const session = writingSession(written);
     const { replies, deliver } = ownerNode({ owner, liveness, session });
     const turn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
     deliver('c19');

@@ -1,44 +1,12 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { connect, type MqttClient } from 'mqtt';
 import { installBrokerWrites } from '../../src/bridge/broker-writes.js';
+import { fakeBroker, type FakeBroker } from '../harness/fake-mqtt-broker.js';
 
 interface StoreView {
   outgoingStore: { _inflights: Map<number, object> };
   _storeAndSend: (this: unknown, packet: { cmd: string }, ...rest: unknown[]) => void;
-}
-
-/** A broker that answers CONNECT, records every byte, and acknowledges only when told to. */
-async function fakeBroker(): Promise<{
-  url: string;
-  bytes: Buffer[];
-  peer: () => Socket;
-  close: () => void;
-}> {
-  let socket: Socket | undefined;
-  const bytes: Buffer[] = [];
-  const server = createServer((s) => {
-    socket = s;
-    s.on('data', (chunk: Buffer) => {
-      bytes.push(chunk);
-      // CONNECT first: CONNACK (MQTT 5: flags 0, reason 0, no properties).
-      if (bytes.length === 1) s.write(Buffer.from([0x20, 3, 0, 0, 0]));
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const peer = (): Socket => {
-    assert.ok(socket);
-    return socket;
-  };
-  const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const close = (): void => {
-    socket?.destroy();
-    server.close();
-  };
-  return { url, bytes, peer, close };
 }
 
 /** Records what reaches mqtt.js's own `_storeAndSend` (the copying one). */
@@ -53,14 +21,26 @@ function spyLibraryStore(client: MqttClient): string[] {
   return seen;
 }
 
+/** Runs `body` with a connected client whose hot paths are installed, then closes both ends. */
+async function withClient(
+  body: (client: MqttClient, broker: FakeBroker, toLibrary: string[]) => Promise<void>,
+) {
+  const broker = await fakeBroker();
+  const client = connect(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
+  const toLibrary = spyLibraryStore(client);
+  installBrokerWrites(client);
+  try {
+    await new Promise((resolve) => client.once('connect', resolve));
+    await body(client, broker, toLibrary);
+  } finally {
+    client.end(true);
+    broker.close();
+  }
+}
+
 describe('storeWithoutCopy on a real mqtt.js client', () => {
   it('stores the PUBLISH it writes (no copy), and the publish completes on its PUBACK', async () => {
-    const broker = await fakeBroker();
-    const client = connect(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
-    const toLibrary = spyLibraryStore(client);
-    installBrokerWrites(client);
-    try {
-      await new Promise((resolve) => client.once('connect', resolve));
+    await withClient(async (client, broker, toLibrary) => {
       const written: { cmd: string; messageId?: number }[] = [];
       client.on('packetsend', (packet) => written.push(packet));
       const done = new Promise<Error | undefined>((resolve) =>
@@ -80,19 +60,11 @@ describe('storeWithoutCopy on a real mqtt.js client', () => {
       broker.peer().write(Buffer.from([0x40, 2, id >> 8, id & 0xff]));
       assert.equal(await done, undefined);
       assert.equal((client as unknown as StoreView).outgoingStore._inflights.has(id), false);
-    } finally {
-      client.end(true);
-      broker.close();
-    }
+    });
   });
 
   it('leaves a PUBREL to the library path', async () => {
-    const broker = await fakeBroker();
-    const client = connect(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
-    const toLibrary = spyLibraryStore(client);
-    installBrokerWrites(client);
-    try {
-      await new Promise((resolve) => client.once('connect', resolve));
+    await withClient(async (client, broker, toLibrary) => {
       const done = new Promise<Error | undefined>((resolve) =>
         client.publish('ocpp/cp/CP1', 'x', { qos: 2 }, (err) => resolve(err ?? undefined)),
       );
@@ -108,9 +80,6 @@ describe('storeWithoutCopy on a real mqtt.js client', () => {
       assert.deepEqual(toLibrary, ['pubrel']);
       broker.peer().write(Buffer.from([0x70, 2, hi, lo])); // PUBCOMP
       assert.equal(await done, undefined);
-    } finally {
-      client.end(true);
-      broker.close();
-    }
+    });
   });
 });
