@@ -9,7 +9,7 @@ import { LinkGuard } from './link-guard.js';
 import { BrokerLimits } from './publish-check.js';
 import { PublishFlow } from './publish-flow.js';
 import { dropOutgoing, RefusalGuard } from './refusal-guard.js';
-import type { PublishRefusedError } from '../errors.js';
+import { PublishRefusedError } from '../errors.js';
 import { installBrokerWrites } from './broker-writes.js';
 import { RateLimitedWarn } from '../observability/rate-limited-warn.js';
 
@@ -91,7 +91,9 @@ export class MqttLink {
     this.log.warn({ topic, messageId }, 'broker session contradicts a released publish: published again');
     const userProperties = publish.properties?.userProperties as UserProperties | undefined;
     this.publish(topic, String(publish.payload), publish.qos, userProperties, (error) => {
-      if (error !== undefined) this.log.error({ err: error, topic }, 'mqtt publish failed');
+      // A refusal is logged (and counted by reason) where it is decided, in refused().
+      if (error !== undefined && !(error instanceof PublishRefusedError))
+        this.log.error({ err: error, topic }, 'mqtt publish failed');
     });
   }
 

@@ -1,5 +1,8 @@
 import type { IPublishPacket, MqttClient, Packet } from 'mqtt';
 
+/** Publishes a copy of `publish` as a new message (its own packet id), through the link's flow. */
+export type Republish = (publish: IPublishPacket) => void;
+
 /**
  * QoS 2 publishes the broker has answered with PUBREC and not yet with PUBCOMP, kept so that
  * they survive a broker that comes back without this client's session.
@@ -16,9 +19,6 @@ import type { IPublishPacket, MqttClient, Packet } from 'mqtt';
  * received the PUBLISH (§4.3.3 allows either moment), or that took the PUBREL and stopped before
  * its PUBCOMP arrived, gets a second copy (docs/architecture.md §4.3).
  */
-/** Publishes a copy of `publish` as a new message (its own packet id), through the link's flow. */
-export type Republish = (publish: IPublishPacket) => void;
-
 export class ReleasedPublishes {
   /** messageId -> the PUBLISH the broker acknowledged with PUBREC. */
   private readonly released = new Map<number, IPublishPacket>();
@@ -41,11 +41,14 @@ export class ReleasedPublishes {
   private received(packet: Packet): void {
     if (packet.cmd === 'pubrec') {
       const id = packet.messageId ?? -1;
-      if (!this.written.has(id)) this.contradicted(id);
       const publish = this.written.get(id);
+      if (publish === undefined) {
+        this.contradicted(id);
+        return;
+      }
       this.written.delete(id);
       // A refusing reason code ends the publish (mqtt.js fails it): nothing to keep.
-      if (publish !== undefined && (packet.reasonCode ?? 0) < 0x80) this.released.set(id, publish);
+      if ((packet.reasonCode ?? 0) < 0x80) this.released.set(id, publish);
     } else if (packet.cmd === 'pubcomp') {
       this.released.delete(packet.messageId ?? -1);
     } else if (packet.cmd === 'connack') {

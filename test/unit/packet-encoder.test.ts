@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { connect } from 'mqtt';
 import { encodeHotPackets } from '../../src/bridge/broker-writes.js';
 import { fakeBroker } from '../harness/fake-mqtt-broker.js';
+import { eventually } from '../harness/time.js';
 import { encodePacket, type PacketFields } from '../../src/bridge/packet-encoder.js';
 
 // The mqtt-packet copy that mqtt.js itself uses: the reference the narrow encoder must match.
@@ -131,7 +132,7 @@ describe('encodeHotPackets on a real mqtt.js client', () => {
         (err) => resolve(err ?? undefined),
       ),
     );
-    while (Buffer.concat(bytes).length === connectBytes) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => Buffer.concat(bytes).length > connectBytes, 5000, 'the PUBLISH written');
     const sent = Buffer.concat(bytes).subarray(connectBytes);
     const expected = library(
       {

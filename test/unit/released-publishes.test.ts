@@ -4,6 +4,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { connect, type IPublishPacket, type MqttClient } from 'mqtt';
 import { ReleasedPublishes } from '../../src/bridge/released-publishes.js';
+import { eventually } from '../harness/time.js';
 
 /** MQTT control packet types (MQTT 5 §2.1.2). */
 const CONNECT = 1;
@@ -104,8 +105,7 @@ describe('ReleasedPublishes: a restarted broker contradicting a released QoS 2 p
         qos: 2,
         properties: { userProperties: { 'ocpp-version': 'ocpp1.6' } },
       });
-      const started = Date.now();
-      while (again.length === 0 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 10));
+      await eventually(() => again.length > 0, 5000, 'the released publish sent again');
       assert.equal(again.length, 1, `not published again; broker saw ${seen.join(' ')}`);
       assert.equal(again[0]?.topic, 'ocpp/cp/CP1/Reply');
       assert.equal(String(again[0]?.payload), '[3,"7",{}]');

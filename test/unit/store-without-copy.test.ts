@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { connect, type MqttClient } from 'mqtt';
 import { installBrokerWrites } from '../../src/bridge/broker-writes.js';
 import { fakeBroker, type FakeBroker } from '../harness/fake-mqtt-broker.js';
+import { eventually } from '../harness/time.js';
 
 interface StoreView {
   outgoingStore: { _inflights: Map<number, object> };
@@ -69,14 +70,14 @@ describe('storeWithoutCopy on a real mqtt.js client', () => {
         client.publish('ocpp/cp/CP1', 'x', { qos: 2 }, (err) => resolve(err ?? undefined)),
       );
       const before = Buffer.concat(broker.bytes).length;
-      while (Buffer.concat(broker.bytes).length === before) await new Promise((r) => setTimeout(r, 5));
+      await eventually(() => Buffer.concat(broker.bytes).length > before, 5000, 'the PUBLISH written');
       const sent = Buffer.concat(broker.bytes).subarray(before);
       // PUBLISH QoS 2: fixed header, length, topic (2 + 11), then the packet identifier.
       const hi = sent[15] ?? 0;
       const lo = sent[16] ?? 0;
       broker.peer().write(Buffer.from([0x50, 2, hi, lo])); // PUBREC
       const withRel = Buffer.concat(broker.bytes).length;
-      while (Buffer.concat(broker.bytes).length === withRel) await new Promise((r) => setTimeout(r, 5));
+      await eventually(() => Buffer.concat(broker.bytes).length > withRel, 5000, 'the PUBREL written');
       assert.deepEqual(toLibrary, ['pubrel']);
       broker.peer().write(Buffer.from([0x70, 2, hi, lo])); // PUBCOMP
       assert.equal(await done, undefined);
