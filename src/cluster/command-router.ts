@@ -16,6 +16,7 @@ import { PendingForwards } from './pending-forwards.js';
 import { StationOrder } from './station-order.js';
 import { deliverEnvelope } from './route-deliver.js';
 import { UnownedRedelivery } from './unowned-redelivery.js';
+import { ReleasedPlaces } from './released-places.js';
 import { lookupOwner, unheardWaitMs } from './absent-owner.js';
 import { realClock, type Clock } from '../io/clock.js';
 
@@ -45,19 +46,23 @@ export class CommandRouter {
   /** Settles once the reply is out and acknowledged: a line waits for it (router-reply.ts). */
   private readonly undeliverable: AnswerUndeliverable;
   private arrivals = 0;
+  /** Where the broker's copy of a command given back to it goes in its line (released-places.ts). */
+  private readonly places: ReleasedPlaces;
+  private readonly timedOut = (ref: number): void => void this.fail(ref, 'timeout');
 
   constructor(options: CommandRouterOptions) {
     ({ nodeId: this.nodeId, local: this.local, owner: this.owner } = options);
     ({ publisher: this.publisher, cluster: this.cluster, log: this.log } = options);
     this.clock = options.clock ?? realClock;
     this.pending = new PendingForwards(this.clock, this.cluster?.metrics);
+    this.places = new ReleasedPlaces(this.clock);
     const limits = options.order ?? { maxPerCp: TUNING.orderMaxPerCp, maxTotal: TUNING.orderMaxTotal };
     const start = (cid: string, item: Routed): Promise<void> | undefined => this.start(cid, item);
     this.order = new StationOrder(limits, start, this.cluster?.metrics.order, (item) => item.seq);
     this.moves = new MoveFence(this.order, this.pending, start, this.cluster?.metrics.order);
-    const every = TUNING.routingWarnIntervalMs;
-    this.lookupFailed = new RateLimitedWarn(this.log, 'owner lookup failed: commands unroutable', every);
-    this.sendFailed = new RateLimitedWarn(this.log, 'route bus send failed: commands unroutable', every);
+    const warn = (what: string) => new RateLimitedWarn(this.log, what, TUNING.routingWarnIntervalMs);
+    this.lookupFailed = warn('owner lookup failed: commands unroutable');
+    this.sendFailed = warn('route bus send failed: commands unroutable');
     this.undeliverable = undeliverableAnswerer(this.publisher, this.cluster?.metrics);
     this.unowned = new UnownedRedelivery(this.owner.marks, this.publisher, this.cluster?.metrics);
   }
@@ -70,7 +75,8 @@ export class CommandRouter {
   /** A property, not a method: handed as it is to the subscriber, the adopter and the sessions. */
   readonly route = (cid: string, message: DownstreamMessage, delivery: Delivery): void => {
     this.arrivals += 1;
-    const item = { message, delivery, retried: false, seq: this.arrivals };
+    const seq = this.places.placeOf(cid, message.uniqueId, delivery.redelivered) ?? this.arrivals;
+    const item = { message, delivery, retried: false, seq };
     // Single node: written here or answered at once, nothing to wait for.
     if (this.cluster === undefined) void this.start(cid, item);
     else this.enter(cid, item);
@@ -94,11 +100,14 @@ export class CommandRouter {
       this.cluster?.metrics.routed.labels('local').inc();
       this.owner.deliver(session, message, delivery);
     } else if (this.cluster === undefined) void this.undeliverable(cid, message, 'offline', delivery);
-    else {
-      const parked = parkAtHead(this.cluster.gate, delivery, () => this.start(cid, item));
-      return parked ?? this.forward(this.cluster, cid, item);
-    }
+    else return this.park(cid, item) ?? this.forward(this.cluster, cid, item);
     return undefined;
+  }
+
+  /** parkAtHead (park-at-head.ts); given back to the broker, the command's place is kept for its copy. */
+  private park(cid: string, item: Routed, error?: unknown): Promise<void> | undefined {
+    const keep = (): void => this.places.hold(cid, item.message.uniqueId, item.seq);
+    return parkAtHead(this.cluster?.gate, item.delivery, () => this.start(cid, item), error, keep);
   }
 
   /** Settles once the command was published to its owner (or answered); never rejects. */
@@ -112,14 +121,14 @@ export class CommandRouter {
       try {
         owner = await lookupOwner(cluster, cid, () => this.local.lookup(cid) !== undefined, this.clock);
       } catch (error) {
-        const parked = parkAtHead(cluster.gate, delivery, () => this.start(cid, item), error);
+        const parked = this.park(cid, item, error);
         if (parked !== undefined) return parked;
         this.lookupFailed.note(error, { cpId: cid });
         return this.undeliverable(cid, message, 'unroutable', delivery);
       }
     }
     // The lookup may have outlived its link (closed while lapsed) or its adopted session (§5.8, §5.13).
-    const parkedNow = cached ? undefined : parkAtHead(cluster.gate, delivery, () => this.start(cid, item));
+    const parkedNow = cached ? undefined : this.park(cid, item);
     if (parkedNow !== undefined || withdrawn(delivery)) return parkedNow;
     const session = this.local.lookup(cid);
     const remote = session === undefined && owner?.nodeId !== this.nodeId ? owner : undefined;
@@ -135,11 +144,7 @@ export class CommandRouter {
     }
     if (!cached) cluster.cache.set(cid, remote);
     const entry: Forwarded = { ...item, cid, owner: remote, startedAt: this.clock.now(), timer: undefined };
-    const ref = this.pending.add(
-      entry,
-      cluster.routeTimeoutMs,
-      (expired) => void this.fail(expired, 'timeout'),
-    );
+    const ref = this.pending.add(entry, cluster.routeTimeoutMs, this.timedOut);
     try {
       const envelope = deliverEnvelope(this.nodeId, ref, cid, remote.epoch, redelivered, message);
       // A fresh owner reaching nobody may be resubscribing after a Redis restart (route-bus.ts).
@@ -150,11 +155,9 @@ export class CommandRouter {
       if (receivers === 0 && cached) await this.retry(ref, cluster);
       else if (receivers === 0) await this.fail(ref, 'offline');
     } catch (error) {
-      // The command itself cannot be packed: no retry or other node can help it.
+      // Unpackable: nothing helps it; else not written (the owner drops it past the command deadline).
       const encodable = !(error instanceof EnvelopeEncodeError);
-      // Not written by the owner (it drops what arrives later than the command deadline).
-      const restart = (): Promise<void> | undefined => this.start(cid, item);
-      const parked = encodable ? parkAtHead(cluster.gate, delivery, restart, error) : undefined;
+      const parked = encodable ? this.park(cid, item, error) : undefined;
       if (parked !== undefined) {
         this.pending.take(ref);
         return parked;
@@ -214,17 +217,17 @@ export class CommandRouter {
   /** The owner's heartbeat expired (or it said `bye`): what it held will never be reported. */
   nodeLost(nodeId: string): void {
     this.cluster?.cache.forgetNode(nodeId);
-    let count = 0;
-    for (const [ref, entry] of this.pending.heldBy(nodeId)) {
+    const held = this.pending.heldBy(nodeId);
+    for (const [ref, entry] of held) {
       // A CALL the owner may still write is fenced first (docs/architecture.md §5.13).
       const verdict = entry.message.type === 2 ? this.cluster?.lostVerdict : undefined;
       const fail = (): void => void this.fail(ref, 'node_lost');
       entry.ownerLost = true;
       if (verdict === undefined) fail();
       else verdict.judge(entry, ref, () => this.pending.get(ref) === entry, fail);
-      count += 1;
     }
-    if (count > 0) this.log.warn({ node: nodeId, commands: count }, 'answered commands held by a lost node');
+    if (held.length > 0)
+      this.log.warn({ node: nodeId, commands: held.length }, 'answered commands held by a lost node');
   }
 
   /**

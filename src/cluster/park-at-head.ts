@@ -16,11 +16,14 @@ export function parkAtHead(
   delivery: Delivery,
   restart: () => Promise<void> | undefined,
   error?: unknown,
+  /** Runs just before the command is given back to the broker (its copy may be handed out at once). */
+  givenBack: () => void = () => undefined,
 ): Promise<void> | undefined {
   if (gate === undefined) return undefined;
   // Its link closed while lapsed since it came: the broker's again, routed by whoever holds the
   // session, in order with what was parked before it (lapse-gate.ts `leftSince`).
   if (gate.leftSince(delivery.linkEpoch)) {
+    givenBack();
     delivery.release?.();
     return Promise.resolve();
   }
@@ -28,6 +31,7 @@ export function parkAtHead(
   const left = new Promise<void>((resolve) => (settle = resolve));
   const retry = (): void => void (restart() ?? Promise.resolve()).then(settle, settle);
   const dropped = (): void => {
+    givenBack();
     delivery.release?.();
     settle();
   };

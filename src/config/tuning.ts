@@ -51,4 +51,10 @@ export const TUNING = Object.freeze({
    * commands a second; about 100 bytes each, 10 MiB at most.
    */
   localWritesMax: 100_000,
+  /**
+   * Arrival places of commands the routing node left to the broker (released-places.ts), kept
+   * until the broker's copy comes: at once when it was already here, else on the next connection.
+   */
+  releasedPlacesMax: 20_000,
+  releasedPlaceMs: 60_000,
 });

@@ -8,6 +8,7 @@ import { OwnerCache } from '../../src/cluster/owner-cache.js';
 import { OwnerDelivery } from '../../src/cluster/owner-delivery.js';
 import type { RedisLink } from '../../src/cluster/redis-link.js';
 import { RouteBus } from '../../src/cluster/route-bus.js';
+import { decodeEnvelope } from '../../src/cluster/route-envelope.js';
 import { ClusterMetrics } from '../../src/observability/cluster-metrics.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { DownstreamMessage } from '../../src/ocpp/message.js';
@@ -17,7 +18,7 @@ import { FakeClock } from '../harness/fake-clock.js';
 const ROUTE_TIMEOUT_MS = 5000;
 
 /** A router whose owner is always node `b` (a live node that never answers unless told). */
-function router(gate?: LapseGate, heldReplies?: Array<() => void>) {
+function router(gate?: LapseGate, heldReplies?: Array<() => void>, heldLookups: Array<() => void> = []) {
   const clock = new FakeClock();
   const outcomes: string[] = [];
   let acks = 0;
@@ -41,7 +42,11 @@ function router(gate?: LapseGate, heldReplies?: Array<() => void>) {
   };
   const cluster: RouterCluster = {
     registry: {
-      lookup: () => Promise.resolve(owner.current),
+      // A held lookup answers when the test calls the function it left in `heldLookups`.
+      lookup: () =>
+        heldLookups.length > 0
+          ? new Promise((resolve) => heldLookups.splice(0, 1, () => resolve(owner.current)))
+          : Promise.resolve(owner.current),
     } as unknown as RouterCluster['registry'],
     cache: new OwnerCache(60_000, 10),
     bus: new RouteBus(redis, 'test', 'a', metrics, log),
@@ -203,5 +208,39 @@ describe('CommandRouter with a fake clock', () => {
     assert.deepEqual(t.outcomes, []);
     assert.deepEqual(t.sent, []);
     assert.equal(t.r.pendingCount, 0);
+  });
+
+  it("routes the broker's copy of a command it gave back in that command's place, not behind a later one", async () => {
+    // A chaos run's redis-empty window (25 reordered): c1's owner lookup outlived the MQTT link,
+    // closed while this node was lapsed; c2 came on the new connection and waited behind c1; c1
+    // was then given back to the broker, and its copy (already here, joined to it: bridge/inbox.ts)
+    // was handed out as it was released. Entering at the end of the line, it left after c2.
+    const { gate, back } = lapsedGate('a');
+    const lookups: Array<() => void> = [() => undefined]; // the first lookup is held
+    const t = router(gate, undefined, lookups);
+    const released: string[] = [];
+    const copyOf = (id: string) => (): void => {
+      released.push(id);
+      queueMicrotask(() =>
+        t.r.route('cp', { ...reset, uniqueId: id }, { ack: t.ack, redelivered: true, linkEpoch: gate.epoch }),
+      );
+    };
+    t.r.route('cp', reset, { ack: t.ack, redelivered: false, release: copyOf('c1'), linkEpoch: gate.epoch });
+    await settle();
+    gate.dropAll(); // the link closes while lapsed
+    back(); // liveness is back
+    const c2 = { ...reset, uniqueId: 'c2' };
+    t.r.route('cp', c2, { ack: t.ack, redelivered: false, release: copyOf('c2'), linkEpoch: gate.epoch });
+    await settle();
+    assert.equal(t.r.pendingCount, 2, 'c2 waits behind c1, whose lookup is held');
+    lookups[0]?.(); // c1's lookup answers after the close: c1 is given back, its copy handed out
+    await settle();
+    await settle();
+    assert.deepEqual(released, ['c1']);
+    const delivered = t.sent.map((args) => {
+      const decoded = decodeEnvelope((args as [string, Buffer])[1]);
+      return decoded.ok && decoded.envelope.k === 'deliver' ? decoded.envelope.msg.uniqueId : '?';
+    });
+    assert.deepEqual(delivered, ['c1', 'c2']);
   });
 });
