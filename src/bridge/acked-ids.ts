@@ -18,22 +18,39 @@ export function fingerprint(topic: string, payload: Buffer): number {
  * sends it again with DUP 0 once restarted (in-flight-ids.ts). At most one entry per id (65,535),
  * replaced when the id is acknowledged again.
  */
+/** An id's entry: none, PUBACKed on this connection, or on an earlier one of this session. */
+const NONE = 0;
+const CURRENT = 1;
+const EARLIER = 2;
+
 export class AckedIds {
-  /** PUBACKed on this connection: the broker reads them after anything it sent before. */
-  private current = new Map<number, number>();
-  /** PUBACKed on earlier connections of this session: the last few may never have arrived. */
-  private earlier = new Map<number, number>();
+  /**
+   * Per packet id (1-65,535): {@link NONE}, {@link CURRENT} (read by the broker after anything it
+   * sent before) or {@link EARLIER} (the last few may never have arrived). Two flat arrays instead
+   * of Maps: one entry is written per downstream message and read per PUBLISH, and Maps that grow
+   * to 65,535 keys cost about 1 % of a node's CPU there (bench/RESULTS.md, "Hot path").
+   */
+  private readonly state = new Uint8Array(65_536);
+  private readonly prints = new Uint32Array(65_536);
+  /** Ids in {@link state} other than NONE: a CONNACK with nothing acknowledged costs nothing. */
+  private held = 0;
 
   /** A CONNACK: without the session the broker holds none of these messages any more. */
   connected(sessionPresent: boolean): void {
-    if (sessionPresent) for (const [id, print] of this.current) this.earlier.set(id, print);
-    else this.earlier.clear();
-    this.current.clear();
+    if (this.held === 0) return;
+    if (!sessionPresent) {
+      this.state.fill(NONE);
+      this.held = 0;
+      return;
+    }
+    const state = this.state;
+    for (let id = 0; id < state.length; id++) if (state[id] === CURRENT) state[id] = EARLIER;
   }
 
   sent(id: number, print: number): void {
-    this.current.set(id, print);
-    this.earlier.delete(id);
+    if (this.state[id] === NONE) this.held += 1;
+    this.state[id] = CURRENT;
+    this.prints[id] = print;
   }
 
   /**
@@ -42,13 +59,11 @@ export class AckedIds {
    * and must be sent again). Any PUBLISH under an id ends the id's entry.
    */
   classify(id: number, print: () => number): 'new' | 'pending' | 'lost' {
-    const now = this.current.get(id);
-    const before = this.earlier.get(id);
-    this.current.delete(id);
-    this.earlier.delete(id);
-    if (now === undefined && before === undefined) return 'new';
-    const mine = print();
-    if (now === mine) return 'pending';
-    return before === mine ? 'lost' : 'new';
+    const entry = this.state[id] ?? NONE;
+    if (entry === NONE) return 'new';
+    this.state[id] = NONE;
+    this.held -= 1;
+    if (this.prints[id] !== print()) return 'new';
+    return entry === CURRENT ? 'pending' : 'lost';
   }
 }
