@@ -6,6 +6,11 @@ export function fingerprint(topic: string, payload: Buffer): number {
   return hash >>> 0;
 }
 
+/** An id's entry: none, PUBACKed on this connection, or on an earlier one of this session. */
+const NONE = 0;
+const CURRENT = 1;
+const EARLIER = 2;
+
 /**
  * Packet ids this client has PUBACKed, with the fingerprint of the message each acknowledged
  * (bridge/inbox.ts). The broker sends a message again only on a new connection, with DUP set
@@ -18,11 +23,6 @@ export function fingerprint(topic: string, payload: Buffer): number {
  * sends it again with DUP 0 once restarted (in-flight-ids.ts). At most one entry per id (65,535),
  * replaced when the id is acknowledged again.
  */
-/** An id's entry: none, PUBACKed on this connection, or on an earlier one of this session. */
-const NONE = 0;
-const CURRENT = 1;
-const EARLIER = 2;
-
 export class AckedIds {
   /**
    * Per packet id (1-65,535): {@link NONE}, {@link CURRENT} (read by the broker after anything it
