@@ -54,8 +54,10 @@ export class Metrics {
   readonly mqttPublishRejected: Counter<'reason'>;
   readonly publishDuration: Histogram;
   readonly nodeState: Gauge<'state'>;
-  /** Per label set: the child and the messages counted since the last scrape (see {@link message}). */
-  /** Per direction and kind, by action label: looked up per message without building a key string. */
+  /**
+   * Per direction and kind, by action label: the child and the messages counted since the last
+   * scrape (see {@link message}), found per message without building a key string.
+   */
   private readonly messageCounts: Record<Direction, Record<FrameKind, Map<string, MessageCount>>> = {
     upstream: countsByKind(),
     downstream: countsByKind(),
