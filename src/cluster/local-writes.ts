@@ -1,3 +1,5 @@
+import { RecentMap } from '../io/recent-map.js';
+
 /**
  * CALLs this node run wrote to a charge point (docs/architecture.md §5.7), kept beside their
  * written-marks in Redis for when Redis no longer has them:
@@ -14,42 +16,27 @@
  * 2,000 commands/s and a 30 s done TTL it holds 60,000 keys, about 6 MB.
  */
 export class LocalWrites {
-  /** `cid\nuniqueId` to when it was written, oldest first (a Map keeps insertion order). */
-  private readonly writtenAt = new Map<string, number>();
+  /** `cid\nuniqueId` of the writes (the value is unused). */
+  private readonly written: RecentMap<true>;
 
-  constructor(
-    private readonly ttlMs: number,
-    private readonly max: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(ttlMs: number, max: number, now: () => number = Date.now) {
+    this.written = new RecentMap(ttlMs, max, now);
+  }
 
   get size(): number {
-    return this.writtenAt.size;
+    return this.written.size;
   }
 
   add(key: string): void {
-    const now = this.now();
-    this.writtenAt.delete(key);
-    this.writtenAt.set(key, now);
-    const oldest = now - this.ttlMs;
-    for (const [first, at] of this.writtenAt) {
-      if (this.writtenAt.size <= this.max && at >= oldest) break;
-      this.writtenAt.delete(first);
-    }
+    this.written.set(key, true);
   }
 
   /** Whether `key` was there (and unexpired); it is not any more. */
   take(key: string): boolean {
-    const present = this.has(key);
-    this.writtenAt.delete(key);
-    return present;
+    return this.written.take(key) !== undefined;
   }
 
   has(key: string): boolean {
-    const at = this.writtenAt.get(key);
-    if (at === undefined) return false;
-    if (this.now() - at <= this.ttlMs) return true;
-    this.writtenAt.delete(key);
-    return false;
+    return this.written.get(key) !== undefined;
   }
 }

@@ -1,5 +1,6 @@
 import { TUNING } from '../config/tuning.js';
 import type { Clock } from '../io/clock.js';
+import { RecentMap } from '../io/recent-map.js';
 
 /**
  * The arrival places (router seq) of commands the routing node gave back to the broker unrouted
@@ -17,14 +18,16 @@ import type { Clock } from '../io/clock.js';
  * forgotten first beyond `TUNING.releasedPlacesMax`; a copy that finds none takes a new place.
  */
 export class ReleasedPlaces {
-  /** `cid\nuniqueId` to its place and when it was given back, oldest first (insertion order). */
-  private readonly places = new Map<string, { readonly seq: number; readonly at: number }>();
+  /** `cid\nuniqueId` to its place (router seq), oldest first. */
+  private readonly places: RecentMap<number>;
 
   constructor(
-    private readonly clock: Clock,
-    private readonly ttlMs: number = TUNING.releasedPlaceMs,
-    private readonly max: number = TUNING.releasedPlacesMax,
-  ) {}
+    clock: Clock,
+    ttlMs: number = TUNING.releasedPlaceMs,
+    max: number = TUNING.releasedPlacesMax,
+  ) {
+    this.places = new RecentMap(ttlMs, max, () => clock.now());
+  }
 
   get size(): number {
     return this.places.size;
@@ -32,14 +35,7 @@ export class ReleasedPlaces {
 
   /** The command `uniqueId` of `cid`, arrived as `seq`, is given back to the broker. */
   hold(cid: string, uniqueId: string, seq: number): void {
-    const key = `${cid}\n${uniqueId}`;
-    const now = this.clock.now();
-    this.places.delete(key);
-    this.places.set(key, { seq, at: now });
-    for (const [oldest, place] of this.places) {
-      if (this.places.size <= this.max && now - place.at <= this.ttlMs) break;
-      this.places.delete(oldest);
-    }
+    this.places.set(`${cid}\n${uniqueId}`, seq);
   }
 
   /**
@@ -48,10 +44,6 @@ export class ReleasedPlaces {
    */
   placeOf(cid: string, uniqueId: string, redelivered: boolean): number | undefined {
     if (!redelivered || this.places.size === 0) return undefined;
-    const key = `${cid}\n${uniqueId}`;
-    const place = this.places.get(key);
-    if (place === undefined) return undefined;
-    this.places.delete(key);
-    return this.clock.now() - place.at <= this.ttlMs ? place.seq : undefined;
+    return this.places.take(`${cid}\n${uniqueId}`);
   }
 }
