@@ -21,11 +21,7 @@ export class ReleasedPlaces {
   /** `cid\nuniqueId` to its place (router seq), oldest first. */
   private readonly places: RecentMap<number>;
 
-  constructor(
-    clock: Clock,
-    ttlMs: number = TUNING.releasedPlaceMs,
-    max: number = TUNING.releasedPlacesMax,
-  ) {
+  constructor(clock: Clock, ttlMs: number = TUNING.releasedPlaceMs, max: number = TUNING.releasedPlacesMax) {
     this.places = new RecentMap(ttlMs, max, () => clock.now());
   }
 
