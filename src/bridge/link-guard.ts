@@ -1,5 +1,6 @@
 import type { IDisconnectPacket, ISubscriptionMap, MqttClient } from 'mqtt';
 import type { Logger } from '../observability/logger.js';
+import type { OrphanRelease } from './orphan-release.js';
 import { ReleasedPublishes, type Republish } from './released-publishes.js';
 
 /** MQTT 5 §3.14.2.1: the broker closes a connection whose client id another client took. */
@@ -30,6 +31,7 @@ export class LinkGuard {
     private readonly client: MqttClient,
     private readonly log: Logger,
     republish: Republish,
+    orphans?: OrphanRelease,
   ) {
     this.period = client.options.reconnectPeriod ?? 1000;
     new ReleasedPublishes(client, republish);
@@ -40,17 +42,25 @@ export class LinkGuard {
     });
     client.on('close', () => this.closeHandler?.());
     // Listeners are added after the first CONNACK: each 'connect' here is a reconnect.
+    // After the session-resume PUBRELs are answered (orphan-release.ts): a SUBSCRIBE must not take
+    // a packet id whose PUBCOMP is still on its way.
     client.on('connect', () => {
-      for (const [filter, qos] of this.filters) {
-        // `resubscribe: true` makes mqtt.js send it although it believes the filter subscribed.
-        const request = { [filter]: { qos }, resubscribe: true } as unknown as ISubscriptionMap;
-        client.subscribe(request, (error, granted) => {
-          const code = granted?.[0]?.qos ?? 0x80;
-          if (error === null && code < 0x80) return;
-          log.error({ err: error, filter, code }, 'mqtt re-subscription after reconnect refused');
-        });
-      }
+      if (orphans === undefined) this.subscribeAgain();
+      else orphans.whenReleased(() => this.subscribeAgain());
     });
+  }
+
+  private subscribeAgain(): void {
+    const { client, log } = this;
+    for (const [filter, qos] of this.filters) {
+      // `resubscribe: true` makes mqtt.js send it although it believes the filter subscribed.
+      const request = { [filter]: { qos }, resubscribe: true } as unknown as ISubscriptionMap;
+      client.subscribe(request, (error, granted) => {
+        const code = granted?.[0]?.qos ?? 0x80;
+        if (error === null && code < 0x80) return;
+        log.error({ err: error, filter, code }, 'mqtt re-subscription after reconnect refused');
+      });
+    }
   }
 
   remember(filter: string, qos: 0 | 1 | 2): void {

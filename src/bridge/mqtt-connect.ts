@@ -2,6 +2,7 @@ import type { IClientOptions, IConnackPacket, MqttClient } from 'mqtt';
 import type { Logger } from '../observability/logger.js';
 import type { MqttProtocolVersion } from '../config/index.js';
 import { DEFERRED_ACK, type Inbox } from './inbox.js';
+import type { WindowedPacketIds } from './packet-ids.js';
 
 /** What {@link clientOptions} needs of the link's options. */
 export interface ConnectOptions {
@@ -16,6 +17,25 @@ export interface ConnectOptions {
   readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
 }
 
+/** What an MqttLink (mqtt-link.ts) connects with. */
+export interface MqttLinkOptions extends ConnectOptions {
+  readonly url: string;
+  readonly protocolVersion: MqttProtocolVersion;
+  /** QoS>0 publishes that may wait for a send slot or for the broker to come back. */
+  readonly maxBacklog: number;
+  /**
+   * false: once connected, never reconnect (an adopted session: when its owner comes back and
+   * takes the client id over, MQTT 5 §3.1.4-3, the adopter must give way, not fight for it).
+   * @default true
+   */
+  readonly reconnect?: boolean;
+  /**
+   * false: a resumed session's half-done QoS 2 publishes of an earlier connection are left as they
+   * are (orphan-release.ts; `OCPP_GW_MQTT_RELEASE_ORPHANS`). @default true
+   */
+  readonly releaseOrphans?: boolean;
+}
+
 /** The commands the broker may have outstanding to us (MQTT 5 Receive Maximum, §3.1.2.11.3). */
 const RECEIVE_MAXIMUM = 65_535;
 
@@ -26,6 +46,7 @@ export function clientOptions(
   options: ConnectOptions,
   version: MqttProtocolVersion,
   inbox: Inbox,
+  packetIds: WindowedPacketIds,
 ): IClientOptions {
   const persistent = options.sessionExpiryS > 0;
   const base: IClientOptions = {
@@ -42,6 +63,7 @@ export function clientOptions(
           }
         : undefined,
     customHandleAcks: inbox.customHandleAcks,
+    messageIdProvider: packetIds,
     keepalive: options.keepaliveS ?? 30,
     // A one-shot link (reconnect: false) retries only until its first CONNACK (see connect()).
     reconnectPeriod: 1000,

@@ -4,30 +4,23 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { MqttProtocolVersion } from '../config/index.js';
 import { DEFERRED_ACK, Inbox, type MessageHandler } from './inbox.js';
-import { clientOptions, firstConnect, keepNoDelay, redactUrl, type ConnectOptions } from './mqtt-connect.js';
+import { clientOptions, firstConnect, keepNoDelay, redactUrl, type MqttLinkOptions } from './mqtt-connect.js';
 import { LinkGuard } from './link-guard.js';
 import { BrokerLimits } from './publish-check.js';
 import { PublishFlow } from './publish-flow.js';
 import { dropOutgoing, RefusalGuard } from './refusal-guard.js';
 import { PublishRefusedError } from '../errors.js';
 import { installBrokerWrites } from './broker-writes.js';
+import { OrphanRelease } from './orphan-release.js';
+import { WindowedPacketIds } from './packet-ids.js';
 import { RateLimitedWarn } from '../observability/rate-limited-warn.js';
 
-export interface MqttLinkOptions extends ConnectOptions {
-  readonly url: string;
-  readonly protocolVersion: MqttProtocolVersion;
-  /** QoS>0 publishes that may wait for a send slot or for the broker to come back. */
-  readonly maxBacklog: number;
-  /**
-   * false: once connected, never reconnect (an adopted session: when its owner comes back and
-   * takes the client id over, MQTT 5 §3.1.4-3, the adopter must give way, not fight for it).
-   * @default true
-   */
-  readonly reconnect?: boolean;
-}
-
 export type UserProperties = Record<string, string>;
-export type { MessageHandler };
+
+function options<Q>(qos: Q, properties: { userProperties: UserProperties } | undefined) {
+  return properties === undefined ? { qos } : { qos, properties };
+}
+export type { MessageHandler, MqttLinkOptions };
 
 /** How long a broker gets to take the DISCONNECT and close its side at shutdown. */
 const DISCONNECT_MS = 1000;
@@ -59,17 +52,15 @@ export class MqttLink {
     maxBacklog: number,
     private readonly log: Logger,
     private readonly metrics: Metrics | undefined,
+    orphans: OrphanRelease | undefined,
   ) {
     this.overflowWarn = new RateLimitedWarn(log, OVERFLOW_MESSAGE, OVERFLOW_LOG_INTERVAL_MS);
     this.flow = new PublishFlow(maxBacklog, {
-      send: (entry, settled) => {
-        const options =
-          entry.properties === undefined
-            ? { qos: entry.qos }
-            : { qos: entry.qos, properties: entry.properties };
-        client.publish(entry.topic, entry.payload, options, (error) => settled(error ?? undefined));
-      },
-      connected: () => client.connected,
+      send: (entry, settled) =>
+        client.publish(entry.topic, entry.payload, options(entry.qos, entry.properties), (error) =>
+          settled(error ?? undefined),
+        ),
+      connected: () => client.connected && orphans?.releasing !== true,
       backlogChanged: (size) => metrics?.mqttBacklog.set(size),
       overflowed: () => {
         metrics?.mqttBacklogOverflow.inc();
@@ -77,11 +68,12 @@ export class MqttLink {
       },
     });
     this.flow.connected(connack.properties?.receiveMaximum, 0);
-    client.on('connect', (packet) =>
-      this.flow.connected(packet.properties?.receiveMaximum, Object.keys(client.outgoing).length),
-    );
+    client.on('connect', (packet) => {
+      this.flow.connected(packet.properties?.receiveMaximum, Object.keys(client.outgoing).length);
+      orphans?.whenReleased(() => this.flow.wake());
+    });
     this.limits = new BrokerLimits(client, connack);
-    this.guard = new LinkGuard(client, log, (publish) => this.publishAgain(publish));
+    this.guard = new LinkGuard(client, log, (publish) => this.publishAgain(publish), orphans);
     new RefusalGuard(client, (error) => this.refused(error));
   }
 
@@ -117,14 +109,18 @@ export class MqttLink {
     let version = options.protocolVersion;
     for (;;) {
       const inbox = new Inbox(log);
-      const client = connect(options.url, clientOptions(options, version, inbox));
+      const packetIds = new WindowedPacketIds();
+      const client = connect(options.url, clientOptions(options, version, inbox, packetIds));
+      packetIds.attach(client);
       keepNoDelay(client);
       installBrokerWrites(client);
       inbox.attach(client);
+      const orphans = options.releaseOrphans === false ? undefined : new OrphanRelease(client, log);
       const outcome = await firstConnect(client, log, options.url);
       if (outcome !== 'refused') {
+        await orphans?.released(); // no packet id is taken before the resume PUBRELs are answered
         if (options.reconnect === false) client.options.reconnectPeriod = 0;
-        const link = new MqttLink(client, inbox, version, outcome, options.maxBacklog, log, metrics);
+        const link = new MqttLink(client, inbox, version, outcome, options.maxBacklog, log, metrics, orphans);
         link.watch(metrics);
         log.info({ url: redactUrl(options.url), protocolVersion: version }, 'mqtt connected');
         return link;
@@ -197,8 +193,7 @@ export class MqttLink {
     }
     if (qos === 0) {
       // mqtt.js calls back with `null` on success.
-      const options = properties === undefined ? { qos } : { qos, properties };
-      this.client.publish(topic, payload, options, (error) => done(error ?? undefined));
+      this.client.publish(topic, payload, options(qos, properties), (error) => done(error ?? undefined));
       return;
     }
     this.flow.publish({ topic, payload, qos, properties, done });

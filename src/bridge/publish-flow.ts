@@ -1,4 +1,5 @@
 import { BacklogFullError } from '../errors.js';
+import { PACKET_ID_WINDOW } from './packet-ids.js';
 import { LINK_RETRY, retryDelayMs, type RetryPolicy } from './transient-refusal.js';
 
 /** One publish waiting for a send slot. */
@@ -58,9 +59,15 @@ export class PublishFlow {
 
   /** On every CONNACK: the broker's Receive Maximum (absent: 65,535, MQTT 5 §3.2.2.3.3). */
   connected(receiveMaximum: number | undefined, stillInFlight: number): void {
-    this.limit = receiveMaximum ?? 65_535;
+    // At most what the packet id window leaves free (packet-ids.ts), whatever the broker grants.
+    this.limit = Math.min(receiveMaximum ?? 65_535, PACKET_ID_WINDOW / 2);
     // mqtt.js re-sends what it still holds after a reconnect; count only those.
     this.inflight = stillInFlight;
+    this.pump();
+  }
+
+  /** Sends what waits, now that {@link PublishFlowHooks.connected} may say yes again. */
+  wake(): void {
     this.pump();
   }
 

@@ -18,6 +18,7 @@ export function parseMqtt(r: Reader, nodeId: string): Config['mqtt'] {
     upstreamQos: r.int('UPSTREAM_QOS', 2, 0, 2) as 0 | 1 | 2,
     maxBacklog: r.int('MQTT_MAX_BACKLOG', 100_000, 0, 10_000_000),
     sessionExpiryS: r.int('MQTT_SESSION_EXPIRY_S', 300, 0, 4_294_967_295),
+    releaseOrphans: r.bool('MQTT_RELEASE_ORPHANS', true),
     // MQTT 5 §3.1.2.10: a broker that stopped answering (a silent cut) is noticed within 2 x this.
     keepaliveS: r.int('MQTT_KEEPALIVE_S', 15, 2, 65_535),
     embeddedHost: r.string('EMBEDDED_MQTT_HOST', '127.0.0.1'),

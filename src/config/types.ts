@@ -86,6 +86,12 @@ export interface Config {
      * @default 300
      */
     readonly sessionExpiryS: number;
+    /**
+     * OCPP_GW_MQTT_RELEASE_ORPHANS: on resuming its session, the link sends PUBREL for every packet
+     * id it has nothing in flight under, releasing QoS 2 publishes an earlier connection left half
+     * done (src/bridge/orphan-release.ts). @default true
+     */
+    readonly releaseOrphans: boolean;
     /** OCPP_GW_MQTT_KEEPALIVE_S: a silent broker is noticed within twice this. @default 15 */
     readonly keepaliveS: number;
     /** OCPP_GW_EMBEDDED_MQTT_HOST; beyond loopback only with credentials. @default '127.0.0.1' */

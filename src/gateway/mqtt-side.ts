@@ -49,6 +49,7 @@ export async function connectMqtt(config: Config, log: Logger, metrics: Metrics)
     // The embedded broker lives and dies with this process: nothing to keep a session for.
     sessionExpiryS: broker === undefined ? config.mqtt.sessionExpiryS : 0,
     keepaliveS: config.mqtt.keepaliveS,
+    releaseOrphans: config.mqtt.releaseOrphans,
     ...(broker === undefined && config.mqtt.tls !== undefined ? { tls: config.mqtt.tls } : {}),
   };
   const link = await MqttLink.connect(options, log, metrics);
