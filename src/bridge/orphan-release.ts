@@ -61,7 +61,7 @@ export class OrphanRelease {
     client.on('close', () => {
       // Cut off before the broker answered them all: the next resuming CONNACK sweeps again.
       if (this.releasing) this.due = true;
-      this.finish();
+      this.finish(false);
     });
     // MQTT 5 §3.14.2.1 0x8E: another client (an adopter, docs/architecture.md §5.13) took the
     // session over; what it left half done is in the session when this link resumes it.
@@ -93,7 +93,7 @@ export class OrphanRelease {
 
   private received(packet: Packet): void {
     if (packet.cmd === 'pubcomp') {
-      if (packet.messageId === this.lastId) this.finish();
+      if (packet.messageId === this.lastId) this.finish(true);
       return;
     }
     if (packet.cmd !== 'connack' || (packet.reasonCode ?? 0) >= 0x80) return;
@@ -112,16 +112,17 @@ export class OrphanRelease {
         { waitedMs: this.maxWaitMs },
         'mqtt broker did not answer the session-resume PUBRELs; publishing anyway',
       );
-      this.finish();
+      this.finish(false);
     }, this.maxWaitMs);
     this.deadline.unref();
   }
 
-  private finish(): void {
+  /** `answered`: the last PUBCOMP came (not the deadline, nor the connection's end). */
+  private finish(answered: boolean): void {
     if (this.lastId === 0) return;
     this.lastId = 0;
     const ms = Math.round(performance.now() - this.startedAt);
-    this.log.info({ packetIds: this.swept, ms, answered: !this.due }, RESUMED);
+    this.log.info({ packetIds: this.swept, ms, answered }, RESUMED);
     clearTimeout(this.deadline);
     for (const fn of this.waiting.splice(0)) fn();
   }
