@@ -16,11 +16,12 @@ import { WindowedPacketIds } from './packet-ids.js';
 import { RateLimitedWarn } from '../observability/rate-limited-warn.js';
 
 export type UserProperties = Record<string, string>;
+export type { MessageHandler, MqttLinkOptions };
 
-function options<Q>(qos: Q, properties: { userProperties: UserProperties } | undefined) {
+/** mqtt.js publish options: the QoS, and the MQTT 5 user properties when there are some. */
+function publishOptions<Q>(qos: Q, properties: { userProperties: UserProperties } | undefined) {
   return properties === undefined ? { qos } : { qos, properties };
 }
-export type { MessageHandler, MqttLinkOptions };
 
 /** How long a broker gets to take the DISCONNECT and close its side at shutdown. */
 const DISCONNECT_MS = 1000;
@@ -57,7 +58,7 @@ export class MqttLink {
     this.overflowWarn = new RateLimitedWarn(log, OVERFLOW_MESSAGE, OVERFLOW_LOG_INTERVAL_MS);
     this.flow = new PublishFlow(maxBacklog, {
       send: (entry, settled) =>
-        client.publish(entry.topic, entry.payload, options(entry.qos, entry.properties), (error) =>
+        client.publish(entry.topic, entry.payload, publishOptions(entry.qos, entry.properties), (error) =>
           settled(error ?? undefined),
         ),
       connected: () => client.connected && orphans?.releasing !== true,
@@ -193,7 +194,9 @@ export class MqttLink {
     }
     if (qos === 0) {
       // mqtt.js calls back with `null` on success.
-      this.client.publish(topic, payload, options(qos, properties), (error) => done(error ?? undefined));
+      this.client.publish(topic, payload, publishOptions(qos, properties), (error) =>
+        done(error ?? undefined),
+      );
       return;
     }
     this.flow.publish({ topic, payload, qos, properties, done });
