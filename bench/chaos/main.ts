@@ -8,6 +8,7 @@
  *   CHAOS_UPSTREAM_MS=10000 CHAOS_DIR=bench/out/chaos-<date>
  *   CHAOS_GW_ENV='OCPP_GW_X=1;OCPP_GW_Y=2'      every node
  *   CHAOS_NODE_ENV_0='OCPP_GW_DOWNSTREAM_SUBSCRIBE=true', CHAOS_NODE_ENV_1=..., CHAOS_NODE_ENV_2=...
+ *   CHAOS_BROKER_LOG=all       mosquitto's log_type(s), comma-separated, kept as CHAOS_DIR/broker.out
  */
 import { execFileSync } from 'node:child_process';
 import { intFromEnv, listFromEnv } from '../lib/env.js';
