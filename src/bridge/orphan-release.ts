@@ -1,10 +1,9 @@
 import type { MqttClient, Packet } from 'mqtt';
 import type { Logger } from '../observability/logger.js';
 
+import { encodePacket } from './packet-encoder.js';
 import { PACKET_ID_WINDOW } from './packet-ids.js';
 
-/** PUBREL: type 6, flags 0b0010 (§3.6.1); Remaining Length 2, the Packet Identifier alone. */
-const PUBREL_FIRST_BYTE = 0x62;
 const RESUMED = 'mqtt session resumed: PUBREL sent for every packet id not in flight';
 /** MQTT 5 §3.14.2.1: the broker closes a connection whose client id another client took. */
 const SESSION_TAKEN_OVER = 0x8e;
@@ -128,22 +127,21 @@ export class OrphanRelease {
   }
 }
 
-/** PUBREL packets for ids 1 to `maxId` but those `inFlight`, in id order, as one buffer; the last id. */
+/**
+ * PUBREL packets for ids 1 to `maxId` but those `inFlight`, in id order, as one buffer; the last
+ * id. Each is the 4-byte form (reason code 0 left out, §3.6.2.1), valid in 3.1.1 and MQTT 5.
+ */
 export function pubrelsExcept(
   inFlight: (id: number) => boolean,
   maxId = PACKET_ID_WINDOW,
 ): { bytes: Buffer; lastId: number } {
-  const bytes = Buffer.allocUnsafe(maxId * 4);
-  let at = 0;
+  const packets: Buffer[] = [];
   let lastId = 0;
   for (let id = 1; id <= maxId; id++) {
     if (inFlight(id)) continue;
-    bytes[at] = PUBREL_FIRST_BYTE;
-    bytes[at + 1] = 2;
-    bytes[at + 2] = id >> 8;
-    bytes[at + 3] = id & 0xff;
-    at += 4;
+    const packet = encodePacket({ cmd: 'pubrel', messageId: id, reasonCode: 0 }, 5);
+    if (packet !== undefined) packets.push(packet);
     lastId = id;
   }
-  return { bytes: bytes.subarray(0, at), lastId };
+  return { bytes: Buffer.concat(packets), lastId };
 }
