@@ -21,7 +21,7 @@ interface Handled {
   readonly payload: string;
   readonly dup: boolean;
   readonly ack: () => void;
-  readonly release: () => void;
+  readonly release: () => boolean;
 }
 
 class Node {
@@ -146,7 +146,9 @@ describe('Inbox: one message, handled once per broker session', () => {
     await backend.publishAsync(node.topic, 'r1', { qos: 1 });
     await eventually(() => node.handled.length === 1, 5000, 'r1 handled');
     // Parked, then left to the broker when the link closed (docs/architecture.md §5.13).
-    node.handled[0]?.release();
+    // No copy of it here yet: the release says none follows (the caller keeps no place for one).
+    assert.equal(node.handled[0]?.release(), false);
+    assert.equal(node.handled[0]?.release(), false, 'once only');
     node.handled[0]?.ack(); // after a release, an ack does nothing: no PUBACK
     await node.bounce();
     await eventually(() => node.handled.length === 2, 5000, 'r1 handed out again');
@@ -171,8 +173,9 @@ describe('Inbox: one message, handled once per broker session', () => {
     await sleep(100);
     assert.equal(node.handled.length, 1, 'the copy was handed out beside the first');
     // The first handling gives the message up (parked, then left to the broker, docs §5.13): the
-    // broker sends no other copy before a reconnect, so the one it sent goes out now.
-    node.handled[0]?.release();
+    // broker sends no other copy before a reconnect, so the one it sent goes out now, and the
+    // release says so (cluster/copy-turns.ts keeps the message's place for it).
+    assert.equal(node.handled[0]?.release(), true);
     await eventually(() => node.handled.length === 2, 2000, 'j1 handed out again without a reconnect');
     assert.deepEqual([node.handled[1]?.payload, node.handled[1]?.dup], ['j1', true]);
     node.handled[1]?.ack();

@@ -1,6 +1,6 @@
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { Ack, Delivery, DownstreamMessage } from '../ocpp/message.js';
+import type { Ack, Delivery, DownstreamMessage, Release } from '../ocpp/message.js';
 import { DOWNSTREAM_PROBLEMS, parseDownstream } from './envelope.js';
 import type { MqttLink } from './mqtt-link.js';
 import type { TopicMap } from './topic-map.js';
@@ -87,7 +87,7 @@ export class DownstreamSubscriber {
     dup: boolean,
     ack: Ack,
     route: RouteCommand,
-    release?: Ack,
+    release?: Release,
     live?: () => boolean,
   ): void {
     const cid = this.topics.cidFromDownstream(topic);

@@ -1,21 +1,21 @@
 import type { IPublishPacket, MqttClient } from 'mqtt';
+import type { Release } from '../ocpp/message.js';
 import type { Logger } from '../observability/logger.js';
 import { AckedIds, fingerprint } from './acked-ids.js';
 import { InFlightIds, type InFlight } from './in-flight-ids.js';
 import { RateLimitedWarn } from '../observability/rate-limited-warn.js';
 
 /**
- * `ack` sends the PUBACK for a QoS 1 message (a no-op for QoS 0); call it once the message's
- * outcome is out. Until then the broker keeps the message in this client's session. `release`
- * instead leaves the message to the broker unhandled (see {@link Inbox}); both are once-only and
- * exclusive.
+ * `ack` sends the PUBACK for a QoS 1 message (a no-op for QoS 0) once its outcome is out; until
+ * then the broker keeps it in this client's session. `release` instead leaves it to the broker
+ * unhandled (see {@link Inbox}); both are once-only and exclusive.
  */
 export type MessageHandler = (
   topic: string,
   payload: Buffer,
   packet: IPublishPacket,
   ack: () => void,
-  release: () => void,
+  release: Release,
 ) => void;
 
 /** Handed to mqtt.js so that it skips its own PUBACK; we send ours when the outcome is known. */
@@ -26,11 +26,7 @@ interface PacketSender {
   _sendPacket(packet: { cmd: 'puback'; messageId: number }, done: () => void): void;
 }
 
-interface Early {
-  readonly topic: string;
-  readonly payload: Buffer;
-  readonly packet: IPublishPacket;
-}
+type Early = Readonly<{ topic: string; payload: Buffer; packet: IPublishPacket }>;
 
 function noop(): void {}
 
@@ -218,9 +214,9 @@ export class Inbox {
     topic: string,
     payload: Buffer,
     packet: IPublishPacket,
-  ): { ack: () => void; release: () => void } {
+  ): { ack: () => void; release: Release } {
     const messageId = packet.qos === 0 ? undefined : packet.messageId;
-    if (messageId === undefined) return { ack: noop, release: noop };
+    if (messageId === undefined) return { ack: noop, release: () => false };
     const entry = this.handling.add(messageId, topic, payload);
     const session = this.session;
     let done = false;
@@ -237,12 +233,14 @@ export class Inbox {
       if (client?.connected === true) this.puback(client, messageId, print, entry);
       else this.held.push({ entry, print });
     };
-    const release = (): void => {
-      if (!finish()) return;
+    const release = (): boolean => {
+      if (!finish()) return false;
       this.handling.remove(entry);
       // Its copy came and was joined to it on this connection: no other comes before a reconnect
       // (left so, it waits unhandled in the session: docs/architecture.md §5.14). It goes out now.
-      if (entry.copiedOn === this.connection) queueMicrotask(() => this.handOutCopy(entry, packet, session));
+      const copied = entry.copiedOn === this.connection;
+      if (copied) queueMicrotask(() => this.handOutCopy(entry, packet, session));
+      return copied;
     };
     return { ack, release };
   }

@@ -1,10 +1,12 @@
 import type { UpstreamPublisher } from '../bridge/upstream-publisher.js';
-import { withdrawn, type Ack, type Delivery, type DownstreamMessage } from '../ocpp/message.js';
+import { withdrawn, type Ack, type Delivery, type DownstreamMessage, type Release } from '../ocpp/message.js';
 import type { Session } from '../edge/session/session.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { LapseGate } from './lapse-gate.js';
 import { isFence, MARKS_UNAVAILABLE, type SentMarks } from './sent-marks.js';
-import { TakeOrder, type TakeTurn } from './take-order.js';
+import { TUNING } from '../config/tuning.js';
+import { CopyTurns } from './copy-turns.js';
+import { headTurn, TakeOrder, type TakeTurn } from './take-order.js';
 
 /**
  * A command forwarded by another node (docs/architecture.md §5.13): its sender may fence the mark
@@ -47,6 +49,8 @@ export class OwnerDelivery {
   private readonly inProgress = new Map<string, Ack[]>();
   /** One charge point's CALLs reach its session in arrival order, however Redis answers (§5.14). */
   private readonly takes = new TakeOrder();
+  /** Turns kept for the broker's copy of a command given back (copy-turns.ts). */
+  private readonly copies: CopyTurns;
 
   constructor(
     private readonly publisher: UpstreamPublisher,
@@ -55,7 +59,10 @@ export class OwnerDelivery {
     private readonly metrics?: ClusterMetrics,
     /** Parks a command whose mark cannot be taken while this node's liveness has lapsed. */
     private readonly gate?: LapseGate,
-  ) {}
+    copyWaitMs: number = TUNING.copyTurnMs,
+  ) {
+    this.copies = new CopyTurns(copyWaitMs);
+  }
 
   deliver(session: Session, message: DownstreamMessage, delivery: Delivery, forward?: ForwardedWrite): void {
     this.deliverInTurn(session, message, delivery, forward, undefined);
@@ -126,10 +133,12 @@ export class OwnerDelivery {
         // an adopter after the charge point's earlier CALLs left behind; written here it overtook
         // them (a chaos run: 57 reordered, §5.13). Its copy that comes back here finds the mark this
         // run may have taken, and is written all the same (sent-marks.ts `abandon`).
+        // The broker's copy, if already here, is handed out at once: it takes this turn (copy-turns.ts).
         marks.abandon(session.cid, message.uniqueId);
-        refuse('dropped');
-        release();
-        return undefined;
+        const { turn, left } = headTurn();
+        if (refuse('dropped', turn)) release();
+        else this.leaveToCopy(key, turn, release);
+        return left;
       }
       if (unmarked && forward?.overtakes() === true) {
         // Refused in its turn as well, it is routed again behind the one before it (§5.14); its
@@ -141,9 +150,7 @@ export class OwnerDelivery {
       if (holder === MARKS_UNAVAILABLE && this.gate !== undefined) {
         const gate = this.gate;
         // Parked, it keeps its place: its charge point's later CALLs wait until it has left.
-        let settle: () => void = () => undefined;
-        const left = new Promise<void>((resolve) => (settle = resolve));
-        const atHead: TakeTurn = (run) => void (run() ?? Promise.resolve()).then(settle, settle);
+        const { turn: atHead, left } = headTurn();
         const retry = (): void => {
           if (waiting !== undefined) this.inProgress.delete(key);
           const again = { ack: ackAll, redelivered, release, linkEpoch };
@@ -155,9 +162,8 @@ export class OwnerDelivery {
         // A copy that joined it (an adopter's, routed here) takes its place: at the end of the line it
         // was written after the charge point's next CALL (a chaos run: 141 reordered, §5.14).
         const dropped = (): void => {
-          const handedOn = refuse('dropped', atHead);
-          release?.();
-          if (!handedOn) settle();
+          if (refuse('dropped', atHead)) release?.();
+          else this.leaveToCopy(key, atHead, release);
         };
         if (gate.park(retry, marks.lastError, dropped)) return left;
         marks.writingUnprotected(session.cid, message.uniqueId);
@@ -192,8 +198,18 @@ export class OwnerDelivery {
       }
       return undefined;
     };
-    const turn = given ?? this.takes.enter(session.cid);
+    const turn = given ?? this.copies.take(key, redelivered) ?? this.takes.enter(session.cid);
     const took = marks.take(session.cid, message.uniqueId, redelivered, forward?.fence);
     void took.then((holder) => turn(() => taken(holder)));
+  }
+
+  /**
+   * Gives a command back to the broker (`release`) keeping its place at the head of the take line
+   * for the broker's copy, when the inbox says that copy is already here and handed out at once;
+   * else the line goes on (copy-turns.ts). Kept before the release, which may hand the copy out.
+   */
+  private leaveToCopy(key: string, turn: TakeTurn, release: Release | undefined): void {
+    this.copies.keep(key, turn);
+    if (release?.() !== true) this.copies.free(key);
   }
 }

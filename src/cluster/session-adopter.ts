@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MqttLink, type MqttLinkOptions } from '../bridge/mqtt-link.js';
-import type { Ack } from '../ocpp/message.js';
+import type { Ack, Release } from '../ocpp/message.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import type { Logger } from '../observability/logger.js';
 import type { NodeDirectory } from './node-directory.js';
@@ -14,7 +14,7 @@ export type HandleMessage = (
   payload: Buffer,
   redelivered: boolean,
   ack: Ack,
-  release: Ack,
+  release: Release,
   live: () => boolean,
 ) => void;
 

@@ -4,6 +4,17 @@
  */
 export type TakeTurn = (run: () => Promise<void> | undefined) => void;
 
+/**
+ * A place at the head of a line, for a command that holds its turn while it is elsewhere (parked,
+ * or given back to the broker until its copy comes): `left` settles once the turn was run.
+ */
+export function headTurn(): { turn: TakeTurn; left: Promise<void> } {
+  let settle: () => void = () => undefined;
+  const left = new Promise<void>((resolve) => (settle = resolve));
+  const turn: TakeTurn = (run) => void (run() ?? Promise.resolve()).then(settle, settle);
+  return { turn, left };
+}
+
 interface Slot {
   run: (() => Promise<void> | undefined) | undefined;
   started: boolean;

@@ -57,4 +57,10 @@ export const TUNING = Object.freeze({
    */
   releasedPlacesMax: 20_000,
   releasedPlaceMs: 60_000,
+  /**
+   * How long the owner's take line waits for the broker's copy of a command it gave back
+   * (copy-turns.ts). Handed out at once, the copy is here within the routing node's line; past
+   * this, a stalled copy no longer holds its charge point's later commands.
+   */
+  copyTurnMs: 2000,
 });

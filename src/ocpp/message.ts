@@ -36,6 +36,13 @@ export type DownstreamMessage =
  */
 export type Ack = () => void;
 
+/**
+ * Leaves a message to the broker unanswered. True when the broker's copy of it had already come
+ * and is handed out right after (in a microtask, bridge/inbox.ts): the caller may keep the
+ * message's place in line for it (cluster/copy-turns.ts).
+ */
+export type Release = () => boolean;
+
 /** What a downstream message travels with on its way to a session. */
 export interface Delivery {
   readonly ack: Ack;
@@ -45,7 +52,7 @@ export interface Delivery {
    * Instead of `ack`: the message is given up unanswered and left to the broker, whose next copy
    * must then be handled afresh (bridge/inbox.ts). Absent for messages no broker redelivers.
    */
-  readonly release?: (() => void) | undefined;
+  readonly release?: Release | undefined;
   /**
    * False once the MQTT connection the message came on is gone for good: an adopted session its
    * node took back (docs/architecture.md §5.8). The broker gives the node every message not

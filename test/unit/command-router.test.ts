@@ -131,7 +131,12 @@ describe('CommandRouter with a fake clock', () => {
     const t = router();
     let live = true;
     let releases = 0;
-    t.r.route('cp', reset, { ack: t.ack, redelivered: true, release: () => releases++, live: () => live });
+    t.r.route('cp', reset, {
+      ack: t.ack,
+      redelivered: true,
+      release: () => (releases++, false),
+      live: () => live,
+    });
     t.r.route('cp', { ...reset, uniqueId: 'c2' }, { ack: t.ack, redelivered: true });
     await settle();
     live = false; // the adopted link closed for good: the broker hands the message to the node
@@ -194,7 +199,7 @@ describe('CommandRouter with a fake clock', () => {
       t.r.route(
         'cp',
         { ...reset, uniqueId: id },
-        { ack: t.ack, redelivered: false, release: () => released.push(id) },
+        { ack: t.ack, redelivered: false, release: () => (released.push(id), false) },
       );
     await settle();
     assert.deepEqual(released, []);
@@ -219,11 +224,12 @@ describe('CommandRouter with a fake clock', () => {
     const lookups: Array<() => void> = [() => undefined]; // the first lookup is held
     const t = router(gate, undefined, lookups);
     const released: string[] = [];
-    const copyOf = (id: string) => (): void => {
+    const copyOf = (id: string) => (): boolean => {
       released.push(id);
       queueMicrotask(() =>
         t.r.route('cp', { ...reset, uniqueId: id }, { ack: t.ack, redelivered: true, linkEpoch: gate.epoch }),
       );
+      return true;
     };
     t.r.route('cp', reset, { ack: t.ack, redelivered: false, release: copyOf('c1'), linkEpoch: gate.epoch });
     await settle();

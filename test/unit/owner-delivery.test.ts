@@ -133,7 +133,12 @@ describe('OwnerDelivery (written-marks, docs/architecture.md §5.7)', () => {
     let acks = 0;
     let releases = 0;
     let live = true;
-    const delivery = { ack: () => acks++, redelivered: true, release: () => releases++, live: () => live };
+    const delivery = {
+      ack: () => acks++,
+      redelivered: true,
+      release: () => (releases++, false),
+      live: () => live,
+    };
     owner.deliver(s, call, delivery);
     live = false; // the adopted link closed for good while the mark was read (docs §5.8)
     m.release();
@@ -203,7 +208,7 @@ describe('OwnerDelivery (written-marks, docs/architecture.md §5.7)', () => {
     // c1 here (it joins c1), then c2. The owner's MQTT link closes: c1 is left to the broker.
     const { gate, s, delivered, owner } = lapsedOwner();
     let released = 0;
-    owner.deliver(s, call, { ack: () => undefined, redelivered: false, release: () => released++ });
+    owner.deliver(s, call, { ack: () => undefined, redelivered: false, release: () => (released++, false) });
     await flush();
     owner.deliver(s, call, { ack: () => undefined, redelivered: true }); // the adopter's copy joins
     owner.deliver(s, { ...call, uniqueId: 'c2' }, { ack: () => undefined, redelivered: false });
@@ -232,7 +237,7 @@ describe('OwnerDelivery (written-marks, docs/architecture.md §5.7)', () => {
         {
           ack: () => undefined,
           redelivered: false,
-          release: () => released.push(uniqueId),
+          release: () => (released.push(uniqueId), false),
           linkEpoch: gate.epoch,
         },
       );
@@ -253,6 +258,95 @@ describe('OwnerDelivery (written-marks, docs/architecture.md §5.7)', () => {
     assert.deepEqual(
       delivered.map((d) => d.message.uniqueId),
       ['c3'],
+    );
+  });
+
+  describe('a CALL given back whose broker copy is already here (copy-turns.ts, docs §5.14)', () => {
+    /**
+     * The bu-1 shape (bench/RESULTS.md, run P): c1's mark take outlives its MQTT link, which closes
+     * while the owner is lapsed; the broker's copy of c1 came on the new connection and was joined
+     * to it (bridge/inbox.ts), then c2 came and waits behind c1 in the take line. Liveness is back.
+     */
+    function givenBack(copyComes: boolean, copyWaitMs = 2000) {
+      const { gate, back } = lapsedGate('owner');
+      const answers = new Map<string, () => void>();
+      const fake = {
+        writer: WRITER,
+        take: (_cid: string, uniqueId: string, redelivered: boolean) =>
+          redelivered || uniqueId !== 'c1'
+            ? Promise.resolve(undefined)
+            : new Promise<undefined>((resolve) => answers.set(uniqueId, () => resolve(undefined))),
+        abandon: () => undefined,
+        finished: () => undefined,
+      } as unknown as SentMarks;
+      const { s, delivered } = session();
+      const owner = new OwnerDelivery(publisher().p, fake, undefined, gate, copyWaitMs);
+      let releases = 0;
+      const release = (): boolean => {
+        releases += 1;
+        // The inbox hands the joined copy out in a microtask, on the new connection.
+        if (copyComes)
+          queueMicrotask(() =>
+            owner.deliver(s, call, { ack: () => undefined, redelivered: true, linkEpoch: gate.epoch }),
+          );
+        return true;
+      };
+      owner.deliver(s, call, { ack: () => undefined, redelivered: false, release, linkEpoch: gate.epoch });
+      gate.dropAll(); // the link closes while lapsed
+      back();
+      const c2 = { ...call, uniqueId: 'c2' };
+      owner.deliver(s, c2, { ack: () => undefined, redelivered: false, linkEpoch: gate.epoch });
+      return { delivered, answerC1: () => answers.get('c1')?.(), releases: () => releases };
+    }
+
+    it('the copy runs in the turn of the CALL it copies: the next CALL stays behind it', async () => {
+      const t = givenBack(true);
+      await flush();
+      assert.equal(t.delivered.length, 0, 'c2 waits for the take of c1');
+      t.answerC1();
+      await flush();
+      await flush();
+      assert.equal(t.releases(), 1, 'c1 is given back, not written over its closed link');
+      // Entering the line at its end, the copy of c1 was written after c2 (the chaos run's 4 reordered).
+      assert.deepEqual(
+        t.delivered.map((d) => d.message.uniqueId),
+        ['c1', 'c2'],
+      );
+    });
+
+    it('a copy that does not come frees the turn after the wait: the line goes on', async () => {
+      const t = givenBack(false, 30);
+      t.answerC1();
+      await flush();
+      assert.equal(t.delivered.length, 0, 'c2 waits for the copy of c1');
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      assert.deepEqual(
+        t.delivered.map((d) => d.message.uniqueId),
+        ['c2'],
+      );
+    });
+  });
+
+  it('a parked CALL left to the broker hands its place to the broker copy the inbox hands out at once', async () => {
+    // c1's take fails (lapsed) and c1 is parked; c2 waits behind it. The link closes: c1 is left to
+    // the broker, whose copy had come on the new connection and is handed out as c1 is released.
+    const { gate, s, delivered, owner } = lapsedOwner();
+    const release = (): boolean => {
+      queueMicrotask(() =>
+        owner.deliver(s, call, { ack: () => undefined, redelivered: true, linkEpoch: gate.epoch }),
+      );
+      return true;
+    };
+    owner.deliver(s, call, { ack: () => undefined, redelivered: false, release, linkEpoch: gate.epoch });
+    await flush();
+    owner.deliver(s, { ...call, uniqueId: 'c2' }, { ack: () => undefined, redelivered: false });
+    await flush();
+    gate.dropAll();
+    await flush();
+    await flush();
+    assert.deepEqual(
+      delivered.map((d) => d.message.uniqueId),
+      ['c1', 'c2'],
     );
   });
 });

@@ -31,7 +31,7 @@ describe('per-charge-point order on the routing node', () => {
     const adopted = (id: string) => ({
       ack: () => undefined,
       redelivered: true,
-      release: () => released.push(id),
+      release: () => (released.push(id), false),
       live: () => live,
     });
     t.hold(true);
