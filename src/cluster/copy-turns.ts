@@ -22,7 +22,11 @@ export class CopyTurns {
   /** `cid\nuniqueId` to the turn kept for its copy. */
   private readonly kept = new Map<string, Kept>();
 
-  constructor(private readonly waitMs: number) {}
+  constructor(
+    private readonly waitMs: number,
+    /** `ocpp_gateway_route_order_copy_turns_total` (order-metrics.ts), in cluster mode. */
+    private readonly counted?: (outcome: 'taken' | 'expired') => void,
+  ) {}
 
   get size(): number {
     return this.kept.size;
@@ -35,7 +39,9 @@ export class CopyTurns {
   keep(key: string, turn: TakeTurn): void {
     this.free(key);
     const timer = setTimeout(() => {
-      if (this.kept.get(key)?.turn === turn) this.free(key);
+      if (this.kept.get(key)?.turn !== turn) return;
+      this.counted?.('expired');
+      this.free(key);
     }, this.waitMs);
     timer.unref?.();
     this.kept.set(key, { turn, timer });
@@ -48,6 +54,7 @@ export class CopyTurns {
     if (kept === undefined) return undefined;
     this.kept.delete(key);
     clearTimeout(kept.timer);
+    this.counted?.('taken');
     return kept.turn;
   }
 

@@ -61,7 +61,7 @@ export class OwnerDelivery {
     private readonly gate?: LapseGate,
     copyWaitMs: number = TUNING.copyTurnMs,
   ) {
-    this.copies = new CopyTurns(copyWaitMs);
+    this.copies = new CopyTurns(copyWaitMs, (outcome) => metrics?.order.copyTurns.labels(outcome).inc());
   }
 
   deliver(session: Session, message: DownstreamMessage, delivery: Delivery, forward?: ForwardedWrite): void {

@@ -4,6 +4,9 @@ import { labelledCounter } from './labelled-counter.js';
 /** Bounds of the routing node's per-charge-point lines: one charge point's, or the node's. */
 export const ORDER_BOUNDS = ['station', 'node'] as const;
 
+/** How a take-line turn kept for the broker's copy of a given-back command ended (copy-turns.ts). */
+export const COPY_TURN_OUTCOMES = ['taken', 'expired'] as const;
+
 /**
  * The routing node's per-charge-point FIFO (docs/architecture.md §5.14). No charge-point label:
  * one gauge, one counter and one counter with two bounded labels, each initialised to 0.
@@ -13,6 +16,7 @@ export class OrderMetrics {
   readonly waited: Counter;
   readonly fenced: Counter;
   readonly overflow: Counter<'bound'>;
+  readonly copyTurns: Counter<'outcome'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -36,6 +40,13 @@ export class OrderMetrics {
       help: 'Downstream messages answered queue_full because a per-charge-point line or the node was full',
       label: 'bound',
       values: ORDER_BOUNDS,
+      registry,
+    });
+    this.copyTurns = labelledCounter({
+      name: 'ocpp_gateway_route_order_copy_turns_total',
+      help: "Owner take-line turns kept for the broker's copy of a command given back: taken by the copy, or expired (order not kept)",
+      label: 'outcome',
+      values: COPY_TURN_OUTCOMES,
       registry,
     });
   }

@@ -9,6 +9,7 @@ import { ClusterMetrics } from '../../src/observability/cluster-metrics.js';
 import type { Ack, DownstreamMessage } from '../../src/ocpp/message.js';
 import { lapsedGate } from '../harness/lapsed-gate.js';
 import { V16 } from '../../src/ocpp/versions/v16.js';
+import { metric } from '../harness/router-rig.js';
 
 const WRITER = 'node-a|run1';
 
@@ -280,7 +281,8 @@ describe('OwnerDelivery (written-marks, docs/architecture.md §5.7)', () => {
         finished: () => undefined,
       } as unknown as SentMarks;
       const { s, delivered } = session();
-      const owner = new OwnerDelivery(publisher().p, fake, undefined, gate, copyWaitMs);
+      const registry = new Registry();
+      const owner = new OwnerDelivery(publisher().p, fake, new ClusterMetrics(registry), gate, copyWaitMs);
       let releases = 0;
       const release = (): boolean => {
         releases += 1;
@@ -296,7 +298,9 @@ describe('OwnerDelivery (written-marks, docs/architecture.md §5.7)', () => {
       back();
       const c2 = { ...call, uniqueId: 'c2' };
       owner.deliver(s, c2, { ack: () => undefined, redelivered: false, linkEpoch: gate.epoch });
-      return { delivered, answerC1: () => answers.get('c1')?.(), releases: () => releases };
+      const turns = (outcome: string) =>
+        metric(registry, 'ocpp_gateway_route_order_copy_turns_total', outcome);
+      return { delivered, answerC1: () => answers.get('c1')?.(), releases: () => releases, turns };
     }
 
     it('the copy runs in the turn of the CALL it copies: the next CALL stays behind it', async () => {
@@ -312,6 +316,7 @@ describe('OwnerDelivery (written-marks, docs/architecture.md §5.7)', () => {
         t.delivered.map((d) => d.message.uniqueId),
         ['c1', 'c2'],
       );
+      assert.deepEqual([await t.turns('taken'), await t.turns('expired')], [1, 0]);
     });
 
     it('a copy that does not come frees the turn after the wait: the line goes on', async () => {
@@ -324,6 +329,7 @@ describe('OwnerDelivery (written-marks, docs/architecture.md §5.7)', () => {
         t.delivered.map((d) => d.message.uniqueId),
         ['c2'],
       );
+      assert.deepEqual([await t.turns('taken'), await t.turns('expired')], [0, 1]);
     });
   });
 
