@@ -28,10 +28,6 @@ export class CopyTurns {
     private readonly counted?: (outcome: 'taken' | 'expired') => void,
   ) {}
 
-  get size(): number {
-    return this.kept.size;
-  }
-
   /**
    * Keeps `turn` (a place at the head of the line, which the line waits on until it is run) for
    * the copy of `key`; run empty when no copy came in time. One kept under `key` before is freed.
