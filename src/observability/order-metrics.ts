@@ -8,8 +8,9 @@ export const ORDER_BOUNDS = ['station', 'node'] as const;
 export const COPY_TURN_OUTCOMES = ['taken', 'expired'] as const;
 
 /**
- * The routing node's per-charge-point FIFO (docs/architecture.md §5.14). No charge-point label:
- * one gauge, one counter and one counter with two bounded labels, each initialised to 0.
+ * The routing node's per-charge-point FIFO (docs/architecture.md §5.14), and the owner's turns kept
+ * for a given-back command's copy (cluster/copy-turns.ts). No charge-point label: one gauge, two
+ * counters and two counters with two bounded labels each, each initialised to 0.
  */
 export class OrderMetrics {
   readonly held: Gauge;
