@@ -1,10 +1,7 @@
 import type { IDisconnectPacket, ISubscriptionMap, MqttClient } from 'mqtt';
 import type { Logger } from '../observability/logger.js';
-import type { OrphanRelease } from './orphan-release.js';
+import { SESSION_TAKEN_OVER, type OrphanRelease } from './orphan-release.js';
 import { ReleasedPublishes, type Republish } from './released-publishes.js';
-
-/** MQTT 5 §3.14.2.1: the broker closes a connection whose client id another client took. */
-const SESSION_TAKEN_OVER = 0x8e;
 
 interface Reconnecting {
   _clearReconnect(): void;

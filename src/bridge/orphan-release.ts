@@ -2,11 +2,11 @@ import type { MqttClient, Packet } from 'mqtt';
 import type { Logger } from '../observability/logger.js';
 
 import { encodePacket } from './packet-encoder.js';
-import { PACKET_ID_WINDOW } from './packet-ids.js';
+import { inFlightOn, PACKET_ID_WINDOW } from './packet-ids.js';
 
 const RESUMED = 'mqtt session resumed: PUBREL sent for every packet id not in flight';
 /** MQTT 5 §3.14.2.1: the broker closes a connection whose client id another client took. */
-const SESSION_TAKEN_OVER = 0x8e;
+export const SESSION_TAKEN_OVER = 0x8e;
 /** How long publishing waits for the broker to answer the PUBRELs before it goes on anyway. */
 const MAX_WAIT_MS = 10_000;
 
@@ -100,7 +100,7 @@ export class OrphanRelease {
     this.due = false;
     if (!due || packet.sessionPresent !== true) return;
     // 'packetreceive' comes before mqtt.js handles the CONNACK, so before it re-sends its store.
-    const { bytes, lastId } = pubrelsExcept((id) => this.client.outgoing[id] !== undefined);
+    const { bytes, lastId } = pubrelsExcept(inFlightOn(this.client));
     if (lastId === 0) return;
     this.client.stream.write(bytes);
     this.lastId = lastId;

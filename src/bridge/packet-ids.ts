@@ -14,6 +14,11 @@ import type { MqttClient } from 'mqtt';
  */
 export const PACKET_ID_WINDOW = 1024;
 
+/** Whether `client` has a publish or subscription in flight under packet id `id` (its `outgoing`). */
+export function inFlightOn(client: MqttClient): (id: number) => boolean {
+  return (id) => client.outgoing[id] !== undefined;
+}
+
 /** An mqtt.js `messageIdProvider` over {@link PACKET_ID_WINDOW}; {@link attach} it to its client. */
 export class WindowedPacketIds {
   private next = 1;
@@ -22,7 +27,7 @@ export class WindowedPacketIds {
 
   /** In flight: what the client holds in `outgoing` (mqtt.js sets it as it takes the id). */
   attach(client: MqttClient): void {
-    this.inFlight = (id) => client.outgoing[id] !== undefined;
+    this.inFlight = inFlightOn(client);
   }
 
   allocate(): number | null {
