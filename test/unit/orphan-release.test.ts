@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { pubrelsExcept } from '../../src/bridge/orphan-release.js';
 import { PACKET_ID_WINDOW, WindowedPacketIds } from '../../src/bridge/packet-ids.js';
-
-// The mqtt-packet copy that mqtt.js itself uses: the reference these packets must match.
-const mqttPacket = createRequire(createRequire(import.meta.url).resolve('mqtt'))('mqtt-packet') as {
-  generate(packet: object, opts: { protocolVersion: number }): Buffer;
-  parser(opts: { protocolVersion: number }): {
-    on(event: 'packet', fn: (p: { cmd: string; messageId?: number; reasonCode?: number }) => void): void;
-    parse(bytes: Buffer): number;
-  };
-};
+import { mqttPacket } from '../harness/mqtt-packet.js';
 
 describe('the session-resume PUBRELs (src/bridge/orphan-release.ts)', () => {
   it('are what mqtt-packet writes for a PUBREL in 3.1.1, and parse as PUBREL reason 0 in MQTT 5', () => {

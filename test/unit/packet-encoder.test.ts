@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { connect } from 'mqtt';
 import { encodeHotPackets } from '../../src/bridge/broker-writes.js';
 import { fakeBroker } from '../harness/fake-mqtt-broker.js';
 import { eventually } from '../harness/time.js';
 import { encodePacket, type PacketFields } from '../../src/bridge/packet-encoder.js';
+import { mqttPacket } from '../harness/mqtt-packet.js';
 
-// The mqtt-packet copy that mqtt.js itself uses: the reference the narrow encoder must match.
-const mqttPacket = createRequire(createRequire(import.meta.url).resolve('mqtt'))('mqtt-packet') as {
-  generate(packet: object, opts: { protocolVersion: number }): Buffer;
-};
 const library = (packet: PacketFields, version: number): Buffer =>
   mqttPacket.generate({ ...packet }, { protocolVersion: version });
 
