@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pubrelsExcept } from '../../src/bridge/orphan-release.js';
 import { PACKET_ID_WINDOW, WindowedPacketIds } from '../../src/bridge/packet-ids.js';
-import { mqttPacket } from '../harness/mqtt-packet.js';
+import { mqttPacket, type ParsedPacket } from '../harness/mqtt-packet.js';
 
 describe('the session-resume PUBRELs (src/bridge/orphan-release.ts)', () => {
   it('are what mqtt-packet writes for a PUBREL in 3.1.1, and parse as PUBREL reason 0 in MQTT 5', () => {
@@ -12,7 +12,7 @@ describe('the session-resume PUBRELs (src/bridge/orphan-release.ts)', () => {
     );
     assert.deepEqual(bytes, library);
     // MQTT 5 §3.6.2.1: Reason Code 0x00 and no properties may be left out (Remaining Length 2).
-    const parsed: { cmd: string; messageId?: number; reasonCode?: number }[] = [];
+    const parsed: ParsedPacket[] = [];
     const parser = mqttPacket.parser({ protocolVersion: 5 });
     parser.on('packet', (p) => parsed.push(p));
     parser.parse(bytes);
