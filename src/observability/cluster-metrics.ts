@@ -2,7 +2,8 @@ import { labelledCounter } from './labelled-counter.js';
 import { OrderMetrics } from './order-metrics.js';
 import { PartitionMetrics } from './partition-metrics.js';
 import type { GatewayReason } from '../ocpp/error-codes.js';
-import { Gauge, Histogram, type Counter, type Registry } from 'prom-client';
+import { Gauge, type Counter, type Registry } from 'prom-client';
+import { CountedHistogram } from './counted-histogram.js';
 
 /** How a downstream message left the routing node (bounded label). */
 export const ROUTE_RESULTS = [
@@ -29,7 +30,7 @@ const ROUTE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 export class ClusterMetrics {
   readonly redisConnected: Gauge;
   readonly routed: Counter<'result'>;
-  readonly routeRoundTrip: Histogram;
+  readonly routeRoundTrip: CountedHistogram;
   readonly routePending: Gauge;
   /** What `ocpp_gateway_route_pending` reports; the router's count once it exists. */
   private readPending: () => number = () => 0;
@@ -59,11 +60,12 @@ export class ClusterMetrics {
       values: ROUTE_RESULTS,
       registry,
     });
-    this.routeRoundTrip = new Histogram({
+    // Once per forwarded command: counted in plain arrays (counted-histogram.ts).
+    this.routeRoundTrip = new CountedHistogram({
       name: 'ocpp_gateway_route_roundtrip_seconds',
       help: 'From forwarding a message over the route bus to the owner reporting its outcome',
       buckets: ROUTE_BUCKETS,
-      registers,
+      registry,
     });
     // Read at scrape time: setting it on every forward and outcome cost a few % of a routing
     // node's CPU (prom-client hashes the label set on every set).
