@@ -155,9 +155,7 @@ export class ClusterNode implements OwnershipHooks {
 
   /** SessionTable hook: a socket closed; its entry goes only if it is still this session's. */
   released(session: Session): void {
-    this.registry.release(session.cid, session.epoch).catch((error: unknown) => {
-      this.log.debug({ cpId: session.cid, err: error }, 'release failed; entry left to expire');
-    });
+    this.registry.release(session.cid, session.epoch);
   }
 
   private onEnvelope(envelope: RouteEnvelope): void {

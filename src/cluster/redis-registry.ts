@@ -5,6 +5,7 @@ import type { RedisLink } from './redis-link.js';
 import { withScripts, type ScriptedRedis } from './redis-scripts.js';
 import { formatOwner, parseOwner, type Held, type Owner, type OwnershipRegistry } from './registry.js';
 import { redisKeys } from './keys.js';
+import { ReleaseQueue } from './release-queue.js';
 
 /** Re-assert in slices so a node with 19,000 sockets does not flood Redis in one burst. */
 const REASSERT_SLICE = 500;
@@ -18,6 +19,7 @@ const REASSERT_SLICE = 500;
 export class RedisRegistry implements OwnershipRegistry {
   private readonly redis: ScriptedRedis;
   private readonly ownerTtlMs: number;
+  private readonly releases: ReleaseQueue;
 
   constructor(
     private readonly link: RedisLink,
@@ -28,6 +30,7 @@ export class RedisRegistry implements OwnershipRegistry {
   ) {
     this.redis = withScripts(link.cmd);
     this.ownerTtlMs = config.ownerTtlS * 1000;
+    this.releases = new ReleaseQueue((key, owner) => this.redis.ocppRelease(key, owner), log);
   }
 
   private key(cid: string): string {
@@ -42,8 +45,12 @@ export class RedisRegistry implements OwnershipRegistry {
     return previous;
   }
 
-  async release(cid: string, epoch: string): Promise<void> {
-    await this.redis.ocppRelease(this.key(cid), formatOwner(this.nodeId, epoch));
+  release(cid: string, epoch: string): void {
+    this.releases.push(this.key(cid), formatOwner(this.nodeId, epoch));
+  }
+
+  get releasesPending(): number {
+    return this.releases.pending;
   }
 
   async lookup(cid: string): Promise<Owner | undefined> {

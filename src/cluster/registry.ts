@@ -24,8 +24,13 @@ export interface OwnershipRegistry {
    * another node held it, so that node can be told to close its old socket (takeover).
    */
   claim(cid: string, epoch: string): Promise<Owner | undefined>;
-  /** Compare-and-delete: removes the entry only while it still names this node and `epoch`. */
-  release(cid: string, epoch: string): Promise<void>;
+  /**
+   * Compare-and-delete: removes the entry only while it still names this node and `epoch`. Queued,
+   * not sent at once (cluster/release-queue.ts); a failure leaves the entry to expire.
+   */
+  release(cid: string, epoch: string): void;
+  /** Releases queued or unanswered: a draining node waits for none left before its `bye`. */
+  readonly releasesPending: number;
   /** The live owner, or undefined: no entry, or an entry of a dead node (cleaned on the way). */
   lookup(cid: string): Promise<Owner | undefined>;
   /**

@@ -198,7 +198,10 @@ export class Gateway {
     if (cluster !== undefined) {
       // Commands forwarded from here or answered here finish before the `bye`: a peer that
       // hears it answers what is still pending with node_lost, which must not race a real answer.
-      while ((cluster.router.pendingCount > 0 || this.link?.busy === true) && Date.now() < flushBy) {
+      // The closed sockets' registry entries go first too (release-queue.ts).
+      const busy = (): boolean =>
+        cluster.router.pendingCount > 0 || cluster.registry.releasesPending > 0 || this.link?.busy === true;
+      while (busy() && Date.now() < flushBy) {
         await sleep(TUNING.quiescePollMs);
       }
     }
