@@ -63,4 +63,12 @@ export const TUNING = Object.freeze({
    * this, a stalled copy no longer holds its charge point's later commands.
    */
   copyTurnMs: 2000,
+  /**
+   * Writes batched for the event-loop turn (io/turn-batch.ts, io/write-coalescer.ts) leave at the
+   * next write once the batch is this old. A turn normally lasts well under it; but when thousands
+   * of sockets close or open at once, libuv serves their events for seconds in one poll phase (up
+   * to 48 rounds of 1,024 before it returns to timers and immediates), and a batch held to the end
+   * of the turn held every Redis claim and MQTT publish of a 57,000-station storm for 4.7 s.
+   */
+  turnBatchMaxMs: 10,
 });

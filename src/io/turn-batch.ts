@@ -1,3 +1,5 @@
+import { TUNING } from '../config/tuning.js';
+
 /** What can be held back: a net.Socket, a TLSSocket, any Node Writable. */
 export interface Corkable {
   cork(): void;
@@ -12,19 +14,39 @@ export interface Corkable {
  * quarter of its CPU for Redis commands on the forwarded path (bench/RESULTS.md).
  */
 export class TurnBatch {
-  private holding = false;
+  private held: readonly Corkable[] | undefined;
+  /** When the sockets were corked (performance.now()). */
+  private heldAt = 0;
 
-  /** `streams` names the sockets to hold now; an empty list (not connected) holds nothing. */
-  constructor(private readonly streams: () => readonly Corkable[]) {}
+  /**
+   * `streams` names the sockets to hold now; an empty list (not connected) holds nothing.
+   * `maxMs`: a hold this old is let go at the next write (TUNING.turnBatchMaxMs says why).
+   */
+  constructor(
+    private readonly streams: () => readonly Corkable[],
+    private readonly maxMs: number = TUNING.turnBatchMaxMs,
+  ) {}
 
   hold(): void {
-    if (this.holding) return;
+    const held = this.held;
+    if (held !== undefined) {
+      const now = performance.now();
+      if (now - this.heldAt < this.maxMs) return;
+      // A turn that lasts (a flood of socket events): what was held leaves now, the rest is held on.
+      for (const stream of held) {
+        stream.uncork();
+        stream.cork();
+      }
+      this.heldAt = now;
+      return;
+    }
     const streams = this.streams();
     if (streams.length === 0) return;
     for (const stream of streams) stream.cork();
-    this.holding = true;
+    this.held = streams;
+    this.heldAt = performance.now();
     setImmediate(() => {
-      this.holding = false;
+      this.held = undefined;
       for (const stream of streams) stream.uncork();
     });
   }

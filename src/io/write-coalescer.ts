@@ -1,3 +1,5 @@
+import { TUNING } from '../config/tuning.js';
+
 /** The part of a net.Socket / TLSSocket the coalescer drives. */
 export interface CoalescableSocket {
   write(chunk: unknown, encoding?: unknown, callback?: unknown): boolean;
@@ -28,9 +30,10 @@ const MAX_KEPT_BYTES = 256 * 1024;
  * through, after what is pending, so order is kept.
  *
  * Installed per socket (mqtt.js builds a new socket on every reconnect). Nothing is held between
- * turns: `end()` flushes first; a destroyed socket drops what it had, as it would itself.
+ * turns, nor longer than `maxMs` within one: `end()` flushes first; a destroyed socket drops what
+ * it had, as it would itself.
  */
-export function coalesceWrites(socket: CoalescableSocket): void {
+export function coalesceWrites(socket: CoalescableSocket, maxMs: number = TUNING.turnBatchMaxMs): void {
   const target = socket as CoalescableSocket & { [INSTALLED]?: true };
   if (target[INSTALLED] === true) return;
   target[INSTALLED] = true;
@@ -40,6 +43,8 @@ export function coalesceWrites(socket: CoalescableSocket): void {
   let used = 0;
   let lastTurnBytes = MIN_SLAB_BYTES;
   let scheduled = false;
+  /** When the slab got its first bytes (performance.now()). */
+  let firstAt = 0;
 
   const flush = (): void => {
     scheduled = false;
@@ -68,6 +73,13 @@ export function coalesceWrites(socket: CoalescableSocket): void {
     if (cb !== undefined || socket.destroyed || !(typeof chunk === 'string' || chunk instanceof Uint8Array)) {
       flush();
       return write(chunk, encoding, callback);
+    }
+    // A turn that lasts (a flood of socket events, TUNING.turnBatchMaxMs), or a slab grown to the
+    // largest kept: what is pending leaves now.
+    if (used === 0) firstAt = performance.now();
+    else if (used >= MAX_KEPT_BYTES || performance.now() - firstAt >= maxMs) {
+      flush();
+      firstAt = performance.now();
     }
     if (typeof chunk === 'string') {
       const bytes = Buffer.byteLength(chunk, enc);

@@ -4,6 +4,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { coalesceWrites } from '../../src/io/write-coalescer.js';
+import { TUNING } from '../../src/config/tuning.js';
 
 /** A loopback server that collects what each connection sent, and a client whose writes are counted. */
 describe('coalesceWrites (one write per event-loop turn)', () => {
@@ -111,5 +112,27 @@ describe('coalesceWrites (one write per event-loop turn)', () => {
     await nextTurn();
     assert.equal(writes.length, 1);
     socket.destroy();
+  });
+
+  it('hands over what a long turn wrote once it is TUNING.turnBatchMaxMs old, and keeps order', async () => {
+    const { socket, writes, sent } = await client();
+    const busy = (ms: number): void => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    // One turn that lasts (a flood of socket events in one poll phase): no immediate runs meanwhile.
+    socket.write(Buffer.from('a'));
+    socket.write(Buffer.from('b'));
+    busy(TUNING.turnBatchMaxMs + 2);
+    socket.write(Buffer.from('c'));
+    assert.equal(writes.length, 1, 'the batch left at the first write past the bound');
+    assert.deepEqual(writes[0], Buffer.from('ab'));
+    socket.write(Buffer.from('d'));
+    assert.equal(writes.length, 1, 'a new batch starts with c');
+    await nextTurn();
+    await nextTurn();
+    assert.equal(writes.length, 2);
+    socket.end();
+    assert.equal((await sent()).toString(), 'abcd');
   });
 });
