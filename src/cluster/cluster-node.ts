@@ -135,6 +135,7 @@ export class ClusterNode implements OwnershipHooks {
 
   /** SessionTable hook: a socket opened here (newest wins across nodes too). */
   owned(session: Session): void {
+    this.directory.beatIfDue(); // a reconnect storm can hold its timer for seconds (node-directory.ts)
     this.registry.claim(session.cid, session.epoch).then(
       (previous) => {
         if (previous === undefined) return;
@@ -156,6 +157,7 @@ export class ClusterNode implements OwnershipHooks {
   /** SessionTable hook: a socket closed; its entry goes only if it is still this session's. */
   released(session: Session): void {
     this.registry.release(session.cid, session.epoch);
+    this.directory.beatIfDue(); // as in owned(): a mass disconnect holds the timer too
   }
 
   private onEnvelope(envelope: RouteEnvelope): void {

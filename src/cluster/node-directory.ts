@@ -43,6 +43,9 @@ export class NodeDirectory {
   private readonly membersKey: string;
   /** The first beat finds no key of ours; later ones finding none mean it expired meanwhile. */
   private beaten = false;
+  /** When the last beat started, and how many are in flight ({@link beatIfDue}). */
+  private beatStartedAt = 0;
+  private beatsInFlight = 0;
   private readonly liveness: SelfLiveness;
 
   private readonly redis: RedisLink;
@@ -70,6 +73,10 @@ export class NodeDirectory {
       this.graceUntil = Date.now() + config.nodeTtlMs;
       void this.beat();
     });
+    // The heartbeat's connection may be back after the command connection: beat as soon as it is.
+    redis.beat.on('ready', () => {
+      if (this.timer !== undefined) void this.beat();
+    });
   }
 
   private livenessKey(nodeId: string): string {
@@ -83,8 +90,33 @@ export class NodeDirectory {
     this.timer.unref();
   }
 
+  /**
+   * A beat now, if one is due and none is in flight; called from the registry hooks of socket
+   * opens and closes (cluster-node.ts). When thousands of stations drop or reconnect at once,
+   * libuv serves their socket events for seconds in one poll phase and the interval timer cannot
+   * fire: a node busy serving a 57,000-station storm went 4.4-4.7 s without a beat and its peers
+   * judged it dead and adopted its MQTT session (bench/RESULTS.md). The events themselves then
+   * carry the beat; its writes leave within TUNING.turnBatchMaxMs (io/turn-batch.ts).
+   */
+  beatIfDue(): void {
+    if (this.timer === undefined || this.beatsInFlight > 0) return;
+    if (Date.now() - this.beatStartedAt < this.config.heartbeatMs) return;
+    void this.beat();
+  }
+
   private async beat(): Promise<void> {
-    const { cmd } = this.redis;
+    this.beatStartedAt = Date.now();
+    this.beatsInFlight += 1;
+    try {
+      await this.beatOnce();
+    } finally {
+      this.beatsInFlight -= 1;
+    }
+  }
+
+  private async beatOnce(): Promise<void> {
+    // Its own connection (redis-link.ts): not queued behind the node's claims and releases.
+    const { beat: cmd } = this.redis;
     try {
       // Before any verdict: a master that came back empty lost liveness keys too. A restart
       // found here runs the reconnect handlers (grace, a beat, re-assert) and ends this beat.
@@ -109,7 +141,7 @@ export class NodeDirectory {
   }
 
   private async refresh(): Promise<void> {
-    const { cmd } = this.redis;
+    const { beat: cmd } = this.redis;
     const members = await cmd.hgetall(this.membersKey);
     const others = Object.keys(members).filter((id) => id !== this.nodeId);
     const exists = await Promise.all(others.map((id) => cmd.exists(this.livenessKey(id))));
@@ -188,6 +220,7 @@ export class NodeDirectory {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.timer = undefined;
     await Promise.allSettled([
       this.redis.cmd.del(this.livenessKey(this.nodeId)),
       this.redis.cmd.hdel(this.membersKey, this.nodeId),

@@ -1,4 +1,4 @@
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { Cluster } from 'ioredis';
 import type { Writable } from 'node:stream';
 import type { ClusterConfig } from '../config/index.js';
 import { within } from '../io/deadline.js';
@@ -7,15 +7,13 @@ import { TurnBatch } from '../io/turn-batch.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClusterMetrics } from '../observability/cluster-metrics.js';
 import { guardStoppedSubscribers } from './subscriber-guard.js';
-
-type Client = Redis | Cluster;
-
-/** Reconnect forever, quickly at first: a node without Redis still serves its own sockets. */
-const retry = (attempt: number): number => Math.min(100 * attempt, 2000);
+import { createClient, retry, waitReady, type Client } from './redis-clients.js';
 
 /**
  * The node's Redis connections (docs/architecture.md §5.1): one for commands, one for the route-bus
- * subscription (a subscribed connection cannot run commands). Standalone Redis via
+ * subscription (a subscribed connection cannot run commands), one for the heartbeat (§5.3): a
+ * beat sent behind thousands of claims and releases on the command connection waited 4.2 s in a
+ * reconnect storm, and the node lapsed. Standalone Redis via
  * `OCPP_GW_REDIS_URL` (redis://, rediss://, ACL user and password), or Redis Cluster via
  * `OCPP_GW_REDIS_CLUSTER_NODES`, where the route bus uses sharded pub/sub so a node's channel
  * lives on one shard instead of being broadcast to all of them.
@@ -33,6 +31,8 @@ export class RedisLink {
 
   private constructor(
     readonly cmd: Client,
+    /** The heartbeat's own connection (node-directory.ts): liveness key, member hash, restarts. */
+    readonly beat: Client,
     private readonly sub: BusSubscriber,
     readonly sharded: boolean,
     private readonly log: Logger,
@@ -57,7 +57,8 @@ export class RedisLink {
       if (!this.wasLost) log.warn('redis connection lost; cross-node routing fails until it is back');
       this.wasLost = true;
     });
-    cmd.on('error', (error: Error) => log.debug({ err: error }, 'redis error'));
+    for (const client of [cmd, beat])
+      client.on('error', (error: Error) => log.debug({ err: error }, 'redis error'));
   }
 
   static async connect(
@@ -68,49 +69,18 @@ export class RedisLink {
   ): Promise<RedisLink> {
     const sharded = config.clusterNodes.length > 0;
     if (sharded) guardStoppedSubscribers(log); // an ioredis bug ended the process (subscriber-guard.ts)
-    const cmd = RedisLink.create(config, `ocpp-gw:${nodeId}`, false);
-    const sub = RedisLink.create(config, `ocpp-gw:${nodeId}:bus`, true);
-    await Promise.all([waitReady(cmd, log, 'commands'), waitReady(sub, log, 'route bus')]);
+    const cmd = createClient(config, `ocpp-gw:${nodeId}`, false);
+    const beat = createClient(config, `ocpp-gw:${nodeId}:beat`, false);
+    const sub = createClient(config, `ocpp-gw:${nodeId}:bus`, true);
+    await Promise.all([
+      waitReady(cmd, log, 'commands'),
+      waitReady(beat, log, 'heartbeat'),
+      waitReady(sub, log, 'route bus'),
+    ]);
     metrics.redisConnected.set(1);
     log.info({ mode: sharded ? 'cluster' : 'standalone', prefix: config.prefix }, 'redis connected');
-    const make = (): Client => RedisLink.create(config, `ocpp-gw:${nodeId}:bus`, true);
-    return new RedisLink(cmd, new BusSubscriber(sub, make, sharded, log), sharded, log, metrics);
-  }
-
-  private static create(config: ClusterConfig, name: string, subscriber: boolean): Client {
-    const options: RedisOptions = {
-      connectionName: name,
-      retryStrategy: retry,
-      // Subscriptions wait for the connection; commands must fail fast (see class comment).
-      enableOfflineQueue: subscriber,
-      maxRetriesPerRequest: subscriber ? null : 0,
-      // A silently cut connection never closes: without a deadline a command would wait for
-      // TCP to give up (15 min). Subscriptions wait for the connection instead.
-      ...(subscriber ? {} : { commandTimeout: config.commandTimeoutMs }),
-      // Off: it batches only within one tick, and uWS runs the tick queue after every message,
-      // so each "pipeline" held one command (measured: more CPU per forwarded command than
-      // without). TurnBatch batches per event-loop turn instead.
-      enableAutoPipelining: false,
-      // TCP_NODELAY (ioredis's default, stated because it matters): writes are batched per turn
-      // already, and Nagle's algorithm would hold a command behind an unacknowledged one.
-      noDelay: true,
-    };
-    if (config.clusterNodes.length === 0 && config.redisUrl !== undefined) {
-      Object.assign(options, urlOptions(config.redisUrl));
-    }
-    // The variables win over the URL's user info: the password usually comes from a secret.
-    if (config.username !== undefined) options.username = config.username;
-    if (config.password !== undefined) options.password = config.password;
-    if (config.tls) options.tls = {};
-    if (config.clusterNodes.length === 0) return new Redis(options);
-    const clusterOptions: ClusterOptions = {
-      redisOptions: options,
-      clusterRetryStrategy: retry,
-      enableOfflineQueue: subscriber,
-      enableAutoPipelining: false,
-      shardedSubscribers: subscriber,
-    };
-    return new Cluster([...config.clusterNodes], clusterOptions);
+    const make = (): Client => createClient(config, `ocpp-gw:${nodeId}:bus`, true);
+    return new RedisLink(cmd, beat, new BusSubscriber(sub, make, sharded, log), sharded, log, metrics);
   }
 
   /** The command sockets that are ready (one per master on Redis Cluster). */
@@ -151,7 +121,7 @@ export class RedisLink {
    * while the client stays ready (no reconnect seen): so the node notices it lost part of the registry.
    */
   async restarted(): Promise<boolean> {
-    const clients = this.cmd instanceof Cluster ? this.cmd.nodes('master') : [this.cmd];
+    const clients = this.beat instanceof Cluster ? this.beat.nodes('master') : [this.beat];
     let changed = false;
     await Promise.all(
       clients.map(async (client) => {
@@ -199,52 +169,8 @@ export class RedisLink {
 
   /** QUIT, or the sockets closed after `graceMs`: a Redis that stopped answering never replies. */
   async quit(graceMs = 1000): Promise<void> {
-    await within(Promise.allSettled([this.sub.quit(), this.cmd.quit()]), graceMs);
+    await within(Promise.allSettled([this.sub.quit(), this.cmd.quit(), this.beat.quit()]), graceMs);
     this.sub.disconnect();
-    if (this.cmd.status !== 'end') this.cmd.disconnect();
+    for (const client of [this.cmd, this.beat]) if (client.status !== 'end') client.disconnect();
   }
-}
-
-/**
- * `redis[s]://[user[:password]@]host[:port][/db]` as ioredis options. ioredis would parse it too,
- * but then its URL values take precedence over explicit options (lodash `defaults`).
- */
-function urlOptions(url: string): RedisOptions {
-  const u = new URL(url);
-  const options: RedisOptions = {
-    host: u.hostname.replace(/^\[|\]$/g, ''),
-    port: u.port === '' ? 6379 : Number(u.port),
-  };
-  if (u.username !== '') options.username = decodeURIComponent(u.username);
-  if (u.password !== '') options.password = decodeURIComponent(u.password);
-  const db = u.pathname.replace(/^\//, '');
-  if (/^\d+$/.test(db)) options.db = Number(db);
-  return options;
-}
-
-/** Start-up waits for Redis however long it takes, like MQTT; readiness reports the wait. */
-function waitReady(client: Client, log: Logger, role: string): Promise<void> {
-  return new Promise((resolve) => {
-    if (client.status === 'ready') {
-      resolve();
-      return;
-    }
-    let attempts = 0;
-    const onError = (error: Error): void => {
-      attempts += 1;
-      if (attempts === 1 || attempts % 10 === 0)
-        log.warn({ role, attempts, err: error }, 'redis not reachable; retrying');
-    };
-    // Some refusals raise no error (an ACL without `cluster|slots`: connecting forever): say so.
-    const stuck = setInterval(
-      () => log.warn({ role, status: client.status }, 'redis still not ready; check the URL, ACL and TLS'),
-      10_000,
-    );
-    client.on('error', onError);
-    client.once('ready', () => {
-      clearInterval(stuck);
-      client.off('error', onError);
-      resolve();
-    });
-  });
 }
