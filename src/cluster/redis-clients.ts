@@ -16,7 +16,7 @@ export function createClient(config: ClusterConfig, name: string, subscriber: bo
   const options: RedisOptions = {
     connectionName: name,
     retryStrategy: retry,
-    // Subscriptions wait for the connection; commands must fail fast (see class comment).
+    // Subscriptions wait for the connection; commands must fail fast (redis-link.ts says why).
     enableOfflineQueue: subscriber,
     maxRetriesPerRequest: subscriber ? null : 0,
     // A silently cut connection never closes: without a deadline a command would wait for
