@@ -42,7 +42,7 @@ function socketsTo(ports: readonly number[]): Array<{ port: number; noDelay: boo
 }
 
 describe('TCP_NODELAY on every socket the gateway owns', () => {
-  it('MQTT (also after a reconnect) and standalone Redis (commands and route bus)', async () => {
+  it('MQTT (also after a reconnect) and standalone Redis (commands, heartbeat and route bus)', async () => {
     const mosquitto = await Mosquitto.start();
     const redis = await RedisServer.start();
     const gw = await startGateway({ OCPP_GW_MQTT_URL: mosquitto.url, OCPP_GW_REDIS_URL: redis.url });
@@ -51,7 +51,7 @@ describe('TCP_NODELAY on every socket the gateway owns', () => {
       assert.equal(mqtt.length, 1, 'one MQTT connection');
       assert.deepEqual(mqtt, [{ port: mosquitto.port, noDelay: true }]);
       const redisSockets = socketsTo([redis.port]);
-      assert.equal(redisSockets.length, 2, 'a command and a subscriber connection');
+      assert.equal(redisSockets.length, 3, 'a command, a heartbeat and a subscriber connection');
       assert.ok(
         redisSockets.every((s) => s.noDelay),
         JSON.stringify(redisSockets),

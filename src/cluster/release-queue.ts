@@ -1,6 +1,6 @@
 import type { Logger } from '../observability/logger.js';
 
-/** Releases sent per slice: what a heartbeat queued behind them on the command connection waits for. */
+/** Releases sent per slice: what a command queued behind them on the command connection waits for. */
 export const RELEASE_SLICE = 256;
 
 /**
@@ -14,7 +14,8 @@ export const RELEASE_SLICE = 256;
  * 4.4 s, its heartbeat missed the node TTL and its peers judged it dead and adopted its MQTT
  * session (bench/RESULTS.md). Now a close only queues the release; slices of at most
  * {@link RELEASE_SLICE} leave one event-loop turn after another, each once the one before is
- * answered, so timers run between slices and a heartbeat waits behind one slice at most.
+ * answered, so timers run between slices and a claim waits behind one slice at most (the
+ * heartbeat has its own connection since, cluster/redis-link.ts).
  *
  * Sending later is safe: a release deletes the entry only while it still holds this node's
  * exact owner value (node and session epoch), so it can never remove a newer claim, here or on
