@@ -4,6 +4,7 @@ import { WebSocket, type RawData } from 'ws';
 import { SUBPROTOCOL, bootNotificationFrame, isAcceptedResult } from './ocpp-frames.js';
 import { stationClientOptions, stationTls, type StationTls } from './station-tls.js';
 import type { BootCounts } from './swarm-protocol.js';
+import { SourcePorts, isPortError } from './source-ports.js';
 
 /** One simulated charge point: a `ws` client that has sent its BootNotification. */
 export interface SimulatedCp {
@@ -76,6 +77,10 @@ function textOf(data: RawData): string {
   return (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString('utf8');
 }
 const BOOT_ID = 'boot-1';
+/** This process's ports on its source address (source-ports.ts: the kernel's search is slow). */
+const sourcePorts = new SourcePorts();
+/** Attempts on another port after a port failure before it counts as a failed connect. */
+const MAX_REBINDS = 8;
 
 /**
  * Opens `count` connections at a bounded rate, sends each a BootNotification, and resolves when
@@ -109,8 +114,9 @@ export function connectAndBoot(
       if (launched === options.count && pending === 0) finish();
     };
 
-    const launch = (index: number, attempt = 1): void => {
+    const launch = (index: number, attempt = 1, rebinds = 0): void => {
       const id = `${options.idPrefix}${index}`;
+      const localPort = options.localAddress === undefined ? undefined : sourcePorts.take();
       const baseUrl = options.baseUrls[Math.floor((index * options.baseUrls.length) / options.count)] ?? '';
       const socket = new WebSocket(`${baseUrl}${encodeURIComponent(id)}`, SUBPROTOCOL, {
         // BENCH_DEFLATE=1: offer permessage-deflate (RFC 7692), as many 2.x stations do, and
@@ -119,11 +125,14 @@ export function connectAndBoot(
         perMessageDeflate: process.env.BENCH_DEFLATE === '1' ? { threshold: 0 } : false,
         handshakeTimeout: 30_000,
         localAddress: options.localAddress,
+        localPort,
         ...stationClientOptions(id, options.basicAuth === true, options.tls),
       });
       const cp: SimulatedCp = { index, id, socket, booted: false, onFrame: () => {} };
       let opened = false;
       let settled = false;
+      /** The port was taken after all: the same attempt again on another port, not a failure. */
+      let rebind = false;
       let bootTimer: NodeJS.Timeout | undefined;
       const settleOnce = (): void => {
         if (!settled) {
@@ -177,12 +186,22 @@ export function connectAndBoot(
         }
       });
       socket.on('error', (err) => {
+        if (!opened && localPort !== undefined && rebinds < MAX_REBINDS && isPortError(err)) {
+          rebind = true;
+          return;
+        }
         if (!opened) {
           counts.connectErrors++;
           counts.firstError ??= err.message;
         }
       });
       socket.on('close', () => {
+        if (localPort !== undefined) sourcePorts.give(localPort);
+        if (rebind) {
+          if (!done) launch(index, attempt, rebinds + 1);
+          else settleOnce();
+          return;
+        }
         if (opened) counts.closedAfterOpen++;
         failed();
       });
