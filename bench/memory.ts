@@ -1,5 +1,6 @@
 /**
- * Memory per connected, booted charge point: gateway vs the `ws` + mqtt.js peer, same run.
+ * Memory per connected, booted charge point: the gateway beside both peers (the `ws` + mqtt.js
+ * bridge and the `ocpp-rpc` RPCServer + mqtt.js bridge), same run.
  *
  * For each target: fresh mosquitto, the target, a backend that accepts every BootNotification;
  * baseline RSS after BENCH_BASELINE_MS; BENCH_CONNECTIONS CPs from BENCH_CLIENT_PROCESSES load
@@ -18,7 +19,14 @@ import { installCleanup, type ManagedProcess } from './lib/processes.js';
 import { formatInt, runContext, writeResult } from './lib/report.js';
 import { memoryTables, type MemoryResult } from './lib/memory-table.js';
 import { isReport, type BootDone, type SwarmClosed } from './lib/swarm-protocol.js';
-import { TARGET_KINDS, startTarget, unavailableReason, type Target, type TargetKind } from './lib/targets.js';
+import {
+  ALLOWED_TARGET_KINDS,
+  TARGET_KINDS,
+  startTarget,
+  unavailableReason,
+  type Target,
+  type TargetKind,
+} from './lib/targets.js';
 import { sleep } from '../test/harness/time.js';
 import { waitForQuietMachine } from './lib/quiet-machine.js';
 
@@ -32,7 +40,7 @@ const settings = {
   // 30 s: V8 returns the connection burst's garbage only once the process has been idle a while.
   settleMs: intFromEnv('BENCH_SETTLE_MS', 30_000, 1_000),
   qos: intFromEnv('BENCH_MEMORY_QOS', 2) as 0 | 1 | 2,
-  targets: listFromEnv('BENCH_TARGETS', TARGET_KINDS, TARGET_KINDS),
+  targets: listFromEnv('BENCH_TARGETS', TARGET_KINDS, ALLOWED_TARGET_KINDS),
   /**
    * 1: start the target with the inspector, force a full GC right after the baseline and after the
    * settle samples, and report the per-CP figure between the two collected heaps as well. Off by

@@ -1,6 +1,7 @@
 /**
- * Upstream CALLs per second into MQTT on one node: gateway vs the `ws` + mqtt.js peer, same run,
- * same mosquitto settings, for each QoS in BENCH_QOS.
+ * Upstream CALLs per second into MQTT on one node: the gateway beside both peers (`ws` + mqtt.js,
+ * `ocpp-rpc` + mqtt.js), same run, same mosquitto settings, for each QoS in BENCH_QOS, with the
+ * target's CPU time per CALL beside each rate.
  *
  * For each QoS and target: fresh mosquitto, the target publishing at that QoS, a backend that
  * boots the CPs and then unsubscribes, BENCH_CONNECTIONS CPs split over two load-generator
@@ -19,7 +20,14 @@ import { installCleanup, type ManagedProcess } from './lib/processes.js';
 import { runContext, writeResult } from './lib/report.js';
 import { runsTable, summaryTable, type ThroughputResult } from './lib/throughput-table.js';
 import { isReport, type StreamReady, type StreamResult } from './lib/swarm-protocol.js';
-import { TARGET_KINDS, startTarget, unavailableReason, type Target, type TargetKind } from './lib/targets.js';
+import {
+  ALLOWED_TARGET_KINDS,
+  TARGET_KINDS,
+  startTarget,
+  unavailableReason,
+  type Target,
+  type TargetKind,
+} from './lib/targets.js';
 import { sleep } from '../test/harness/time.js';
 import { waitForQuietMachine } from './lib/quiet-machine.js';
 
@@ -34,8 +42,8 @@ const settings = {
   warmupMs: intFromEnv('BENCH_WARMUP_S', 2, 0) * 1000,
   drainMs: intFromEnv('BENCH_DRAIN_S', 10, 1) * 1000,
   qosLevels: listFromEnv('BENCH_QOS', ['1', '2'], QOS_LEVELS).map((q) => Number(q) as 0 | 1 | 2),
-  targets: listFromEnv('BENCH_TARGETS', TARGET_KINDS, TARGET_KINDS),
-  /** Gateway and peer alternate within a round, so background load hits both alike. */
+  targets: listFromEnv('BENCH_TARGETS', TARGET_KINDS, ALLOWED_TARGET_KINDS),
+  /** The targets alternate within a round, so background load hits them alike. */
   rounds: intFromEnv('BENCH_ROUNDS', 3, 1),
 };
 if (settings.warmupMs >= settings.durationMs)

@@ -9,8 +9,10 @@ import { ManagedProcess, childEnv } from './processes.js';
  * BENCH_BASE_GATEWAY_MAIN), for a before/after of one change in the same run.
  */
 export type TargetKind = 'gateway' | 'gateway-base' | 'peer' | 'ocpp-rpc';
-/** The memory and throughput benches' targets. */
-export const TARGET_KINDS: readonly TargetKind[] = ['gateway', 'peer'];
+/** The memory and throughput benches' targets by default: the gateway beside both peers (issue 13). */
+export const TARGET_KINDS: readonly TargetKind[] = ['gateway', 'peer', 'ocpp-rpc'];
+/** What BENCH_TARGETS may name in those benches: also a base build for a before/after. */
+export const ALLOWED_TARGET_KINDS: readonly TargetKind[] = [...TARGET_KINDS, 'gateway-base'];
 
 export interface Target {
   readonly kind: TargetKind;

@@ -37,6 +37,12 @@ export interface ThroughputResult {
 
 const perCpuSecond = (r: ThroughputResult): number =>
   ((r.messagesPerS ?? 0) / Math.max(1, r.targetCpuPercent ?? 100)) * 100;
+/** The target's CPU time per CALL received (issue 13 asks for it beside every rate). */
+const cpuMicrosPerCall = (r: ThroughputResult): number | undefined =>
+  r.messagesPerS === undefined || r.messagesPerS <= 0 || r.targetCpuPercent === undefined
+    ? undefined
+    : (r.targetCpuPercent / 100 / r.messagesPerS) * 1e6;
+const micros = (value: number | undefined): string => (value === undefined ? 'n/a' : value.toFixed(1));
 
 /** Median per QoS and target over the rounds that completed; loss summed over all of them. */
 export function summaryTable(results: readonly ThroughputResult[]): string {
@@ -64,6 +70,7 @@ export function summaryTable(results: readonly ThroughputResult[]): string {
       `${total((r) => r.lost)} of ${total((r) => r.sent)}`,
       percent(median(pick((r) => r.targetCpuPercent))),
       ok.length === 0 ? 'n/a' : formatInt(median(ok.map(perCpuSecond))!),
+      micros(median(pick(cpuMicrosPerCall))),
       percent(median(pick((r) => r.otherCpuPercent))),
     ];
   });
@@ -79,6 +86,7 @@ export function summaryTable(results: readonly ThroughputResult[]): string {
       'lost',
       'target CPU',
       'CALLs per target CPU-s',
+      'target CPU µs per CALL',
       'other CPU',
     ],
     rows,
@@ -90,7 +98,7 @@ export function runsTable(results: readonly ThroughputResult[], connections: num
   const rows = results.map((r) => {
     const head = [String(r.round), String(r.qos), r.target];
     if (r.error !== undefined) {
-      return [...head, `not measured: ${r.error.split('\n')[0]}`, ...new Array<string>(9).fill('')];
+      return [...head, `not measured: ${r.error.split('\n')[0]}`, ...new Array<string>(10).fill('')];
     }
     const notes = [
       r.booted === connections ? '' : `booted ${r.booted}/${connections}`,
@@ -105,6 +113,7 @@ export function runsTable(results: readonly ThroughputResult[], connections: num
       `${formatInt(r.sent ?? 0)} / ${formatInt(r.received ?? 0)}`,
       formatInt(r.lost ?? 0),
       percent(r.targetCpuPercent),
+      micros(cpuMicrosPerCall(r)),
       percent(r.brokerCpuPercent),
       percent(r.loadCpuPercent),
       percent(r.otherCpuPercent),
@@ -122,6 +131,7 @@ export function runsTable(results: readonly ThroughputResult[], connections: num
       'sent / received',
       'lost',
       'target CPU',
+      'target CPU µs per CALL',
       'broker CPU',
       'load-gen CPU',
       'other CPU',
