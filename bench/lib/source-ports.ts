@@ -5,10 +5,10 @@
  * search the port range for a free one (`inet_csk_get_port`), checking the bind buckets of every
  * port it tries. With some 57,000 sockets of six generators over the range, that search took
  * milliseconds per socket: a generator re-opening its 3,167 dropped stations at once sat in
- * `bind()` for 33-39 s (`perf`: 65 % of its CPU in `inet_csk_get_port` during the storm,
- * bench/RESULTS.md "Reconnect storm … the load generator's bind()"), answering none of its other
- * stations' commands meanwhile, which the gateway then reported as `timeout`. A port picked here
- * costs the kernel one bucket lookup.
+ * `bind()` for 33-49 s (`perf`: 65 % of its CPU in `inet_csk_get_port` during the storm), answering
+ * none of its other stations' commands meanwhile, which the gateway then reported as `timeout`
+ * (bench/RESULTS.md "Reconnect storm: the slow storm commands were the load generator's `bind()`").
+ * A port picked here costs the kernel one bucket lookup.
  *
  * The range sits below Linux's default ephemeral range (32768-60999), so the kernel's own picks
  * for other sockets do not land on it; each generator has its own address, so generators do not
