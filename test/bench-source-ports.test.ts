@@ -23,8 +23,8 @@ test('load generator: stations bind the source ports it picks, a port in use is 
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: () => 'ocpp1.6' });
   wss.on('connection', (socket, request) => {
     seenPorts.push(request.socket.remotePort ?? -1);
-    socket.on('message', (data) => {
-      const [type, id] = JSON.parse(String(data)) as [number, string];
+    socket.on('message', (data: Buffer) => {
+      const [type, id] = JSON.parse(data.toString('utf8')) as [number, string];
       if (type === 2)
         socket.send(
           JSON.stringify([
