@@ -28,6 +28,23 @@ export const ALL_ROUTING_KINDS: readonly RoutingKind[] = [
 export const CLUSTER_NODES = 3;
 const CLUSTER_FORMED_TIMEOUT_MS = 15_000;
 
+/**
+ * BENCH_NODE_ENV: `NAME=value` pairs, comma-separated, set on every cluster node, e.g.
+ * `OCPP_GW_UPGRADES_PER_S=3000` to measure a node-wide upgrade rate in the capacity run's storm.
+ * Only `OCPP_GW_*` names: anything else is a mistake worth stopping on.
+ */
+export function nodeEnvFromBench(raw = process.env.BENCH_NODE_ENV ?? ''): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of raw.split(',').filter((p) => p.trim() !== '')) {
+    const eq = pair.indexOf('=');
+    const name = pair.slice(0, eq).trim();
+    if (eq < 0 || !/^OCPP_GW_[A-Z0-9_]+$/.test(name))
+      throw new Error(`BENCH_NODE_ENV: "${pair}" is not OCPP_GW_NAME=value`);
+    env[name] = pair.slice(eq + 1).trim();
+  }
+  return env;
+}
+
 /** One running target: the processes that serve charge points, and Redis for the cluster. */
 export interface RoutingTarget {
   readonly kind: RoutingKind;
@@ -85,6 +102,7 @@ export async function startRoutingTarget(
       const oneRouter = kind !== 'cluster-3';
       for (let i = 0; i < CLUSTER_NODES; i++) {
         const env = {
+          ...nodeEnvFromBench(),
           OCPP_GW_NODE_ID: `node-${i}`,
           OCPP_GW_REDIS_URL: redis.url,
           ...(oneRouter && i > 0 ? { OCPP_GW_DOWNSTREAM_SUBSCRIBE: 'false' } : {}),
