@@ -30,7 +30,7 @@ const CLUSTER_FORMED_TIMEOUT_MS = 15_000;
 
 /**
  * BENCH_NODE_ENV: `NAME=value` pairs, comma-separated, set on every cluster node, e.g.
- * `OCPP_GW_UPGRADES_PER_S=3000` to measure a node-wide upgrade rate in the capacity run's storm.
+ * `OCPP_GW_NODE_TTL_MS=10000` to see what a longer liveness window does to the capacity run's storm.
  * Only `OCPP_GW_*` names: anything else is a mistake worth stopping on.
  */
 export function nodeEnvFromBench(raw = process.env.BENCH_NODE_ENV ?? ''): Record<string, string> {
