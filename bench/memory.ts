@@ -9,7 +9,7 @@
  * (last RSS - baseline) / booted CPs. Run: `npm run bench:memory`.
  */
 import { BootResponder } from './lib/boot-responder.js';
-import { intFromEnv, listFromEnv } from './lib/env.js';
+import { intFromEnv } from './lib/env.js';
 import { heapBreakdown } from './lib/heap-breakdown.js';
 import { collectGarbage } from './lib/inspector-gc.js';
 import { MAX_SOCKETS_PER_PROCESS, spawnLoadGenerator, splitEvenly } from './lib/load-generators.js';
@@ -20,8 +20,7 @@ import { formatInt, runContext, writeResult } from './lib/report.js';
 import { memoryTables, type MemoryResult } from './lib/memory-table.js';
 import { isReport, type BootDone, type SwarmClosed } from './lib/swarm-protocol.js';
 import {
-  ALLOWED_TARGET_KINDS,
-  TARGET_KINDS,
+  benchTargetsFromEnv,
   startTarget,
   unavailableReason,
   type Target,
@@ -40,7 +39,7 @@ const settings = {
   // 30 s: V8 returns the connection burst's garbage only once the process has been idle a while.
   settleMs: intFromEnv('BENCH_SETTLE_MS', 30_000, 1_000),
   qos: intFromEnv('BENCH_MEMORY_QOS', 2) as 0 | 1 | 2,
-  targets: listFromEnv('BENCH_TARGETS', TARGET_KINDS, ALLOWED_TARGET_KINDS),
+  targets: benchTargetsFromEnv(),
   /**
    * 1: start the target with the inspector, force a full GC right after the baseline and after the
    * settle samples, and report the per-CP figure between the two collected heaps as well. Off by

@@ -21,8 +21,7 @@ import { runContext, writeResult } from './lib/report.js';
 import { runsTable, summaryTable, type ThroughputResult } from './lib/throughput-table.js';
 import { isReport, type StreamReady, type StreamResult } from './lib/swarm-protocol.js';
 import {
-  ALLOWED_TARGET_KINDS,
-  TARGET_KINDS,
+  benchTargetsFromEnv,
   startTarget,
   unavailableReason,
   type Target,
@@ -42,7 +41,7 @@ const settings = {
   warmupMs: intFromEnv('BENCH_WARMUP_S', 2, 0) * 1000,
   drainMs: intFromEnv('BENCH_DRAIN_S', 10, 1) * 1000,
   qosLevels: listFromEnv('BENCH_QOS', ['1', '2'], QOS_LEVELS).map((q) => Number(q) as 0 | 1 | 2),
-  targets: listFromEnv('BENCH_TARGETS', TARGET_KINDS, ALLOWED_TARGET_KINDS),
+  targets: benchTargetsFromEnv(),
   /** The targets alternate within a round, so background load hits them alike. */
   rounds: intFromEnv('BENCH_ROUNDS', 3, 1),
 };

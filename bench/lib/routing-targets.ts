@@ -100,9 +100,10 @@ export async function startRoutingTarget(
     } else {
       redis = await RedisServer.start();
       const oneRouter = kind !== 'cluster-3';
+      const benchEnv = nodeEnvFromBench();
       for (let i = 0; i < CLUSTER_NODES; i++) {
         const env = {
-          ...nodeEnvFromBench(),
+          ...benchEnv,
           OCPP_GW_NODE_ID: `node-${i}`,
           OCPP_GW_REDIS_URL: redis.url,
           ...(oneRouter && i > 0 ? { OCPP_GW_DOWNSTREAM_SUBSCRIBE: 'false' } : {}),

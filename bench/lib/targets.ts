@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { listFromEnv } from './env.js';
 import { ManagedProcess, childEnv } from './processes.js';
 
 /**
@@ -11,8 +12,11 @@ import { ManagedProcess, childEnv } from './processes.js';
 export type TargetKind = 'gateway' | 'gateway-base' | 'peer' | 'ocpp-rpc';
 /** The memory and throughput benches' targets by default: the gateway beside both peers (issue 13). */
 export const TARGET_KINDS: readonly TargetKind[] = ['gateway', 'peer', 'ocpp-rpc'];
-/** What BENCH_TARGETS may name in those benches: also a base build for a before/after. */
-export const ALLOWED_TARGET_KINDS: readonly TargetKind[] = [...TARGET_KINDS, 'gateway-base'];
+
+/** BENCH_TARGETS of the memory and throughput benches: {@link TARGET_KINDS}, or also a base build. */
+export function benchTargetsFromEnv(): TargetKind[] {
+  return listFromEnv('BENCH_TARGETS', TARGET_KINDS, [...TARGET_KINDS, 'gateway-base']);
+}
 
 export interface Target {
   readonly kind: TargetKind;
